@@ -1,0 +1,33 @@
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: test demo bench lint clean
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+$(VENV)/.test-installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[test,cli]'
+	touch $@
+
+$(VENV)/.cli-installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install -q -e '.[cli]'
+	touch $@
+
+lint: $(VENV)/.test-installed
+	$(BIN)/python -m ruff check evclient tests benchmarks
+	$(BIN)/python -m mypy --strict evclient
+
+test: lint
+	$(BIN)/python -m pytest -q -W error
+
+demo: $(VENV)/.cli-installed
+	$(BIN)/evclient demo
+
+bench: $(VENV)/.test-installed
+	$(BIN)/python benchmarks/scheduler.py
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,81 @@
+"""evclient: an asyncio client for electric cars' cloud APIs that never gets the owner's account throttled.
+
+Start with :func:`connect`; everything an application needs is re-exported here.
+"""
+
+from .account import Account, Budget, CommandNotSupported
+from .auth import Secret
+from .brand import Brand, VehicleInfo
+from .brands import register as register_brand
+from .clock import Clock
+from .command import CommandHandle, CommandResult, CommandSpec, Outcome, StatusChange, Submission
+from .connect import connect
+from .endpoint import Endpoint, EndpointSpec
+from .errors import (
+    AuthenticationError,
+    CommandFailed,
+    CommandTimedOut,
+    ConnectionFailed,
+    EVClientError,
+    InvalidCredentialsError,
+    InvalidInputError,
+    NotSupportedError,
+    PrivacyModeError,
+    QuotaExceeded,
+    RateLimited,
+    RequestTimeout,
+    ResponseError,
+    ServerError,
+    TemporaryError,
+    TwoFactorRequired,
+)
+from .redact import redact
+from .scheduler import BudgetStatus, Priority, Window, WindowUsage
+from .transport import Timeouts
+from .vehicle import Vehicle
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Account",
+    "AuthenticationError",
+    "Brand",
+    "Budget",
+    "BudgetStatus",
+    "Clock",
+    "CommandFailed",
+    "CommandHandle",
+    "CommandNotSupported",
+    "CommandResult",
+    "CommandSpec",
+    "CommandTimedOut",
+    "ConnectionFailed",
+    "EVClientError",
+    "Endpoint",
+    "EndpointSpec",
+    "InvalidCredentialsError",
+    "InvalidInputError",
+    "NotSupportedError",
+    "Outcome",
+    "Priority",
+    "PrivacyModeError",
+    "QuotaExceeded",
+    "RateLimited",
+    "RequestTimeout",
+    "ResponseError",
+    "Secret",
+    "ServerError",
+    "StatusChange",
+    "Submission",
+    "TemporaryError",
+    "Timeouts",
+    "TwoFactorRequired",
+    "Vehicle",
+    "VehicleInfo",
+    "Window",
+    "WindowUsage",
+    "__version__",
+    "connect",
+    "redact",
+    "register_brand",
+]

@@ -1,0 +1,489 @@
+"""The account: one login at one brand, its scheduler, its cars and its background polling.
+
+Every request the account makes goes through :meth:`Account._send`: auth, then a slot from the
+scheduler, then the transport, then the brand's error decoder; retries and re-authentication loop back
+through the same gate, so nothing can bypass the budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .brand import Brand, VehicleInfo
+from .clock import Clock
+from .command import CommandHandle, CommandResult, CommandSpec, ProgressCallback, _CommandState, run_command
+from .endpoint import Endpoint
+from .errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    EVClientError,
+    InvalidInputError,
+    NotSupportedError,
+    RateLimited,
+    ResponseError,
+    TemporaryError,
+)
+from .pollplan import Poller, PollPlan
+from .redact import mask_vin
+from .scheduler import BudgetStatus, Priority, Scheduler, Window
+from .transport import Request, Response, Transport
+
+if TYPE_CHECKING:
+    from .vehicle import Vehicle
+
+_LOG = logging.getLogger("evclient")
+
+Listener = Callable[["Vehicle", frozenset[str]], None]
+_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
+
+
+class CommandNotSupported(NotSupportedError, InvalidInputError):
+    """The car (or brand) has no such command; raised before any request."""
+
+
+@attrs.frozen(kw_only=True)
+class Budget:
+    """How an account spends its requests.
+
+    ``windows`` replaces the brand's windows; ``reserve`` sets the command reserve of every window
+    (default: the brand's, 6 of 60); ``state`` is what :meth:`Account.budget_state` exported before a
+    restart; ``cooldown`` overrides the pause after a quota error without Retry-After; ``retries`` is how
+    often an idempotent read is retried on a temporary failure (each retry spends a slot).
+    """
+
+    windows: Sequence[Window] | None = None
+    reserve: int | None = None
+    state: Mapping[str, Any] | None = None
+    cooldown: float | None = None
+    retries: int = 2
+
+    def resolve(self, brand_windows: Sequence[Window]) -> tuple[Window, ...]:
+        windows = tuple(self.windows or brand_windows)
+        if self.reserve is not None:
+            windows = tuple(attrs.evolve(w, reserve=min(self.reserve, w.limit - 1)) for w in windows)
+        return windows
+
+
+class _Flight:
+    __slots__ = ("task", "waiters")
+
+    def __init__(self, task: asyncio.Task[Any]) -> None:
+        self.task = task
+        self.waiters = 0
+
+
+class BoundApi:
+    """The account as brand code sees it: requests at one priority."""
+
+    __slots__ = ("_account", "_priority")
+
+    def __init__(self, account: Account, priority: Priority) -> None:
+        self._account = account
+        self._priority = priority
+
+    @property
+    def clock(self) -> Clock:
+        return self._account.clock
+
+    async def request(self, request: Request) -> Response:
+        response, _ = await self._account._send(request, self._priority)
+        return response
+
+    async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
+        return await self._account._fetch(self._account._vehicle(vehicle.vin), endpoint, self._priority, params)
+
+
+class Account:
+    """One account at one brand. Create it with :func:`evclient.connect`.
+
+    ``await vehicles()`` lists the cars; ``await start()`` polls their endpoints in the background within
+    the budget; ``subscribe(callback)`` hears about changed values; ``tokens`` is what to store to resume
+    without the password; ``budget`` shows the live figures.
+    """
+
+    def __init__(
+        self,
+        brand: Brand,
+        *,
+        transport: Transport,
+        servers: Mapping[str, str] | None = None,
+        tokens: Mapping[str, Any] | None = None,
+        budget: Budget | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.brand = brand
+        self.clock = clock or Clock()
+        self._transport = transport
+        self._servers = {**brand.default_servers(), **(servers or {})}
+        budget = budget or Budget()
+        self.scheduler = Scheduler(budget.resolve(brand.windows), loop=self.clock.loop)
+        if budget.state:
+            self.scheduler.import_state(budget.state, self.clock.wall())
+        self._cooldown = brand.cooldown if budget.cooldown is None else budget.cooldown
+        self._retries = max(0, budget.retries)
+        if tokens is not None and tokens.get("brand", brand.name) != brand.name:
+            raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
+        self.auth = brand.create_auth(tokens)
+        self._auth_error: AuthenticationError | None = None
+        self._vehicles: dict[str, Vehicle] | None = None
+        self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
+        self._inflight: dict[tuple[Any, ...], _Flight] = {}
+        self._last_admitted: dict[tuple[str, str], float] = {}
+        self._listeners: list[Listener] = []
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        poll_windows = self.scheduler.windows_for(brand.poll_server)
+        interval = max(w.seconds / w.poll_limit for w in poll_windows) if poll_windows else 60.0
+        self._plan: PollPlan[tuple[str, str]] = PollPlan(interval)
+        self._poller = Poller(self._plan, self._poll, name=f"evclient-{brand.name}-poller")
+        self._apis = {p: BoundApi(self, p) for p in Priority}
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"<Account {self.brand.name} vehicles={len(self._vehicles or {})}>"
+
+    # -- public surface --------------------------------------------------------------------------------
+
+    @property
+    def tokens(self) -> dict[str, Any]:
+        """A JSON-serialisable dict that ``connect(tokens=...)`` accepts to resume without the password."""
+        return {"brand": self.brand.name, **self.auth.tokens()}
+
+    @property
+    def budget(self) -> BudgetStatus:
+        """Live figures: used / limit per window, queue length, seconds paused."""
+        return self.scheduler.status()
+
+    def budget_state(self) -> dict[str, Any]:
+        """The admission log to pass back as ``Budget(state=...)`` after a restart."""
+        return self.scheduler.export_state(self.clock.wall())
+
+    @property
+    def polling(self) -> bool:
+        return self._poller.running
+
+    @property
+    def poll_interval(self) -> float:
+        """Seconds between two background polls of this account (all cars together)."""
+        return self._plan.interval
+
+    async def login(self) -> None:
+        """Log in (or check the stored tokens), clearing an earlier authentication failure."""
+        self._auth_error = None
+        await self._ensure_auth(Priority.REFRESH)
+
+    async def vehicles(self, *, refresh: bool = False) -> list[Vehicle]:
+        """The account's cars (listed once, then cached; ``refresh=True`` lists them again)."""
+        if self._vehicles is None or refresh:
+            if self._listing is None or self._listing.done():
+                self._listing = self._spawn(self._list_vehicles())
+            self._vehicles = await asyncio.shield(self._listing)
+            if self._poller.running:
+                self._plan_targets()
+        return list(self._vehicles.values())
+
+    async def vehicle(self, vin: str) -> Vehicle:
+        """One car by VIN."""
+        for vehicle in await self.vehicles():
+            if vehicle.vin == vin:
+                return vehicle
+        raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
+
+    async def start(self) -> None:
+        """Start polling every supported endpoint of every car, evenly spread over the budget."""
+        await self.vehicles()
+        self._plan_targets()
+        self._poller.start()
+
+    async def stop(self) -> None:
+        """Stop background polling (requests under way are cancelled)."""
+        await self._poller.stop()
+
+    def subscribe(self, callback: Listener) -> Callable[[], None]:
+        """Call ``callback(vehicle, changed_endpoint_names)`` after each change; returns an unsubscriber."""
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    async def close(self) -> None:
+        """Stop everything this account runs and close the HTTP session if the account opened it."""
+        self._closed = True
+        await self._poller.stop()
+        tasks = [t for t in self._tasks if not t.done()]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(BaseException):
+                await task
+        await self._transport.close()
+
+    async def __aenter__(self) -> Account:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- the request pipeline --------------------------------------------------------------------------
+
+    def api(self, priority: Priority) -> BoundApi:
+        """Brand code's view of this account at ``priority``."""
+        return self._apis[priority]
+
+    async def _ensure_auth(self, priority: Priority) -> None:
+        if self._auth_error is not None:
+            # Never retry a refused login on our own: that is how accounts get locked.
+            raise self._auth_error
+        try:
+            await self.auth.ensure(self._apis[priority])
+        except AuthenticationError as err:
+            self._auth_error = err
+            raise
+
+    async def _send(self, request: Request, priority: Priority) -> tuple[Response, float]:
+        """Send ``request`` through the scheduler; returns the response and its admission time."""
+        if self._closed:
+            raise InvalidInputError("this account is closed")
+        base = self._servers.get(request.server)
+        if base is None:
+            raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
+        common = self.brand.common_params(request.server)
+        if common:
+            request = attrs.evolve(request, params={**common, **(request.params or {})})
+        attempt = 0
+        reauthenticated = False
+        while True:
+            if request.authenticated:
+                await self._ensure_auth(priority)
+            slot = await self.scheduler.acquire(priority, request.server)
+            response: Response | None = None
+            try:
+                headers = self.auth.headers(request.server) if request.authenticated else None
+                response = await self._transport.send(base, request, headers)
+                error = self.brand.decode_error(response, self.clock.wall())
+            except ConnectionFailed as err:
+                error = err
+            finally:
+                slot.release()
+            if error is None and response is not None:
+                return response, slot.admitted_at
+            assert error is not None
+            if isinstance(error, RateLimited):
+                wait = error.retry_after if error.retry_after is not None else self._cooldown
+                error.retry_after = wait
+                self.scheduler.pause(wait)
+                _LOG.warning("%s: the server pushed back; pausing the account for %.0f s", self.brand.name, wait)
+                raise error
+            if (
+                isinstance(error, AuthenticationError)
+                and request.authenticated
+                and response is not None
+                and response.status == 401
+                and not reauthenticated
+            ):
+                reauthenticated = True
+                self.auth.invalidate()
+                continue
+            if isinstance(error, TemporaryError) and request.retryable and attempt < self._retries:
+                attempt += 1
+                delay = min(2.0**attempt, 30.0)
+                if error.retry_after is not None:
+                    delay = max(delay, min(error.retry_after, 60.0))
+                await asyncio.sleep(delay)
+                continue
+            raise error
+
+    # -- endpoints -------------------------------------------------------------------------------------
+
+    def _vehicle(self, vin: str) -> Vehicle:
+        vehicle = (self._vehicles or {}).get(vin)
+        if vehicle is None:
+            raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
+        return vehicle
+
+    async def _list_vehicles(self) -> dict[str, Vehicle]:
+        from .vehicle import Vehicle
+
+        infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
+        known = self._vehicles or {}
+        result: dict[str, Vehicle] = {}
+        for info in infos:
+            if info.vin in known:
+                result[info.vin] = known[info.vin]
+                continue
+            endpoints = {
+                spec.name: Endpoint(spec, self.brand.endpoint_supported(info, spec)) for spec in self.brand.endpoints
+            }
+            result[info.vin] = Vehicle(self, info, endpoints)
+        return result
+
+    async def _fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
+        endpoint = vehicle.endpoints.get(name)
+        if endpoint is None:
+            raise InvalidInputError(f"{self.brand.name} has no endpoint {name!r}")
+        if endpoint.supported is False:
+            raise NotSupportedError(f"{name} is not supported by this car")
+        request = endpoint.spec.request(vehicle.info.context, params)  # validates before any request
+        key = (vehicle.vin, name, tuple(sorted((request.params or {}).items())))
+        flight = self._inflight.get(key)
+        if flight is None:
+            flight = _Flight(self._spawn(self._fetch_once(vehicle, endpoint, request, priority, bool(params))))
+            self._inflight[key] = flight
+            flight.task.add_done_callback(partial(self._land, key))
+        flight.waiters += 1
+        try:
+            return await asyncio.shield(flight.task)
+        except asyncio.CancelledError:
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                flight.task.cancel()
+            raise
+
+    async def _fetch_once(
+        self, vehicle: Vehicle, endpoint: Endpoint[Any], request: Request, priority: Priority, on_demand_params: bool
+    ) -> Any:
+        name = endpoint.spec.name
+        try:
+            response, admitted = await self._send(request, priority)
+            body = response.json()
+            try:
+                value = endpoint.spec.parse(body)
+            except EVClientError:
+                raise
+            except _PARSE_ERRORS as err:
+                raise ResponseError(
+                    f"{name}: the answer does not have the expected shape ({type(err).__name__})",
+                    endpoint=name,
+                    status=response.status,
+                ) from err
+        except EVClientError as err:
+            endpoint.last_error = err
+            if self.brand.is_unsupported(err) and not isinstance(err, InvalidInputError):
+                endpoint.supported = False
+                self._drop_target(vehicle.vin, name)
+            raise
+        changed = value != endpoint.value
+        endpoint.value = value
+        endpoint.raw = body
+        endpoint.fetched_at = self.clock.to_wall(admitted)
+        endpoint.supported = True
+        endpoint.last_error = None
+        self._last_admitted[(vehicle.vin, name)] = admitted
+        if priority is not Priority.POLL and not on_demand_params:
+            self._plan.touched((vehicle.vin, name), admitted)
+            self._poller.replanned()
+        if changed:
+            self._notify(vehicle, frozenset((name,)))
+        return value
+
+    def _land(self, key: tuple[Any, ...], _task: asyncio.Task[Any]) -> None:
+        self._inflight.pop(key, None)
+
+    def _notify(self, vehicle: Vehicle, changed: frozenset[str]) -> None:
+        for listener in list(self._listeners):
+            try:
+                listener(vehicle, changed)
+            except Exception:  # one broken listener must not starve the others
+                _LOG.exception("an evclient listener failed")
+
+    # -- background polling ----------------------------------------------------------------------------
+
+    def _plan_targets(self) -> None:
+        now = self.clock.now()
+        for vehicle in (self._vehicles or {}).values():
+            for endpoint in vehicle.endpoints.values():
+                if endpoint.spec.poll and endpoint.supported is not False:
+                    self._plan.add((vehicle.vin, endpoint.name), now, endpoint.spec.weight)
+        self._poller.replanned()
+
+    def _drop_target(self, vin: str, name: str) -> None:
+        if (vin, name) in self._plan:
+            _LOG.info("%s is not supported by this car: no longer polled", name)
+            self._plan.remove((vin, name))
+            self._poller.replanned()
+
+    async def _poll(self, key: tuple[str, str]) -> float | None:
+        vin, name = key
+        vehicle = self._vehicle(vin)
+        try:
+            await self._fetch(vehicle, name, Priority.POLL, {})
+        except EVClientError as err:
+            _LOG.debug("poll of %s failed: %s", name, type(err).__name__)
+            return None
+        return self._last_admitted.get(key)
+
+    # -- commands --------------------------------------------------------------------------------------
+
+    def _command_spec(self, vehicle: Vehicle, name: str) -> CommandSpec:
+        for spec in self.brand.commands:
+            if spec.name == name:
+                if self.brand.command_supported(vehicle.info, spec) is False:
+                    raise CommandNotSupported(f"{name} is not supported by this car")
+                return spec
+        raise CommandNotSupported(f"{self.brand.name} has no command {name!r}")
+
+    async def _start_command(
+        self,
+        vehicle: Vehicle,
+        name: str,
+        params: Mapping[str, Any],
+        progress: ProgressCallback | None,
+        deadline: float | None,
+    ) -> CommandHandle:
+        spec = self._command_spec(vehicle, name)
+        prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request
+        if deadline is not None and not deadline > 0:
+            raise InvalidInputError("a command deadline must be positive")
+        loop = self.clock.loop
+        submitted: asyncio.Future[None] = loop.create_future()
+        state = _CommandState(submitted=submitted)
+        lock = None
+        if spec.lock_key is not None:
+            lock = self._locks.setdefault((vehicle.vin, spec.lock_key(prepared)), asyncio.Lock())
+
+        async def run() -> CommandResult:
+            async with contextlib.AsyncExitStack() as stack:
+                if lock is not None:
+                    await stack.enter_async_context(lock)
+                return await run_command(
+                    spec,
+                    vehicle.info,
+                    prepared,
+                    api_for=self.api,
+                    state=state,
+                    deadline=spec.deadline if deadline is None else deadline,
+                    progress=progress,
+                )
+            raise AssertionError("unreachable")  # pragma: no cover
+
+        task = self._spawn(run())
+        try:
+            await asyncio.shield(submitted)
+        except asyncio.CancelledError:
+            if not submitted.done():
+                task.cancel()
+            raise
+        return CommandHandle(name, task, state)
+
+    # -- housekeeping ----------------------------------------------------------------------------------
+
+    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = self.clock.loop.create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._reap)
+        return task
+
+    def _reap(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled():
+            task.exception()  # retrieved here; whoever awaits the task still gets it

@@ -1,0 +1,93 @@
+"""Credentials and tokens: secrets that never print, JWT expiry, single-flight renewal."""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import jwt
+
+if TYPE_CHECKING:
+    from .brand import Api
+
+
+class Secret:
+    """A string that keeps out of reprs, logs and exception messages; :meth:`reveal` gives it back."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('**')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+def jwt_expiry(token: str) -> float | None:
+    """The ``exp`` claim of a JWT (epoch seconds), read without verifying the signature."""
+    try:
+        claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
+    except jwt.PyJWTError:
+        return None
+    exp = claims.get("exp")
+    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+class Auth(abc.ABC):
+    """A brand's way to get and keep valid credentials for its servers.
+
+    :meth:`ensure` is single-flight: concurrent callers share one renewal. Renewal requests go through
+    the account's scheduler like any other (``api.request``). Tokens are renewed ``refresh_margin``
+    seconds before they expire.
+    """
+
+    refresh_margin = 60.0
+
+    def __init__(self) -> None:
+        self._lock: asyncio.Lock | None = None
+
+    async def ensure(self, api: Api) -> None:
+        """Make sure the credentials are valid now, renewing them if they are not."""
+        if self.valid(api.clock.wall()):
+            return
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            if not self.valid(api.clock.wall()):
+                await self.renew(api)
+
+    @abc.abstractmethod
+    def valid(self, wall_now: float) -> bool:
+        """Whether the current tokens can be used now (with the margin)."""
+
+    @abc.abstractmethod
+    async def renew(self, api: Api) -> None:
+        """Obtain fresh tokens: refresh them, or log in again."""
+
+    @abc.abstractmethod
+    def headers(self, server: str) -> Mapping[str, str]:
+        """Headers that authenticate a request to ``server``."""
+
+    @abc.abstractmethod
+    def invalidate(self) -> None:
+        """The server refused the current token (401): the next :meth:`ensure` renews it."""
+
+    @abc.abstractmethod
+    def tokens(self) -> dict[str, Any]:
+        """The state to persist (JSON-serialisable) so a later ``connect(tokens=...)`` resumes."""

@@ -1,0 +1,108 @@
+"""The plug-in interface a brand implements. The core knows brands only through this module."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+
+import attrs
+
+from .scheduler import DEFAULT_WINDOWS, Window
+
+if TYPE_CHECKING:
+    from .auth import Auth
+    from .clock import Clock
+    from .command import CommandSpec
+    from .endpoint import EndpointSpec
+    from .errors import EVClientError
+    from .transport import Request, Response
+
+
+class Api(Protocol):
+    """What brand code may use of an account: requests at a fixed priority, the clock, endpoints."""
+
+    @property
+    def clock(self) -> Clock: ...
+
+    async def request(self, request: Request) -> Response:
+        """Send one request through the account's scheduler (and auth, and error decoding)."""
+
+    async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
+        """Read one endpoint of a car (updating its stored value) and return the parsed model."""
+
+
+@attrs.frozen(kw_only=True)
+class VehicleInfo:
+    """What a brand's vehicle listing says of one car.
+
+    ``context`` fills endpoint path templates (``vin`` is always there); ``capabilities`` holds the
+    brand's own capability flags (e.g. BMW's ``doorLock: ACTIVATED``).
+    """
+
+    vin: str
+    model: str | None = None
+    name: str | None = None
+    context: Mapping[str, str] = attrs.field(factory=dict)
+    capabilities: Mapping[str, str] = attrs.field(factory=dict)
+    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
+
+    def __attrs_post_init__(self) -> None:
+        if "vin" not in self.context:
+            object.__setattr__(self, "context", {**self.context, "vin": self.vin})
+
+
+class Brand(abc.ABC):
+    """One car cloud. Subclasses declare the class attributes and implement the abstract methods.
+
+    An instance belongs to one account: it holds that account's credentials (as
+    :class:`~evclient.auth.Secret` where they are secret) and settings such as the region.
+    """
+
+    name: ClassVar[str]
+    #: Named base URLs; ``connect(servers=...)`` overrides any of them.
+    servers: ClassVar[Mapping[str, str]]
+    windows: ClassVar[Sequence[Window]] = DEFAULT_WINDOWS
+    #: The server background polls go to (its windows set the poll rhythm).
+    poll_server: ClassVar[str] = "api"
+    #: Pause after a quota error when the server gives no Retry-After (seconds).
+    cooldown: ClassVar[float] = 900.0
+    endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
+    commands: ClassVar[Sequence[CommandSpec]] = ()
+
+    def __init__(self, **credentials: Any) -> None:  # noqa: B027 - a brand without credentials keeps it
+        """Validate and keep the account's credentials; raise ``InvalidInputError`` on bad ones."""
+
+    def default_servers(self) -> dict[str, str]:
+        """The base URLs for this account (a brand with regions picks them here)."""
+        return dict(self.servers)
+
+    @abc.abstractmethod
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        """The auth strategy, resumed from saved ``tokens`` when given."""
+
+    @abc.abstractmethod
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        """The account's cars."""
+
+    @abc.abstractmethod
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        """The evclient error a response stands for, or ``None`` when it is a success."""
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        """Whether the car's model has this endpoint; ``None`` means unknown (try it and learn)."""
+        return None
+
+    def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
+        """Whether the car can run this command; ``False`` refuses it before any request."""
+        return None
+
+    def common_params(self, server: str) -> Mapping[str, str]:
+        """Query parameters every request to ``server`` carries (e.g. Kamereon's ``country``)."""
+        return {}
+
+    def is_unsupported(self, error: EVClientError) -> bool:
+        """Whether an endpoint's error means the car will never support it (drop it from polling)."""
+        from .errors import NotSupportedError
+
+        return isinstance(error, NotSupportedError)

@@ -1,0 +1,73 @@
+"""``connect()``: the one way in."""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import aiohttp
+
+from . import brands
+from .account import Account, Budget
+from .brand import Brand
+from .clock import Clock
+from .transport import Timeouts, Transport
+
+
+class Connecting:
+    """What :func:`connect` returns: ``await`` it for a logged-in :class:`Account`, or use
+    ``async with connect(...) as account:`` to have the account closed on exit."""
+
+    def __init__(self, factory: Any) -> None:
+        self._factory = factory
+        self._account: Account | None = None
+
+    async def _open(self) -> Account:
+        account: Account = self._factory()
+        try:
+            await account.login()
+        except BaseException:
+            await account.close()
+            raise
+        return account
+
+    def __await__(self) -> Generator[Any, None, Account]:
+        return self._open().__await__()
+
+    async def __aenter__(self) -> Account:
+        self._account = await self._open()
+        return self._account
+
+    async def __aexit__(self, *exc: object) -> None:
+        if self._account is not None:
+            await self._account.close()
+
+
+def connect(
+    brand: str | type[Brand],
+    *,
+    session: aiohttp.ClientSession | None = None,
+    servers: Mapping[str, str] | None = None,
+    tokens: Mapping[str, Any] | None = None,
+    budget: Budget | None = None,
+    timeouts: Timeouts | None = None,
+    ssl_context: ssl.SSLContext | None = None,
+    clock: Clock | None = None,
+    **credentials: Any,
+) -> Connecting:
+    """Connect to an account at ``brand`` (a registered name such as ``"renault-ze"``).
+
+    ``credentials`` are the brand's (``username``, ``password``, ``region`` …); with ``tokens`` from an
+    earlier ``account.tokens`` the password may be left out. ``session`` is used and never closed; without
+    it the account opens and closes its own. ``servers`` overrides any of the brand's base URLs (e.g. to
+    point at the simulator). Bad arguments raise ``InvalidInputError`` before any request.
+    """
+    brand_cls = brands.get(brand) if isinstance(brand, str) else brand
+    brand_obj = brand_cls(**credentials)
+
+    def factory() -> Account:
+        transport = Transport(session, timeouts=timeouts, ssl_context=ssl_context)
+        return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock)
+
+    return Connecting(factory)

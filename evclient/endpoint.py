@@ -1,0 +1,77 @@
+"""Endpoints: a brand's static :class:`EndpointSpec` and the per-car :class:`Endpoint` holding its value."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, Generic, TypeVar
+
+import attrs
+
+from .errors import EVClientError, InvalidInputError
+from .transport import Request
+
+T = TypeVar("T")
+
+
+@attrs.frozen(kw_only=True)
+class EndpointSpec(Generic[T]):
+    """How to read one resource of a car.
+
+    ``path`` is a template filled from the vehicle's context (``{vin}``, ``{account_id}``, …);
+    ``parse`` turns the decoded JSON body into the typed model (raising on a wrong shape); ``query``
+    validates on-demand parameters (e.g. a date range) and turns them into query parameters. Endpoints
+    with ``poll=False`` are fetched on request only; ``weight`` gives a polled endpoint a larger share.
+    """
+
+    name: str
+    path: str
+    parse: Callable[[Any], T]
+    server: str = "api"
+    method: str = "GET"
+    poll: bool = True
+    weight: float = 1.0
+    query: Callable[..., Mapping[str, str]] | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+
+    def request(self, context: Mapping[str, str], params: Mapping[str, Any]) -> Request:
+        """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`."""
+        if self.query is not None:
+            query = dict(self.query(**params))
+        elif params:
+            raise InvalidInputError(f"{self.name} takes no parameters (got {', '.join(sorted(params))})")
+        else:
+            query = {}
+        return Request(
+            method=self.method,
+            server=self.server,
+            path=self.path.format_map(context),
+            endpoint=self.name,
+            params=query or None,
+            headers=self.headers,
+        )
+
+
+class Endpoint(Generic[T]):
+    """One endpoint of one car: the spec, the latest value and what is known about it.
+
+    ``supported`` is ``None`` until the car has answered (or the brand's model table decided);
+    ``fetched_at`` is the wall-clock time (epoch seconds) of the latest good answer.
+    """
+
+    __slots__ = ("fetched_at", "last_error", "raw", "spec", "supported", "value")
+
+    def __init__(self, spec: EndpointSpec[T], supported: bool | None = None) -> None:
+        self.spec = spec
+        self.value: T | None = None
+        self.raw: Any = None
+        self.fetched_at: float | None = None
+        self.supported = supported
+        self.last_error: EVClientError | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def __repr__(self) -> str:
+        state = {True: "supported", False: "unsupported", None: "unknown"}[self.supported]
+        return f"<Endpoint {self.spec.name} {state} fetched_at={self.fetched_at}>"

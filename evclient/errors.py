@@ -1,0 +1,108 @@
+"""The exception tree: everything evclient raises derives from :class:`EVClientError`.
+
+Applications map these onto their own reactions:
+
+* :class:`AuthenticationError` → ask the user to log in again (Home Assistant: re-auth flow);
+* :class:`TemporaryError` (and its :attr:`~TemporaryError.retry_after`) → retry later, keep cached values;
+* :class:`NotSupportedError` → stop asking for this feature on this car;
+* :class:`InvalidInputError` → the caller's mistake; no request was spent;
+* :class:`CommandFailed` / :class:`CommandTimedOut` → the car said no / never answered;
+* :class:`ResponseError` → the server answered something evclient does not understand.
+
+Messages never hold secrets: callers pass only what is safe to show.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class EVClientError(Exception):
+    """Base of every error evclient raises."""
+
+
+class AuthenticationError(EVClientError):
+    """The server refused the credentials or the stored tokens; the user must log in again."""
+
+
+class InvalidCredentialsError(AuthenticationError):
+    """The username, password or app key is wrong."""
+
+
+class TwoFactorRequired(AuthenticationError):
+    """The login needs a one-time code; :attr:`challenge` carries the resumable flow."""
+
+    def __init__(self, message: str, challenge: Any) -> None:
+        super().__init__(message)
+        self.challenge = challenge
+
+
+class TemporaryError(EVClientError):
+    """Trouble that should pass: retry later, after :attr:`retry_after` seconds when known."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class ConnectionFailed(TemporaryError):
+    """The server could not be reached, the connection broke, or it did not answer in time."""
+
+
+class RequestTimeout(ConnectionFailed):
+    """The server did not answer within the configured timeout."""
+
+
+class ServerError(TemporaryError):
+    """The server answered with a 5xx status or a temporary upstream error code."""
+
+    def __init__(self, message: str, *, status: int | None = None, retry_after: float | None = None) -> None:
+        super().__init__(message, retry_after=retry_after)
+        self.status = status
+
+
+class RateLimited(TemporaryError):
+    """Too many requests: the server pushed back (HTTP 429) or evclient's budget is paused."""
+
+
+class QuotaExceeded(RateLimited):
+    """The brand's own quota error (e.g. Kamereon ``err.func.wired.overloaded``)."""
+
+
+class NotSupportedError(EVClientError):
+    """The car, its model or the account does not support this endpoint or command."""
+
+
+class PrivacyModeError(NotSupportedError):
+    """The car is in privacy mode: it shares no data until the driver turns that off."""
+
+
+class InvalidInputError(EVClientError, ValueError):
+    """A parameter is out of range or malformed; raised before any request is spent."""
+
+
+class CommandFailed(EVClientError):
+    """The car or the server reported that a command was not executed."""
+
+    def __init__(self, message: str, *, status: str | None = None, result: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.result = result
+
+
+class CommandTimedOut(EVClientError):
+    """A command reached TIMED_OUT on the server or passed its local deadline without an outcome."""
+
+    def __init__(self, message: str, *, status: str | None = None, result: Any = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.result = result
+
+
+class ResponseError(EVClientError):
+    """The server's answer could not be understood (not JSON, wrong shape, unexpected status)."""
+
+    def __init__(self, message: str, *, endpoint: str | None = None, status: int | None = None) -> None:
+        super().__init__(message)
+        self.endpoint = endpoint
+        self.status = status

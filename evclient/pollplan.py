@@ -1,0 +1,171 @@
+"""Even spreading of background polls over an account's budget.
+
+With a poll rate of ``r = (limit - reserve) / window`` polls per second, the plan emits one poll every
+``1 / r`` seconds (the *tick*), always to the most overdue target. A target of weight ``w`` among targets
+of total weight ``W`` is due every ``W / (w * r)`` seconds, so N equal targets are each polled every
+``N / r`` seconds — Home Assistant's "every N minutes" with 60/h and no reserve. New targets start due
+now and the tick staggers them, so start-up is never a burst. An on-demand refresh moves its target's due
+time instead of adding a request; removing a target shortens everyone else's period.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+
+_LOG = logging.getLogger(__name__)
+
+
+class _Target:
+    __slots__ = ("due", "last", "seq", "weight")
+
+    def __init__(self, weight: float, due: float, seq: int) -> None:
+        self.weight = weight
+        self.due = due
+        self.last: float | None = None
+        self.seq = seq
+
+
+class PollPlan(Generic[K]):
+    """Which target to poll next, and when. ``interval`` is the tick: seconds between two polls."""
+
+    def __init__(self, interval: float) -> None:
+        if not interval > 0:
+            raise ValueError("the poll interval must be positive")
+        self.interval = interval
+        self._targets: dict[K, _Target] = {}
+        self._weight = 0.0
+        self._seq = 0
+        self._next_tick = -math.inf
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._targets
+
+    def __len__(self) -> int:
+        return len(self._targets)
+
+    @property
+    def keys(self) -> tuple[K, ...]:
+        return tuple(self._targets)
+
+    def period(self, key: K) -> float:
+        """Seconds between two polls of ``key`` at the planned rate."""
+        return self.interval * self._weight / self._targets[key].weight
+
+    def add(self, key: K, now: float, weight: float = 1.0) -> None:
+        if key in self._targets:
+            return
+        if not weight > 0:
+            raise ValueError("a poll target's weight must be positive")
+        self._seq += 1
+        self._targets[key] = _Target(weight, now, self._seq)
+        self._reweigh()
+
+    def remove(self, key: K) -> None:
+        if self._targets.pop(key, None) is not None:
+            self._reweigh()
+
+    def _reweigh(self) -> None:
+        self._weight = sum(t.weight for t in self._targets.values())
+        for target in self._targets.values():
+            if target.last is not None:
+                target.due = target.last + self.interval * self._weight / target.weight
+
+    def touched(self, key: K, at: float) -> None:
+        """``key`` was fetched on demand at ``at``: its next poll moves a full period on."""
+        target = self._targets.get(key)
+        if target is not None:
+            target.last = at
+            target.due = at + self.interval * self._weight / target.weight
+
+    def polled(self, key: K, at: float) -> None:
+        """``key`` was polled at ``at`` (it may have left the plan since); the next tick is one interval on."""
+        self.touched(key, at)
+        self._next_tick = at + self.interval
+
+    def choose(self) -> tuple[K, float] | None:
+        """The most overdue target and the time to poll it, or ``None`` when there is none."""
+        best_key: K | None = None
+        best: _Target | None = None
+        for key, target in self._targets.items():
+            if best is None or (target.due, target.seq) < (best.due, best.seq):
+                best_key, best = key, target
+        if best is None or best_key is None:
+            return None
+        return best_key, max(best.due, self._next_tick)
+
+
+PollFunction = Callable[[K], Awaitable[float | None]]
+
+
+class Poller(Generic[K]):
+    """Runs a :class:`PollPlan`: waits for each due time and calls ``poll(key)``.
+
+    ``poll`` returns the time its request was admitted (or ``None`` when it never was) and handles its
+    own errors; the poller only keeps the rhythm.
+    """
+
+    def __init__(self, plan: PollPlan[K], poll: PollFunction[K], *, name: str = "evclient-poller") -> None:
+        self.plan = plan
+        self._poll = poll
+        self._name = name
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Future[None] | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        if not self.running:
+            self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def replanned(self) -> None:
+        """The plan changed (targets added, removed or touched): look again at what is due."""
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        plan = self.plan
+        while True:
+            choice = plan.choose()
+            now = loop.time()
+            if choice is None or choice[1] > now:
+                wake = self._wake = loop.create_future()
+                timer = None if choice is None else loop.call_at(choice[1], _resolve, wake)
+                try:
+                    await wake
+                finally:
+                    self._wake = None
+                    if timer is not None:
+                        timer.cancel()
+                continue
+            key = choice[0]
+            try:
+                admitted = await self._poll(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a poll function must not kill the rhythm; it logs its own errors
+                _LOG.exception("poll of %s failed unexpectedly", key)
+                admitted = None
+            plan.polled(key, loop.time() if admitted is None else admitted)
+
+
+def _resolve(fut: asyncio.Future[None]) -> None:
+    if not fut.done():
+        fut.set_result(None)

@@ -1,0 +1,53 @@
+"""Keeping secrets and personal data out of logs, reprs and diagnostics."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from yarl import URL
+
+REDACTED = "**REDACTED**"
+
+# Query parameters and body fields whose values are secrets or personal data.
+SECRET_KEYS = frozenset(
+    {
+        "password", "pass", "passwd", "token", "access_token", "refresh_token", "id_token", "login_token",
+        "logintoken", "cookievalue", "apikey", "api_key", "x-gigya-id_token", "authorization", "secret",
+        "client_secret", "bmwskanswer", "security_answer", "code", "regtoken", "gigyaassertion",
+        "phvtoken", "providerassertion", "username", "loginid", "email", "vin", "gmid", "ucid",
+        "registrationnumber", "radiocode", "accountid", "personid", "gpslatitude", "gpslongitude",
+        "lat", "lon", "latitude", "longitude",
+    }
+)
+
+_VIN = re.compile(r"\b([A-HJ-NPR-Z0-9]{13})([A-HJ-NPR-Z0-9]{4})\b")
+
+
+def mask_vin(text: str) -> str:
+    """Replace every VIN-looking word by its last four characters behind stars."""
+    return _VIN.sub(lambda m: "*" * 13 + m.group(2), text)
+
+
+def redact_url(url: URL | str) -> str:
+    """A URL fit for a log line: secret query values hidden, VINs masked."""
+    url = URL(str(url))
+    if url.query:
+        url = url.with_query({k: (REDACTED if k.lower() in SECRET_KEYS else v) for k, v in url.query.items()})
+    return mask_vin(url.path_qs if not url.is_absolute() else str(url))
+
+
+def redact(data: Any, *, extra_keys: frozenset[str] = frozenset()) -> Any:
+    """A deep copy of ``data`` with secret and personal values replaced (for diagnostics)."""
+    keys = SECRET_KEYS | {k.lower() for k in extra_keys}
+    if isinstance(data, Mapping):
+        return {
+            k: (REDACTED if str(k).lower() in keys and v is not None else redact(v, extra_keys=extra_keys))
+            for k, v in data.items()
+        }
+    if isinstance(data, list | tuple):
+        return [redact(v, extra_keys=extra_keys) for v in data]
+    if isinstance(data, str):
+        return mask_vin(data)
+    return data

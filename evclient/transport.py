@@ -1,0 +1,180 @@
+"""HTTP for evclient: the only module that touches aiohttp.
+
+A :class:`Transport` sends one :class:`Request` and returns a :class:`Response` with the whole body read,
+or raises one of evclient's connection errors. It never decides what a status code means (the brand's
+error decoder does) and never retries (the account does, through its scheduler).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import ssl as _ssl
+from collections.abc import Mapping
+from typing import Any
+
+import aiohttp
+import attrs
+from yarl import URL
+
+from .errors import ConnectionFailed, InvalidInputError, RequestTimeout, ResponseError
+from .redact import redact_url
+
+_LOG = logging.getLogger("evclient.http")
+
+
+@attrs.frozen
+class Timeouts:
+    """Per-request limits in seconds."""
+
+    connect: float = 10.0
+    total: float = 30.0
+
+
+@attrs.frozen(kw_only=True)
+class Request:
+    """One HTTP request, described without aiohttp types.
+
+    ``server`` names one of the brand's servers (its base URL is looked up at send time); ``endpoint``
+    is the label errors and logs use. ``idempotent`` requests (GETs by default) may be retried.
+    """
+
+    method: str
+    server: str
+    path: str
+    endpoint: str
+    params: Mapping[str, str] | None = None
+    json: Any = None
+    data: Mapping[str, str] | None = None
+    headers: Mapping[str, str] = attrs.field(factory=dict)
+    authenticated: bool = True
+    idempotent: bool | None = None
+
+    @property
+    def retryable(self) -> bool:
+        return self.method == "GET" if self.idempotent is None else self.idempotent
+
+
+@attrs.frozen
+class Response:
+    """A whole HTTP answer. Header names are lower case."""
+
+    status: int
+    headers: Mapping[str, str] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
+    endpoint: str
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        """The body as JSON; anything else is a :class:`ResponseError` naming the endpoint."""
+        try:
+            return json.loads(self.body)
+        except (ValueError, UnicodeDecodeError) as err:
+            kind = "an empty body" if not self.body.strip() else "a body that is not JSON"
+            raise ResponseError(
+                f"{self.endpoint}: HTTP {self.status} with {kind}", endpoint=self.endpoint, status=self.status
+            ) from err
+
+    def json_or_none(self) -> Any:
+        """The body as JSON, or ``None`` when it is empty or not JSON (for error decoding)."""
+        try:
+            return json.loads(self.body) if self.body else None
+        except (ValueError, UnicodeDecodeError):
+            return None
+
+    def retry_after(self, wall_now: float) -> float | None:
+        """Seconds from the ``Retry-After`` header (delta or HTTP date), if any."""
+        value = self.headers.get("retry-after")
+        if not value:
+            return None
+        try:
+            return max(0.0, float(value))
+        except ValueError:
+            pass
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return None
+        return max(0.0, when.timestamp() - wall_now)
+
+
+class Transport:
+    """Sends requests on an injected or owned ``aiohttp.ClientSession``.
+
+    An injected session is never closed; one the transport created is closed by :meth:`close`.
+    TLS verification stays on unless the caller passes its own ``ssl_context``.
+    """
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None = None,
+        *,
+        timeouts: Timeouts | None = None,
+        ssl_context: _ssl.SSLContext | None = None,
+    ) -> None:
+        self._session = session
+        self._owned = session is None
+        self.timeouts = timeouts or Timeouts()
+        self._ssl = ssl_context
+        self.sent = 0
+
+    def _get_session(self) -> aiohttp.ClientSession:
+        if self._session is None or (self._owned and self._session.closed):
+            self._session = aiohttp.ClientSession()
+            self._owned = True
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session if this transport created it."""
+        if self._owned and self._session is not None and not self._session.closed:
+            await self._session.close()
+
+    async def send(self, base_url: str, request: Request, headers: Mapping[str, str] | None = None) -> Response:
+        """Send ``request`` to ``base_url`` and read the whole answer."""
+        try:
+            url = URL(base_url.rstrip("/") + request.path)
+            if not url.is_absolute():
+                raise ValueError(base_url)
+        except ValueError as err:
+            raise InvalidInputError(f"{request.endpoint}: the server URL is not valid") from err
+        session = self._get_session()
+        timeout = aiohttp.ClientTimeout(total=self.timeouts.total, connect=self.timeouts.connect)
+        kwargs: dict[str, Any] = {"headers": {**request.headers, **(headers or {})}, "timeout": timeout}
+        if request.params:
+            kwargs["params"] = dict(request.params)
+        if request.json is not None:
+            kwargs["json"] = request.json
+        elif request.data is not None:
+            kwargs["data"] = dict(request.data)
+        if self._ssl is not None:
+            kwargs["ssl"] = self._ssl
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        self.sent += 1
+        try:
+            async with session.request(request.method, url, **kwargs) as resp:
+                body = await resp.read()
+                status = resp.status
+                resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                shown = resp.url
+        except TimeoutError as err:
+            _LOG.debug("%s %s timed out", request.method, redact_url(url))
+            raise RequestTimeout(f"{request.endpoint}: no answer within the timeout") from err
+        except aiohttp.InvalidURL as err:
+            raise InvalidInputError(f"{request.endpoint}: the server URL is not valid") from err
+        except (aiohttp.ClientError, OSError) as err:
+            _LOG.debug("%s %s failed: %s", request.method, redact_url(url), type(err).__name__)
+            raise ConnectionFailed(f"{request.endpoint}: connection failed ({type(err).__name__})") from err
+        if _LOG.isEnabledFor(logging.DEBUG):
+            _LOG.debug(
+                "%s %s -> %s (%.0f ms)", request.method, redact_url(shown), status, (loop.time() - started) * 1000
+            )
+        return Response(status, resp_headers, body, request.endpoint)

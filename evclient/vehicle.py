@@ -1,0 +1,76 @@
+"""A car of an account: its endpoints (latest values) and its commands."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .command import CommandHandle, CommandResult, ProgressCallback
+from .endpoint import Endpoint
+from .redact import mask_vin
+from .scheduler import Priority
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .brand import VehicleInfo
+
+
+class Vehicle:
+    """One car. ``endpoints`` maps each endpoint name to its :class:`~evclient.endpoint.Endpoint`."""
+
+    def __init__(self, account: Account, info: VehicleInfo, endpoints: dict[str, Endpoint[Any]]) -> None:
+        self._account = account
+        self.info = info
+        self._endpoints = endpoints
+
+    def __repr__(self) -> str:
+        return f"<Vehicle {mask_vin(self.vin)} model={self.model!r}>"
+
+    @property
+    def vin(self) -> str:
+        return self.info.vin
+
+    @property
+    def model(self) -> str | None:
+        """The brand's model code (e.g. ``X102VE``), when the listing gives one."""
+        return self.info.model
+
+    @property
+    def name(self) -> str | None:
+        return self.info.name
+
+    @property
+    def endpoints(self) -> Mapping[str, Endpoint[Any]]:
+        return self._endpoints
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """Names of the commands this car may accept (those its model is known not to have are left out)."""
+        brand = self._account.brand
+        return tuple(s.name for s in brand.commands if brand.command_supported(self.info, s) is not False)
+
+    def value(self, name: str) -> Any:
+        """The latest value of an endpoint (``None`` before the first good answer)."""
+        endpoint = self._endpoints.get(name)
+        return None if endpoint is None else endpoint.value
+
+    async def refresh(self, name: str, **params: Any) -> Any:
+        """Read one endpoint now (REFRESH priority) and return its parsed value.
+
+        Concurrent refreshes of the same endpoint share one request; the endpoint's next background
+        poll moves a full period on, so an on-demand refresh costs no extra request over the day.
+        """
+        return await self._account._fetch(self, name, Priority.REFRESH, params)
+
+    async def start_command(
+        self, name: str, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
+    ) -> CommandHandle:
+        """Validate and submit a command; returns once the server accepted it. Await the handle for the result."""
+        return await self._account._start_command(self, name, params, progress, deadline)
+
+    async def command(
+        self, name: str, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
+    ) -> CommandResult:
+        """Run a command to its outcome: a :class:`CommandResult`, or ``CommandFailed`` / ``CommandTimedOut``."""
+        handle = await self.start_command(name, progress=progress, deadline=deadline, **params)
+        return await handle
