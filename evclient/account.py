@@ -266,6 +266,10 @@ class Account:
             if request.authenticated:
                 await self._ensure_auth(priority)
             slot = await self.scheduler.acquire(priority, request.server)
+            if request.authenticated and not self.auth.valid(self.clock.wall()):
+                # The token expired while this request waited for its slot: renew first.
+                slot.cancel()
+                continue
             response: Response | None = None
             try:
                 headers = self.auth.headers(request.server) if request.authenticated else None
@@ -380,7 +384,7 @@ class Account:
         endpoint.last_error = None
         self._last_admitted[(vehicle.vin, name)] = admitted
         if priority is not Priority.POLL and not on_demand_params:
-            self._plan.touched((vehicle.vin, name), admitted)
+            self._plan.refreshed((vehicle.vin, name), admitted)
             self._poller.replanned()
         if changed:
             self._notify(vehicle, frozenset((name,)))

@@ -5,7 +5,8 @@ With a poll rate of ``r = (limit - reserve) / window`` polls per second, the pla
 of total weight ``W`` is due every ``W / (w * r)`` seconds, so N equal targets are each polled every
 ``N / r`` seconds — Home Assistant's "every N minutes" with 60/h and no reserve. New targets start due
 now and the tick staggers them, so start-up is never a burst. An on-demand refresh moves its target's due
-time instead of adding a request; removing a target shortens everyone else's period.
+time and takes the place of the next tick, so it adds no request over the day; removing a target
+shortens everyone else's period.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import logging
 import math
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
+
+from .scheduler import EPSILON
 
 K = TypeVar("K", bound=Hashable)
 
@@ -77,17 +80,27 @@ class PollPlan(Generic[K]):
             if target.last is not None:
                 target.due = target.last + self.interval * self._weight / target.weight
 
-    def touched(self, key: K, at: float) -> None:
-        """``key`` was fetched on demand at ``at``: its next poll moves a full period on."""
+    def refreshed(self, key: K, at: float) -> None:
+        """``key`` was fetched on demand at ``at``: that request takes the place of the next poll.
+
+        Its own next poll moves a full period on, and the next tick moves one interval on, so on-demand
+        refreshes do not add to the requests the plan spends over a day.
+        """
         target = self._targets.get(key)
         if target is not None:
-            target.last = at
-            target.due = at + self.interval * self._weight / target.weight
+            self._reset(target, at)
+            self._next_tick = max(self._next_tick, at) + self.interval
 
     def polled(self, key: K, at: float) -> None:
         """``key`` was polled at ``at`` (it may have left the plan since); the next tick is one interval on."""
-        self.touched(key, at)
+        target = self._targets.get(key)
+        if target is not None:
+            self._reset(target, at)
         self._next_tick = at + self.interval
+
+    def _reset(self, target: _Target, at: float) -> None:
+        target.last = at
+        target.due = at + self.interval * self._weight / target.weight
 
     def choose(self) -> tuple[K, float] | None:
         """The most overdue target and the time to poll it, or ``None`` when there is none."""
@@ -145,7 +158,7 @@ class Poller(Generic[K]):
         while True:
             choice = plan.choose()
             now = loop.time()
-            if choice is None or choice[1] > now:
+            if choice is None or choice[1] > now + EPSILON:
                 wake = self._wake = loop.create_future()
                 timer = None if choice is None else loop.call_at(choice[1], _resolve, wake)
                 try:

@@ -27,6 +27,9 @@ import attrs
 from .errors import InvalidInputError, RateLimited
 
 _INF = math.inf
+#: Times within a microsecond count as reached: a timer set for ``t`` may wake a hair before ``t`` on
+#: clocks with a coarser grain (virtual-time loops), and must then not be re-armed forever.
+EPSILON = 1e-6
 
 
 class Priority(IntEnum):
@@ -84,6 +87,13 @@ class Slot:
         # The time the window expiry counts from: infinite while the request is in flight.
         self.t = _INF if scheduler is not None else admitted_at
 
+    def cancel(self) -> None:
+        """Give the slot back unused (no request was sent with it)."""
+        scheduler = self._scheduler
+        if scheduler is not None:
+            self._scheduler = None
+            scheduler._give_back(self)
+
     def release(self) -> None:
         """Mark the request finished; from now on the slot ages out of its windows."""
         scheduler = self._scheduler
@@ -105,9 +115,12 @@ class _WindowLog:
         self.log: deque[Slot] = deque()
 
     def expire(self, now: float) -> None:
+        # Same expression as free_at(), so a wake-up at free_at() always finds the slot gone
+        # (``now - seconds`` can round differently and spin the loop at the boundary).
         log = self.log
-        horizon = now - self.seconds
-        while log and log[0].t <= horizon:
+        seconds = self.seconds
+        now += EPSILON
+        while log and log[0].t + seconds <= now:
             log.popleft()
 
     def free_at(self, cap: int) -> float:
@@ -203,16 +216,19 @@ class Scheduler:
             self._abandon(waiter)
             raise
 
+    def _give_back(self, slot: Slot) -> None:
+        for log in self._logs:
+            with contextlib.suppress(ValueError):
+                log.log.remove(slot)
+        self.admitted -= 1
+        if self._waiters:
+            self._dispatch()
+
     def _abandon(self, waiter: _Waiter) -> None:
         fut = waiter.future
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             # Admitted, but the caller is gone before it could use the slot: give it back.
-            slot = fut.result()
-            for log in self._logs_for(waiter.server):
-                with contextlib.suppress(ValueError):
-                    log.log.remove(slot)
-            slot._scheduler = None
-            self.admitted -= 1
+            fut.result().cancel()
         else:
             try:
                 self._waiters.remove(waiter)

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -21,6 +22,15 @@ class CloudFixture(TestCloud):
     def connect(self, username: str = "solo", **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
         kwargs.setdefault("password", PASSWORD)
         return evclient.connect("test", servers=self.servers(), username=username, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+async def _microsecond_timers() -> None:
+    """looptime keeps time in whole microseconds and rounds its steps down, so a timer set between two
+    microseconds (``1933.3333420000001``) would never be reached. asyncio fires every timer due within
+    ``_clock_resolution`` of now; making that the virtual clock's grain lets such timers fire."""
+    loop = asyncio.get_running_loop()
+    loop._clock_resolution = max(loop._clock_resolution, 1e-6)  # type: ignore[attr-defined]
 
 
 @pytest.fixture

@@ -56,7 +56,7 @@ class TestCloud:
         self._clock: Clock | None = None
         self.log: list[LogEntry] = []
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
-        self.token_lifetime = 3600.0
+        self.token_lifetime = 2 * 86400.0  # tests of expiry shorten it
         self.revoked: set[str] = set()
         self.unsupported = {("VF1MYST0000000001", "e7")}
         self.values: dict[tuple[str, str], int] = defaultdict(int)
