@@ -27,8 +27,8 @@ import attrs
 from .errors import InvalidInputError, RateLimited
 
 _INF = math.inf
-#: Times within a microsecond count as reached: a timer set for ``t`` may wake a hair before ``t`` on
-#: clocks with a coarser grain (virtual-time loops), and must then not be re-armed forever.
+#: A timer set for ``t`` may wake a hair before ``t`` on a clock with a coarser grain (virtual-time
+#: loops); wake-ups are set this much later, and due times count this much earlier, so nothing spins.
 EPSILON = 1e-6
 
 
@@ -119,7 +119,6 @@ class _WindowLog:
         # (``now - seconds`` can round differently and spin the loop at the boundary).
         log = self.log
         seconds = self.seconds
-        now += EPSILON
         while log and log[0].t + seconds <= now:
             log.popleft()
 
@@ -288,7 +287,8 @@ class Scheduler:
         heapq.heapify(still)
         self._waiters = still
         if still and wake < _INF:
-            self._timer = self._loop.call_at(wake, self._dispatch)
+            # A hair late rather than early: expiry stays exact even on a coarse (virtual) clock.
+            self._timer = self._loop.call_at(wake + EPSILON, self._dispatch)
 
     # -- pushback --------------------------------------------------------------------------------------
 

@@ -121,21 +121,37 @@ class Transport:
         ssl_context: _ssl.SSLContext | None = None,
     ) -> None:
         self._session = session
-        self._owned = session is None
+        self._own_session: aiohttp.ClientSession | None = None
         self.timeouts = timeouts or Timeouts()
         self._ssl = ssl_context
         self.sent = 0
 
     def _get_session(self) -> aiohttp.ClientSession:
-        if self._session is None or (self._owned and self._session.closed):
-            self._session = aiohttp.ClientSession()
-            self._owned = True
-        return self._session
+        if self._own_session is None or self._own_session.closed:
+            if self._session is None:
+                session = aiohttp.ClientSession()
+            else:
+                # Borrow the application's connection pool (never closed by us) through a session of
+                # our own, so that the settings below do not change the application's session.
+                injected = self._session
+                session = aiohttp.ClientSession(
+                    connector=injected.connector,
+                    connector_owner=False,
+                    cookie_jar=injected.cookie_jar,
+                    headers=injected.headers,
+                    trust_env=injected.trust_env,
+                )
+            # aiohttp silently sends an idempotent request a second time after a dropped connection.
+            # That request would reach the server without passing the scheduler: every retry must be ours.
+            if hasattr(session, "_retry_connection"):
+                session._retry_connection = False
+            self._own_session = session
+        return self._own_session
 
     async def close(self) -> None:
-        """Close the session if this transport created it."""
-        if self._owned and self._session is not None and not self._session.closed:
-            await self._session.close()
+        """Close what this transport opened; an injected session (and its connector) stays open."""
+        if self._own_session is not None and not self._own_session.closed:
+            await self._own_session.close()
 
     async def send(self, base_url: str, request: Request, headers: Mapping[str, str] | None = None) -> Response:
         """Send ``request`` to ``base_url`` and read the whole answer."""

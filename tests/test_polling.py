@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections import defaultdict
 
 import pytest
@@ -25,7 +26,7 @@ def poll_times(cloud, *, after: float = 0.0) -> dict[str, list[float]]:
 
 
 def intervals(times: list[float]) -> list[float]:
-    return [b - a for a, b in zip(times, times[1:], strict=False)]
+    return [b - a for a, b in itertools.pairwise(times)]
 
 
 def min_gap(cloud, route: str = "data") -> float:
@@ -93,7 +94,8 @@ async def test_an_unsupported_endpoint_leaves_the_plan_and_the_rest_speed_up(clo
     await account.close()
     assert car.endpoints["e7"].supported is False
     assert isinstance(car.endpoints["e7"].last_error, evclient.NotSupportedError)
-    assert cloud.count("data") and sum(1 for e in cloud.log if e.path.endswith("/e7")) == 1
+    assert cloud.count("data")
+    assert sum(1 for e in cloud.log if e.path.endswith("/e7")) == 1
     period = 6 * HOUR / 54
     for path, times in poll_times(cloud, after=2 * HOUR).items():
         assert not path.endswith("/e7")
@@ -130,7 +132,7 @@ async def test_a_refresh_resets_the_due_time_of_its_target(cloud):
     refreshed_at = asyncio.get_running_loop().time()
     await asyncio.sleep(HOUR)
     await account.close()
-    after = [t for t in poll_times(cloud)["/api/cars/VF1SOLO0000000001/data/e3"] if t >= refreshed_at]
+    after = [t for t in poll_times(cloud)["/api/cars/VF1SLXXXX00000001/data/e3"] if t >= refreshed_at]
     assert after[1] - after[0] == pytest.approx(7 * HOUR / 54, abs=1)
 
 
@@ -140,7 +142,7 @@ async def test_quota_error_pauses_polling_for_retry_after_then_recovers(cloud):
     await asyncio.sleep(HOUR)
     cloud.fail("data", Fault(status=429, body={"error": "slow down"}, headers={"Retry-After": "1200"}))
     await asyncio.sleep(200)  # the next poll meets the 429
-    hit = [e.t for e in cloud.log if e.status == 429][0]
+    hit = next(e.t for e in cloud.log if e.status == 429)
     assert account.budget.paused
     car = (await account.vehicles())[0]
     requests_before = cloud.count()

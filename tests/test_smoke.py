@@ -6,7 +6,7 @@ import asyncio
 async def test_login_list_refresh(cloud):
     async with cloud.connect() as account:
         cars = await account.vehicles()
-        assert [c.vin for c in cars] == ["VF1SOLO0000000001"]
+        assert [c.vin for c in cars] == ["VF1SLXXXX00000001"]
         value = await cars[0].refresh("e1")
         assert value.value == 1
         assert cloud.count("login") == 1

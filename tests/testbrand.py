@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
@@ -132,7 +132,7 @@ def _validate_flash(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str
 @brands.register
 class TestBrand(Brand):
     name = "test"
-    servers = {"api": "http://127.0.0.1:9/api", "auth": "http://127.0.0.1:9/auth"}
+    servers: ClassVar[Mapping[str, str]] = {"api": "http://127.0.0.1:9/api", "auth": "http://127.0.0.1:9/auth"}
     windows = (Window(limit=60, seconds=3600.0, reserve=6),)
     cooldown = 900.0
     endpoints = (

@@ -24,9 +24,9 @@ JWT_KEY = "test-cloud-signing-key-not-a-secret-0123456789"
 PASSWORD = "correct horse battery staple"
 
 CARS = {
-    "solo": [("VF1SOLO0000000001", "seven")],
-    "duo": [("VF1DUO00000000001", "four"), ("VF1DUO00000000002", "four")],
-    "mystery": [("VF1MYST0000000001", "mystery")],
+    "solo": [("VF1SLXXXX00000001", "seven")],
+    "duo": [("VF1DUXXXX00000001", "four"), ("VF1DUXXXX00000002", "four")],
+    "mystery": [("VF1MYXXXX00000001", "mystery")],
 }
 
 
@@ -58,7 +58,7 @@ class TestCloud:
         self.faults: dict[str, deque[Fault]] = defaultdict(deque)
         self.token_lifetime = 2 * 86400.0  # tests of expiry shorten it
         self.revoked: set[str] = set()
-        self.unsupported = {("VF1MYST0000000001", "e7")}
+        self.unsupported = {("VF1MYXXXX00000001", "e7")}
         self.values: dict[tuple[str, str], int] = defaultdict(int)
         self.changing = True
         self.script: list[tuple[float, str]] = [(0, "INITIATED"), (4, "PENDING"), (9, "DELIVERED"), (15, "EXECUTED")]
