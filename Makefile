@@ -23,8 +23,9 @@ lint: $(VENV)/.test-installed
 test: lint
 	$(BIN)/python -m pytest -q -W error
 
+# Until the simulator lands, the demo is the scheduler at work: a few accounts polled for two virtual hours.
 demo: $(VENV)/.cli-installed
-	$(BIN)/evclient demo
+	$(BIN)/python benchmarks/scheduler.py --accounts 3 --hours 2
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/scheduler.py

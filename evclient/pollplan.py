@@ -105,13 +105,14 @@ class PollPlan(Generic[K]):
     def choose(self) -> tuple[K, float] | None:
         """The most overdue target and the time to poll it, or ``None`` when there is none."""
         best_key: K | None = None
-        best: _Target | None = None
+        best_due = math.inf
+        # Dicts keep insertion order, so a strict "<" breaks ties by first-added: FIFO among equals.
         for key, target in self._targets.items():
-            if best is None or (target.due, target.seq) < (best.due, best.seq):
-                best_key, best = key, target
-        if best is None or best_key is None:
+            if target.due < best_due:
+                best_key, best_due = key, target.due
+        if best_key is None:
             return None
-        return best_key, max(best.due, self._next_tick)
+        return best_key, max(best_due, self._next_tick)
 
 
 PollFunction = Callable[[K], Awaitable[float | None]]
@@ -129,7 +130,7 @@ class Poller(Generic[K]):
         self._poll = poll
         self._name = name
         self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Future[None] | None = None
+        self._wake: asyncio.Future[tuple[K, float] | None] | None = None
 
     @property
     def running(self) -> bool:
@@ -155,18 +156,19 @@ class Poller(Generic[K]):
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         plan = self.plan
+        choice = plan.choose()
         while True:
-            choice = plan.choose()
-            now = loop.time()
-            if choice is None or choice[1] > now + EPSILON:
+            if choice is None or choice[1] > loop.time() + EPSILON:
                 wake = self._wake = loop.create_future()
-                timer = None if choice is None else loop.call_at(choice[1], _resolve, wake)
+                timer = None if choice is None else loop.call_at(choice[1], _resolve, wake, choice)
                 try:
-                    await wake
+                    woken = await wake
                 finally:
                     self._wake = None
                     if timer is not None:
                         timer.cancel()
+                # Woken by its own timer, the choice still holds; woken by a change, look again.
+                choice = woken if woken is not None else plan.choose()
                 continue
             key = choice[0]
             try:
@@ -177,8 +179,9 @@ class Poller(Generic[K]):
                 _LOG.exception("poll of %s failed unexpectedly", key)
                 admitted = None
             plan.polled(key, loop.time() if admitted is None else admitted)
+            choice = plan.choose()
 
 
-def _resolve(fut: asyncio.Future[None]) -> None:
+def _resolve(fut: asyncio.Future[tuple[K, float] | None], choice: tuple[K, float] | None) -> None:
     if not fut.done():
-        fut.set_result(None)
+        fut.set_result(choice)

@@ -23,7 +23,8 @@ async def test_a_command_walks_to_executed_and_reports_each_status(cloud):
     assert result.status == "EXECUTED"
     assert [c.status for c in result.history] == ["INITIATED", "PENDING", "DELIVERED", "EXECUTED"]
     assert heard == ["INITIATED", "PENDING", "DELIVERED", "EXECUTED"]
-    assert result.event_id and result.event_id.startswith("ev-")
+    assert result.event_id
+    assert result.event_id.startswith("ev-")
     # Growing delays 2, 3, 5, 8 → polls at 2, 5, 10, 18 s; EXECUTED is reached at 15 s.
     assert result.polls == 4
     assert result.elapsed == pytest.approx(18, abs=0.1)
@@ -72,7 +73,8 @@ async def test_commands_sharing_a_status_channel_never_overlap(cloud):
     assert [r.status for r in results] == ["EXECUTED"] * 3
     assert cloud.max_parallel_same_type == 0
     submits = [e.t for e in cloud.log if e.route == "submit"]
-    assert submits[1] - submits[0] >= 15 and submits[2] - submits[1] >= 15
+    assert submits[1] - submits[0] >= 15
+    assert submits[2] - submits[1] >= 15
 
 
 async def test_a_handle_shows_progress_and_can_be_awaited_later(cloud):
