@@ -34,23 +34,18 @@ async def test_a_command_walks_to_executed_and_reports_each_status(cloud):
     assert car.endpoints["e1"].value is not None
 
 
-async def test_not_executed_raises_command_failed_with_the_status(cloud):
-    cloud.script = [(0, "INITIATED"), (3, "PENDING"), (6, "NOT_EXECUTED")]
+@pytest.mark.parametrize(
+    ("final", "error"),
+    [("NOT_EXECUTED", CommandFailed), ("TIMED_OUT", CommandTimedOut)],
+)
+async def test_terminal_failures_raise_their_typed_error_with_the_status(cloud, final, error):
+    cloud.script = [(0, "INITIATED"), (3, "PENDING"), (60, final)]
     async with cloud.connect("solo") as account:
         car = await car_of(account)
-        with pytest.raises(CommandFailed) as info:
+        with pytest.raises(error) as info:
             await car.command("flash")
-    assert info.value.status == "NOT_EXECUTED"
-    assert [c.status for c in info.value.result.history][-1] == "NOT_EXECUTED"
-
-
-async def test_server_timed_out_raises_command_timed_out(cloud):
-    cloud.script = [(0, "INITIATED"), (3, "PENDING"), (120, "TIMED_OUT")]
-    async with cloud.connect("solo") as account:
-        car = await car_of(account)
-        with pytest.raises(CommandTimedOut) as info:
-            await car.command("flash")
-    assert info.value.status == "TIMED_OUT"
+    assert info.value.status == final
+    assert info.value.result.history[-1].status == final
 
 
 async def test_the_local_deadline_ends_a_command_that_never_finishes(cloud):
