@@ -27,8 +27,8 @@ from .errors import (
     InvalidInputError,
     NotSupportedError,
     RateLimited,
-    ResponseError,
     TemporaryError,
+    reading,
 )
 from .pollplan import Poller, PollPlan
 from .redact import mask_vin
@@ -41,7 +41,6 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("evclient")
 
 Listener = Callable[["Vehicle", frozenset[str]], None]
-_PARSE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError)
 
 
 class CommandNotSupported(NotSupportedError, InvalidInputError):
@@ -245,7 +244,8 @@ class Account:
             # Never retry a refused login on our own: that is how accounts get locked.
             raise self._auth_error
         try:
-            await self.auth.ensure(self._apis[priority])
+            with reading("login"):
+                await self.auth.ensure(self._apis[priority])
         except AuthenticationError as err:
             self._auth_error = err
             raise
@@ -318,7 +318,8 @@ class Account:
     async def _list_vehicles(self) -> dict[str, Vehicle]:
         from .vehicle import Vehicle
 
-        infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
+        with reading("vehicles"):
+            infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
         known = self._vehicles or {}
         result: dict[str, Vehicle] = {}
         for info in infos:
@@ -360,16 +361,8 @@ class Account:
         try:
             response, admitted = await self._send(request, priority)
             body = response.json()
-            try:
+            with reading(name):
                 value = endpoint.spec.parse(body)
-            except EVClientError:
-                raise
-            except _PARSE_ERRORS as err:
-                raise ResponseError(
-                    f"{name}: the answer does not have the expected shape ({type(err).__name__})",
-                    endpoint=name,
-                    status=response.status,
-                ) from err
         except EVClientError as err:
             endpoint.last_error = err
             if self.brand.is_unsupported(err) and not isinstance(err, InvalidInputError):

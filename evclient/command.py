@@ -24,6 +24,7 @@ from .errors import (
     RateLimited,
     ResponseError,
     TemporaryError,
+    reading,
 )
 from .scheduler import Priority
 
@@ -205,7 +206,8 @@ async def run_command(
 
     submitted = state.submitted
     try:
-        submission = await spec.submit(api_for(Priority.COMMAND), vehicle, prepared)
+        with reading(spec.name):
+            submission = await spec.submit(api_for(Priority.COMMAND), vehicle, prepared)
     except BaseException as err:
         if submitted is not None and not submitted.done():
             submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
@@ -230,7 +232,8 @@ async def run_command(
         await asyncio.sleep(wait)
         polls += 1
         try:
-            current = await spec.read_status(api_for(Priority.COMMAND_STATUS), vehicle, submission)
+            with reading(f"{spec.name} status"):
+                current = await spec.read_status(api_for(Priority.COMMAND_STATUS), vehicle, submission)
         except (AuthenticationError, RateLimited, ResponseError):
             raise
         except TemporaryError as err:

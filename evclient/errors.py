@@ -14,6 +14,8 @@ Messages never hold secrets: callers pass only what is safe to show.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Any
 
 
@@ -106,3 +108,24 @@ class ResponseError(EVClientError):
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
+
+
+#: What parsing an unexpected body raises in plain Python code.
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError)
+
+
+@contextlib.contextmanager
+def reading(endpoint: str) -> Iterator[None]:
+    """Turn a wrongly shaped answer met inside the block into a :class:`ResponseError` naming ``endpoint``.
+
+    Brand code indexes server bodies freely; the core wraps every call into it with this, so a raw
+    ``KeyError`` never escapes the library. evclient's own errors pass through unchanged.
+    """
+    try:
+        yield
+    except EVClientError:
+        raise
+    except SHAPE_ERRORS as err:
+        raise ResponseError(
+            f"{endpoint}: the answer does not have the expected shape ({type(err).__name__})", endpoint=endpoint
+        ) from err
