@@ -231,10 +231,11 @@ async def test_no_secret_reaches_logs_reprs_or_errors(cloud, caplog):
 @pytest.mark.parametrize("route", ["login", "list", "submit"])
 async def test_a_wrongly_shaped_answer_anywhere_is_a_bad_response(cloud, route):
     cloud.fail(route, Fault(status=200, body={"nothing": "useful"}))
-    with pytest.raises(ResponseError):
-        account = await cloud.connect("solo")
-        try:
+
+    async def use_the_account() -> None:
+        async with cloud.connect("solo") as account:
             car = await car_of(account)
             await car.command("flash")
-        finally:
-            await account.close()
+
+    with pytest.raises(ResponseError):
+        await use_the_account()
