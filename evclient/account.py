@@ -449,9 +449,7 @@ class Account:
             lock = self._locks.setdefault((vehicle.vin, spec.lock_key(prepared)), asyncio.Lock())
 
         async def run() -> CommandResult:
-            async with contextlib.AsyncExitStack() as stack:
-                if lock is not None:
-                    await stack.enter_async_context(lock)
+            async with lock if lock is not None else contextlib.nullcontext():
                 return await run_command(
                     spec,
                     vehicle.info,
@@ -461,7 +459,6 @@ class Account:
                     deadline=spec.deadline if deadline is None else deadline,
                     progress=progress,
                 )
-            raise AssertionError("unreachable")  # pragma: no cover
 
         task = self._spawn(run())
         try:

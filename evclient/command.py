@@ -17,12 +17,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 import attrs
 
 from .errors import (
-    AuthenticationError,
     CommandFailed,
     CommandTimedOut,
     EVClientError,
     RateLimited,
-    ResponseError,
     TemporaryError,
     reading,
 )
@@ -174,9 +172,9 @@ class CommandHandle:
 
 @attrs.define
 class _CommandState:
+    submitted: asyncio.Future[None]  # resolved once the server accepted the command (or refused it)
     history: list[StatusChange] = attrs.field(factory=list)
     event_id: str | None = None
-    submitted: asyncio.Future[None] | None = None
 
 
 async def run_command(
@@ -209,13 +207,13 @@ async def run_command(
         with reading(spec.name):
             submission = await spec.submit(api_for(Priority.COMMAND), vehicle, prepared)
     except BaseException as err:
-        if submitted is not None and not submitted.done():
+        if not submitted.done():
             submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
             submitted.exception()  # mark retrieved: the awaiting caller re-raises it itself
         raise
     state.event_id = submission.event_id
     record(submission.status)
-    if submitted is not None and not submitted.done():
+    if not submitted.done():
         submitted.set_result(None)
 
     polls = 0
@@ -234,7 +232,7 @@ async def run_command(
         try:
             with reading(f"{spec.name} status"):
                 current = await spec.read_status(api_for(Priority.COMMAND_STATUS), vehicle, submission)
-        except (AuthenticationError, RateLimited, ResponseError):
+        except RateLimited:  # a pause is not a passing error: the account refuses everything now
             raise
         except TemporaryError as err:
             # The outcome is still out there: ask again at the next step rather than lose it.

@@ -36,7 +36,10 @@ class EndpointSpec(Generic[T]):
     def request(self, context: Mapping[str, str], params: Mapping[str, Any]) -> Request:
         """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`."""
         if self.query is not None:
-            query = dict(self.query(**params))
+            try:
+                query = dict(self.query(**params))
+            except TypeError as err:  # a missing or unknown keyword: the caller's mistake
+                raise InvalidInputError(f"{self.name}: {err}") from None
         elif params:
             raise InvalidInputError(f"{self.name} takes no parameters (got {', '.join(sorted(params))})")
         else:

@@ -59,7 +59,10 @@ class PollPlan(Generic[K]):
 
     def period(self, key: K) -> float:
         """Seconds between two polls of ``key`` at the planned rate."""
-        return self.interval * self._weight / self._targets[key].weight
+        return self._period(self._targets[key])
+
+    def _period(self, target: _Target) -> float:
+        return self.interval * self._weight / target.weight
 
     def add(self, key: K, now: float, weight: float = 1.0) -> None:
         if key in self._targets:
@@ -78,7 +81,7 @@ class PollPlan(Generic[K]):
         self._weight = sum(t.weight for t in self._targets.values())
         for target in self._targets.values():
             if target.last is not None:
-                target.due = target.last + self.interval * self._weight / target.weight
+                target.due = target.last + self._period(target)
 
     def refreshed(self, key: K, at: float) -> None:
         """``key`` was fetched on demand at ``at``: that request takes the place of the next poll.
@@ -100,7 +103,7 @@ class PollPlan(Generic[K]):
 
     def _reset(self, target: _Target, at: float) -> None:
         target.last = at
-        target.due = at + self.interval * self._weight / target.weight
+        target.due = at + self._period(target)
 
     def choose(self) -> tuple[K, float] | None:
         """The most overdue target and the time to poll it, or ``None`` when there is none."""

@@ -114,6 +114,10 @@ class _WindowLog:
         self.seconds = window.seconds
         self.log: deque[Slot] = deque()
 
+    def cap(self, priority: int) -> int:
+        """How full this window may be for a request of ``priority`` to be admitted."""
+        return self.poll_limit if priority == Priority.POLL else self.limit
+
     def expire(self, now: float) -> None:
         # Same expression as free_at(), so a wake-up at free_at() always finds the slot gone
         # (``now - seconds`` can round differently and spin the loop at the boundary).
@@ -228,20 +232,15 @@ class Scheduler:
         if fut.done() and not fut.cancelled() and fut.exception() is None:
             # Admitted, but the caller is gone before it could use the slot: give it back.
             fut.result().cancel()
-        else:
-            try:
-                self._waiters.remove(waiter)
-                heapq.heapify(self._waiters)
-            except ValueError:
-                pass
-        if self._waiters:
+        elif self._waiters:
+            # Its future is cancelled: the dispatch drops it and lets whoever it held back through.
             self._dispatch()
 
     @staticmethod
     def _fits(logs: Iterable[_WindowLog], priority: int, now: float) -> bool:
         for w in logs:
             w.expire(now)
-            if len(w.log) >= (w.poll_limit if priority == Priority.POLL else w.limit):
+            if len(w.log) >= w.cap(priority):
                 return False
         return True
 
@@ -271,11 +270,10 @@ class Scheduler:
                 blocked |= ids
                 still.append(waiter)
                 continue
-            polling = waiter.priority == Priority.POLL
             full = False
             for w in logs:
                 w.expire(now)
-                cap = w.poll_limit if polling else w.limit
+                cap = w.cap(waiter.priority)
                 if len(w.log) >= cap:
                     full = True
                     wake = min(wake, w.free_at(cap))

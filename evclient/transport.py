@@ -124,7 +124,6 @@ class Transport:
         self._own_session: aiohttp.ClientSession | None = None
         self.timeouts = timeouts or Timeouts()
         self._ssl = ssl_context
-        self.sent = 0
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._own_session is None or self._own_session.closed:
@@ -174,7 +173,6 @@ class Transport:
             kwargs["ssl"] = self._ssl
         loop = asyncio.get_running_loop()
         started = loop.time()
-        self.sent += 1
         try:
             async with session.request(request.method, url, **kwargs) as resp:
                 body = await resp.read()

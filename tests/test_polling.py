@@ -221,6 +221,10 @@ async def test_history_takes_validated_parameters_and_is_not_polled(cloud):
             await car.refresh("history", begin="1316", end="0117")
         with pytest.raises(evclient.InvalidInputError):
             await car.refresh("e1", begin="1016")
+        with pytest.raises(evclient.InvalidInputError):
+            await car.refresh("history")  # the range is required
+        with pytest.raises(evclient.InvalidInputError):
+            await car.refresh("history", begin="1016", end="1216", colour="red")
         assert cloud.count() == before
         value = await car.refresh("history", begin="1016", end="1216")
         assert value.query == {"begin": "1016", "end": "1216"}
