@@ -23,9 +23,9 @@ lint: $(VENV)/.test-installed
 test: lint
 	$(BIN)/python -m pytest -q -W error
 
-# Until the simulator lands, the demo is the scheduler at work: a few accounts polled for two virtual hours.
+# One simulated hour of every brand against the built-in simulator (about 20 s).
 demo: $(VENV)/.cli-installed
-	$(BIN)/python benchmarks/scheduler.py --accounts 3 --hours 2
+	$(BIN)/evclient demo
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/scheduler.py

@@ -12,7 +12,9 @@ from ..brand import Brand
 from ..errors import InvalidInputError
 
 # name → module that registers it when imported
-_BUILTIN: dict[str, str] = {}
+_BUILTIN: dict[str, str] = {
+    "renault-ze": "evclient.brands.renault_ze",
+}
 
 _REGISTRY: dict[str, type[Brand]] = {}
 

@@ -1,0 +1,84 @@
+"""Renault ZE Services (``renault-ze``): the Zoe's original cloud API.
+
+Connect with ``evclient.connect("renault-ze", username=..., password=...)``. Endpoints: ``battery``
+and ``precondition-last`` (polled), ``precondition-history`` and ``charge-history`` (``begin`` / ``end``
+months), ``notification-settings``, ``charge-schedule``. Commands: ``precondition``, ``charge-now``,
+``precondition-at``, ``set-notification-settings``, ``set-charge-schedule``, ``deploy-charge-schedule``,
+``deactivate-charge-schedule``. What a car may use follows the login's service ``scopes``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ... import brands
+from ...auth import Auth, Secret
+from ...brand import Api, Brand, VehicleInfo
+from ...command import CommandSpec
+from ...endpoint import EndpointSpec
+from ...errors import AuthenticationError, EVClientError, InvalidInputError
+from ...transport import Response
+from .auth import ZEAuth
+from .commands import COMMANDS
+from .endpoints import ENDPOINTS, SCOPES
+from .errors import decode_error
+
+__all__ = ["RenaultZE"]
+
+
+@brands.register
+class RenaultZE(Brand):
+    """The Renault ZE Services cloud (one account: a username and password)."""
+
+    name = "renault-ze"
+    servers: ClassVar[Mapping[str, str]] = {"api": "https://www.services.renault-ze.com/api"}
+    endpoints = ENDPOINTS
+    commands = COMMANDS
+
+    def __init__(self, *, username: str | None = None, password: str | None = None, **extra: Any) -> None:
+        if extra:
+            raise InvalidInputError(f"renault-ze takes username and password, not {', '.join(sorted(extra))}")
+        for what, value in (("username", username), ("password", password)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise InvalidInputError(f"{what} must be a non-empty string")
+        self.username = username
+        self.password = Secret(password) if password is not None else None
+        self._auth: ZEAuth | None = None
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        if tokens is None and self.password is None:
+            raise InvalidInputError("renault-ze needs a username and password, or saved tokens")
+        if self.password is not None and self.username is None:
+            raise InvalidInputError("renault-ze needs the username with the password")
+        self._auth = ZEAuth(self.username, self.password, tokens)
+        return self._auth
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        # The login answer is the only list of cars this API has; it is kept with the tokens.
+        auth = self._auth
+        assert auth is not None
+        if auth.vehicles is None:
+            if self.password is None:
+                raise AuthenticationError("these saved tokens hold no car list; log in once with the password")
+            await auth.login(api)
+        scopes = {scope: "ACTIVATED" for scope in auth.scopes or ()}
+        return [
+            VehicleInfo(vin=v["vin"], capabilities=scopes, raw={"timezone": v.get("timezone")})
+            for v in auth.vehicles or ()
+        ]
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        return decode_error(response, wall_now)
+
+    def _scoped(self, vehicle: VehicleInfo, name: str) -> bool | None:
+        needed = SCOPES.get(name)
+        if needed is None or not vehicle.capabilities:
+            return None
+        return needed in vehicle.capabilities
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        return self._scoped(vehicle, spec.name)
+
+    def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
+        return self._scoped(vehicle, spec.name)

@@ -1,0 +1,165 @@
+"""``evclient demo``: one simulated hour of evclient at work, in well under a minute.
+
+The demo runs client and simulator on one event loop whose clock runs ``speed`` times faster than
+real time (its selector waits are shortened to match), so the scheduler, the poller, token lifetimes
+and the cars' physics all see the same accelerated hour.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import selectors
+import sys
+import time
+from typing import Any
+
+from . import brands
+from .account import Account
+from .command import StatusChange
+from .connect import connect
+from .errors import EVClientError
+from .redact import mask_vin
+from .transport import Timeouts
+
+#: One command per brand that shows a status walk on the default world's cars.
+DEMO_COMMANDS = {"renault-ze": "charge-now"}
+SIMULATED_HOUR = 3600.0
+
+
+class _ScaledSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+    def __init__(self, speed: float) -> None:
+        super().__init__()
+        self._speed = speed
+
+    def select(self, timeout: float | None = None) -> Any:
+        return super().select(None if timeout is None else timeout / self._speed)
+
+
+class FastForwardLoop(asyncio.SelectorEventLoop):
+    """An event loop whose ``time()`` runs ``speed`` times faster than the monotonic clock."""
+
+    def __init__(self, speed: float) -> None:
+        super().__init__(_ScaledSelector(speed))
+        self._speed = speed
+        self._origin = time.monotonic()
+
+    def time(self) -> float:
+        return self._origin + (time.monotonic() - self._origin) * self._speed
+
+
+def _out(text: str = "") -> None:
+    print(text, flush=True)
+
+
+def _spacing(times: list[float]) -> tuple[float, float, float]:
+    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    return (min(gaps), sum(gaps) / len(gaps), max(gaps)) if gaps else (0.0, 0.0, 0.0)
+
+
+async def _demo(speed: float) -> int:
+    from .cli import summary, table
+    from .simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+
+    started = time.monotonic()
+    sim = Simulator()
+    await sim.start()
+    accounts: dict[str, Account] = {}
+    try:
+        _out(f"evclient demo: the simulator serves {', '.join(sim.brands)} on {sim.url}; "
+             f"time runs {speed:g}x faster than real time")
+        for name in brands.names():
+            if name not in sim.brands:
+                continue
+            # Timeouts are in loop seconds: scale them so a real-time hiccup is not a "timeout".
+            accounts[name] = await connect(name, servers=sim.servers(name), username=DEMO_USERNAME,
+                                           password=DEMO_PASSWORD, timeouts=Timeouts(30.0 * speed, 60.0 * speed))
+
+        for name, account in accounts.items():
+            _out(f"\n== {name}: {DEMO_USERNAME}")
+            for car in await account.vehicles():
+                _out(f"{mask_vin(car.vin)}  model {car.model or '-'}  commands: {', '.join(car.commands)}")
+                rows = []
+                for endpoint, state in car.endpoints.items():
+                    if state.supported is False:
+                        continue
+                    try:
+                        rows.append(["  " + endpoint, summary(await car.refresh(endpoint), 90)])
+                    except EVClientError as err:
+                        rows.append(["  " + endpoint, f"error: {err}"])
+                table(rows)
+
+        _out(f"\n== background polling for one simulated hour (a command is sent 10 minutes in)")
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+
+        def heard(vehicle: Any, changed: frozenset[str]) -> None:
+            if "battery" in changed:
+                value = vehicle.value("battery")
+                level = getattr(value, "charge_level", None)
+                _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {mask_vin(vehicle.vin)} battery {level} %"
+                     f"{' charging' if getattr(value, 'charging', False) else ''}")
+
+        for account in accounts.values():
+            account.subscribe(heard)
+            await account.start()
+        wall0 = sim.world.clock.wall()
+        await asyncio.sleep(600.0)
+        for name, account in accounts.items():
+            command = DEMO_COMMANDS.get(name)
+            if command is None:
+                continue
+            car = (await account.vehicles())[0]
+            _out(f"  {name}: {command} on {mask_vin(car.vin)}")
+
+            def walk(change: StatusChange, brand: str = name) -> None:
+                _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {brand} command status: {change.status}")
+
+            try:
+                result = await car.command(command, progress=walk)
+                _out(f"  {name}: {command} done ({result.status}) after {result.elapsed:.0f} s "
+                     f"and {result.polls} status reads")
+            except EVClientError as err:
+                _out(f"  {name}: {command} did not succeed: {err}")
+        await asyncio.sleep(max(0.0, t0 + SIMULATED_HOUR - loop.time()))
+        for account in accounts.values():
+            await account.stop()
+
+        _out("\n== what the servers saw (from the simulator's request log)")
+        rows = [["BRAND", "IN THE HOUR", "PER 10 MINUTES", "GAP min/mean/max", "MOST IN ANY HOUR", "QUOTA"]]
+        for name in accounts:
+            times = sorted(e.t for e in sim.requests(brand=name) if e.t >= wall0)
+            buckets = [sum(1 for t in times if wall0 + i * 600 <= t < wall0 + (i + 1) * 600) for i in range(6)]
+            low, mean, high = _spacing(times)
+            rows.append([name, str(len(times)), " ".join(f"{b:2d}" for b in buckets),
+                         f"{low:.0f} / {mean:.0f} / {high:.0f} s", str(sim.max_in_window(3600.0, brand=name)),
+                         f"{sim.quotas[name].limit} per hour"])
+        table(rows)
+        _out("(commands and their status reads go out at once, between the evenly spaced polls)")
+
+        _out("\n== budget (evclient's own count)")
+        rows = [["BRAND", "WINDOW", "USED", "LIMIT", "POLLING MAY USE", "REFUSED BY SERVER"]]
+        for name, account in accounts.items():
+            refused = sum(1 for e in sim.requests(brand=name) if e.fault == "quota")
+            for window in account.budget.windows:
+                rows.append([name, window.name, str(window.used), str(window.limit), str(window.poll_limit),
+                             str(refused)])
+        table(rows)
+        _out(f"\ndemo finished in {time.monotonic() - started:.1f} s real time")
+        return 0
+    finally:
+        for account in accounts.values():
+            await account.close()
+        await sim.close()
+
+
+def run_demo(speed: float = 200.0) -> int:
+    """Run the demo on a fast-forward loop; returns the exit code."""
+    if speed <= 0:
+        print("evclient demo: --speed must be positive", file=sys.stderr)
+        return 2
+    loop = FastForwardLoop(speed)
+    try:
+        return loop.run_until_complete(_demo(speed))
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()

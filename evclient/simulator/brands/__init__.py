@@ -1,0 +1,91 @@
+"""The simulated clouds, one module per brand; each registers a :class:`SimBrand`.
+
+A brand's routes are named ``<brand>.<endpoint>`` so that the request log, faults and quota know
+which brand and endpoint a request was for.
+"""
+
+from __future__ import annotations
+
+import abc
+import importlib
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from aiohttp import web
+
+if TYPE_CHECKING:
+    from ..world import Car, SimAccount, World
+
+# brand name → module defining it (imported when the simulator starts)
+_BUILTIN: dict[str, str] = {
+    "renault-ze": "evclient.simulator.brands.renault_ze",
+}
+
+DEMO_USERNAME = "demo@evclient.dev"
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
+
+
+class SimBrand(abc.ABC):
+    """One brand's simulated cloud."""
+
+    #: The evclient brand name it serves.
+    name: ClassVar[str]
+    #: The brand's server names → path prefixes on the simulator (its "base URLs").
+    mounts: ClassVar[dict[str, str]]
+    #: How many requests the sliding quota window holds, and how many seconds it spans.
+    quota: ClassVar[tuple[int, float]] = (60, 3600.0)
+    #: Folder name of the brand's fixtures.
+    fixtures: ClassVar[str]
+
+    def __init__(self, world: World) -> None:
+        self.world = world
+
+    @abc.abstractmethod
+    def add_routes(self, app: web.Application) -> None:
+        """Add the brand's routes (named ``<brand>.<endpoint>``) under its mounts."""
+
+    @abc.abstractmethod
+    async def identify(self, request: web.Request, world: World) -> str | None:
+        """The account (username) a request belongs to, even when its token has expired."""
+
+    @abc.abstractmethod
+    def quota_response(self, retry_after: float) -> web.StreamResponse:
+        """The brand's own answer once an account has used up its quota."""
+
+    def default_accounts(self) -> list[SimAccount]:
+        """Accounts of the default world."""
+        from ..world import SimAccount
+
+        return [SimAccount(brand=self.name, username=DEMO_USERNAME, password=DEMO_PASSWORD, email=DEMO_USERNAME)]
+
+    def load_car(self, data: dict[str, Any]) -> Car:
+        """A car from its fixture (``fixtures/<brand>/cars/*.json``)."""
+        from ..world import Car
+
+        return Car(
+            brand=self.name,
+            owner=data.get("owner", DEMO_USERNAME),
+            extra=dict(data.get("extra", {})),
+            **{k: v for k, v in data.items() if k not in {"owner", "extra", "comment"}},
+        )
+
+    def setup_car(self, world: World, car: Car) -> None:  # noqa: B027 - optional hook
+        """Complete a car's brand-specific state when it joins the world."""
+
+    def on_event(self, world: World, car: Car, event: str) -> None:  # noqa: B027 - optional hook
+        """React to a physics event (``charge_started``, ``charge_ended:<reason>``, ``hvac_started`` …)."""
+
+
+_REGISTRY: dict[str, type[SimBrand]] = {}
+
+
+def register(brand: type[SimBrand]) -> type[SimBrand]:
+    """Make a simulated brand part of every new :class:`~evclient.simulator.Simulator`."""
+    _REGISTRY[brand.name] = brand
+    return brand
+
+
+def all_brands() -> dict[str, type[SimBrand]]:
+    """Every simulated brand, built-in ones imported on first use."""
+    for module in _BUILTIN.values():
+        importlib.import_module(module)
+    return dict(_REGISTRY)

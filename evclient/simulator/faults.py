@@ -1,0 +1,110 @@
+"""Scripted trouble: answers the simulator gives instead of (or before) the normal one.
+
+A :class:`Fault` applies to the routes matching ``route`` (a glob on route names such as
+``renault-ze.battery`` or ``renault-ze.*``), optionally only for one ``account``, ``times`` times
+(``None``: until cleared).
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from typing import Any
+
+import attrs
+
+
+class FaultKind(enum.Enum):
+    STATUS = "status"  # answer ``status`` with ``body`` (JSON) and ``headers``
+    MALFORMED = "malformed"  # 200 with a body that is not JSON
+    TRUNCATED = "truncated"  # the normal answer cut in half
+    HTML = "html"  # an HTML error page from a proxy, with ``status`` (default 502)
+    DROP = "drop"  # close the connection without answering
+    DELAY = "delay"  # answer normally after ``delay`` seconds
+    REVOKE = "revoke"  # revoke the account's tokens, then answer normally (so: 401)
+
+
+_DEFAULT_STATUS = {FaultKind.STATUS: 500, FaultKind.HTML: 502}
+
+
+@attrs.define(kw_only=True)
+class Fault:
+    """One kind of trouble; ``delay`` (simulated-loop seconds) may accompany any kind."""
+
+    kind: FaultKind = FaultKind.STATUS
+    route: str = "*"
+    account: str | None = None
+    status: int | None = None
+    body: Any = None
+    headers: dict[str, str] = attrs.field(factory=dict)
+    delay: float = 0.0
+    times: int | None = 1
+    revoke_refresh: bool = False
+
+    @property
+    def effective_status(self) -> int:
+        return self.status or _DEFAULT_STATUS.get(self.kind, 200)
+
+    def matches(self, route: str, account: str | None) -> bool:
+        if self.account is not None and self.account != account:
+            return False
+        return fnmatch.fnmatchcase(route, self.route)
+
+    @classmethod
+    def from_json(cls, data: Any) -> Fault:
+        """Build a fault from ``POST /_sim/faults`` JSON; raises ``ValueError`` on a bad description."""
+        if not isinstance(data, dict):
+            raise ValueError("a fault is a JSON object")
+        unknown = set(data) - {f.name for f in attrs.fields(cls)}
+        if unknown:
+            raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
+        values = dict(data)
+        try:
+            values["kind"] = FaultKind(values.get("kind", "status"))
+        except ValueError:
+            raise ValueError(f"unknown fault kind {data.get('kind')!r}") from None
+        if not isinstance(values.get("route", "*"), str):
+            raise ValueError("route must be a string")
+        for key in ("status", "times"):
+            if values.get(key) is not None and not isinstance(values[key], int):
+                raise ValueError(f"{key} must be a whole number")
+        if not isinstance(values.get("delay", 0.0), int | float) or values.get("delay", 0.0) < 0:
+            raise ValueError("delay must be a non-negative number")
+        if not isinstance(values.get("headers", {}), dict):
+            raise ValueError("headers must be an object")
+        return cls(**values)
+
+    def to_json(self) -> dict[str, Any]:
+        data = attrs.asdict(self)
+        data["kind"] = self.kind.value
+        return data
+
+
+class FaultBook:
+    """The faults in force, first added first used."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+
+    def add(self, *faults: Fault) -> None:
+        self._faults.extend(faults)
+
+    def take(self, route: str, account: str | None) -> Fault | None:
+        """The first fault matching this request, counting one use of it."""
+        for fault in self._faults:
+            if fault.matches(route, account):
+                if fault.times is not None:
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                return fault
+        return None
+
+    def clear(self) -> None:
+        self._faults.clear()
+
+    def __iter__(self) -> Any:
+        return iter(list(self._faults))
+
+    def __len__(self) -> int:
+        return len(self._faults)
