@@ -89,7 +89,7 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
         key, sep, value = item.partition("=")
         if not sep or not key:
             raise InvalidInputError(f"parameters are key=value, got {item!r}")
-        if value[:1] in "{[" and value or value in {"true", "false", "null"}:
+        if (value[:1] in "{[" and value) or value in {"true", "false", "null"}:
             try:
                 params[key] = json.loads(value)
             except ValueError:
@@ -165,7 +165,7 @@ async def _open(args: argparse.Namespace) -> tuple[Account, StateFile | None]:
         if not sys.stdin.isatty():
             raise InvalidInputError("no password: use --password, EVCLIENT_PASSWORD or a terminal to type it")
         password = getpass.getpass(f"{args.brand} password for {username}: ")
-    credentials = {k: v for k, v in (("username", username), ("password", password)) if v is not None}
+    credentials: dict[str, Any] = {k: v for k, v in (("username", username), ("password", password)) if v}
     budget = Budget(state=saved.get("budget")) if saved.get("budget") else None
     try:
         account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)

@@ -8,6 +8,7 @@ and the cars' physics all see the same accelerated hour.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import selectors
 import sys
 import time
@@ -26,7 +27,7 @@ DEMO_COMMANDS = {"renault-ze": "charge-now"}
 SIMULATED_HOUR = 3600.0
 
 
-class _ScaledSelector(selectors.DefaultSelector):  # type: ignore[misc,valid-type]
+class _ScaledSelector(selectors.DefaultSelector):
     def __init__(self, speed: float) -> None:
         super().__init__()
         self._speed = speed
@@ -52,7 +53,7 @@ def _out(text: str = "") -> None:
 
 
 def _spacing(times: list[float]) -> tuple[float, float, float]:
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     return (min(gaps), sum(gaps) / len(gaps), max(gaps)) if gaps else (0.0, 0.0, 0.0)
 
 
@@ -88,7 +89,7 @@ async def _demo(speed: float) -> int:
                         rows.append(["  " + endpoint, f"error: {err}"])
                 table(rows)
 
-        _out(f"\n== background polling for one simulated hour (a command is sent 10 minutes in)")
+        _out("\n== background polling for one simulated hour (a command is sent 10 minutes in)")
         loop = asyncio.get_running_loop()
         t0 = loop.time()
 

@@ -115,7 +115,10 @@ class PollPlan(Generic[K]):
                 best_key, best_due = key, target.due
         if best_key is None:
             return None
-        return best_key, max(best_due, self._next_tick)
+        # Every tick polls someone: with unequal weights the most overdue target may not be due yet at
+        # a tick, and waiting for it would leave that part of the budget unused (earliest-due-first then
+        # keeps each target's share at its weight).
+        return best_key, self._next_tick if self._next_tick > -math.inf else best_due
 
 
 PollFunction = Callable[[K], Awaitable[float | None]]

@@ -7,8 +7,12 @@ from typing import Any
 import pytest
 
 import evclient
+from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Car, Simulator
 from tests import testbrand  # registers the "test" brand
 from tests.testcloud import PASSWORD, TestCloud, serve
+
+#: The default world's ZE Services Zoe.
+ZOE = "VF1AG000164412345"
 
 assert testbrand
 
@@ -39,3 +43,31 @@ async def cloud() -> AsyncIterator[CloudFixture]:
     async with serve(c) as url:
         c.url = url
         yield c
+
+
+class SimFixture(Simulator):
+    """The simulator with the default world, plus a shortcut to connect to the ZE demo account."""
+
+    def connect_ze(self, **kwargs: Any) -> Any:
+        kwargs.setdefault("username", DEMO_USERNAME)
+        kwargs.setdefault("password", DEMO_PASSWORD)
+        return evclient.connect("renault-ze", servers=self.servers("renault-ze"), **kwargs)
+
+    @property
+    def zoe(self) -> Car:
+        car = self.world.car(ZOE)
+        assert car is not None
+        return car
+
+    def routes(self, brand: str = "renault-ze") -> list[str]:
+        return [e.route.split(".", 1)[1] for e in self.requests(brand=brand)]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimFixture]:
+    s = SimFixture()
+    await s.start()
+    try:
+        yield s
+    finally:
+        await s.close()

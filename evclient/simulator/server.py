@@ -40,6 +40,7 @@ class LogEntry:
     route: str
     status: int = 0
     fault: str | None = None
+    query: dict[str, str] = attrs.field(factory=dict)
 
 
 class Simulator:
@@ -172,7 +173,7 @@ class Simulator:
         brand = self.brands[route.split(".", 1)[0]]
         account = await brand.identify(request, self.world)
         now = self.world.clock.wall()
-        entry = LogEntry(now, brand.name, account, request.method, request.path, route)
+        entry = LogEntry(now, brand.name, account, request.method, request.path, route, query=dict(request.query))
         self.log.append(entry)
         try:
             if account is not None:

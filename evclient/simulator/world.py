@@ -11,7 +11,7 @@ import heapq
 import itertools
 import math
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -316,5 +316,7 @@ class World:
     def send(self, brand: str, to: str, channel: str, subject: str, body: str) -> None:
         self.outbox.append(Message(self.clock.wall(), brand, to, channel, subject, body))
 
-    def messages(self, to: str | None = None) -> Iterable[Message]:
+    def messages(self, to: str | None = None) -> list[Message]:
+        """What the cloud has sent so far (the world is brought up to now first)."""
+        self.advance_all()
         return [m for m in self.outbox if to is None or m.to == to]

@@ -1,0 +1,138 @@
+"""The ``evclient`` command line: in-process against the simulator fixture, and as real processes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from evclient import cli
+from evclient.demo import run_demo
+from tests.conftest import ZOE
+
+
+@pytest.fixture(autouse=True)
+def _state_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path / "state"))
+    monkeypatch.delenv("EVCLIENT_USERNAME", raising=False)
+    monkeypatch.delenv("EVCLIENT_PASSWORD", raising=False)
+
+
+async def run(sim, *argv: str) -> int:
+    args = cli.build_parser().parse_args(["--simulator", sim.url, *argv])
+    return await cli.run_account_command(args)
+
+
+async def test_vehicles_status_and_fetch(sim, capsys):
+    assert await run(sim, "vehicles") == 0
+    out = capsys.readouterr().out
+    assert ZOE in out and "charge-now" in out
+
+    assert await run(sim, "--json", "status") == 0
+    status = json.loads(capsys.readouterr().out)[ZOE]
+    assert status["battery"]["charge_level"] == 62
+    assert status["charge-schedule"]["days"]["mon"] == {"start": "01:00:00", "duration": 14400.0}
+    assert set(status) == {"battery", "precondition-last", "precondition-history", "charge-history",
+                           "notification-settings", "charge-schedule"}
+
+    assert await run(sim, "fetch", ZOE, "precondition-history", "begin=1016", "end=1016") == 0
+    assert capsys.readouterr().out.count("USER_REQUEST") == 2
+
+
+async def test_a_second_run_reuses_the_saved_tokens_and_budget(sim, capsys):
+    await run(sim, "vehicles")
+    await run(sim, "fetch", ZOE, "battery")
+    assert sim.routes() == ["login", "battery"]  # no second login
+    capsys.readouterr()
+    assert await run(sim, "--json", "budget") == 0
+    budget = json.loads(capsys.readouterr().out)
+    assert budget["windows"][0]["used"] == 2  # what the earlier runs spent still counts
+    assert sim.routes() == ["login", "battery"]
+    state_files = list(cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("*.json"))
+    assert len(state_files) == 1
+    assert state_files[0].stat().st_mode & 0o777 == 0o600  # it holds tokens
+
+
+async def test_command_shows_each_status_and_the_cost(sim, capsys):
+    sim.world.set_script("charge-now", latency=5.0)
+    assert await run(sim, "command", ZOE, "charge-now") == 0
+    out = capsys.readouterr().out
+    assert "REQUESTED" in out and "CHARGING" in out
+    assert "2 requests (1 status reads)" in out
+
+
+async def test_command_parameters_are_key_value(sim, capsys):
+    assert await run(sim, "command", ZOE, "set-notification-settings", "charge_start=SMS",
+                     "do_not_disturb=22:00-06:30") == 0
+    assert sim.zoe.extra["notifications"]["do_not_disturb"] == {"start": "2200", "end": "0630"}
+    week = json.dumps(dict.fromkeys(("mon", "tue", "wed", "thu", "fri", "sat", "sun"), "01:00/2:00"))
+    assert await run(sim, "command", ZOE, "set-charge-schedule", f"schedule={week}", "deploy=true") == 0
+    assert sim.zoe.extra["charge_schedule"]["enabled"]
+
+
+def test_parse_params_keeps_leading_zeros_and_reads_json():
+    assert cli.parse_params(["start=0100", "deploy=true", "x={\"a\": 1}", "empty="]) == {
+        "start": "0100", "deploy": True, "x": {"a": 1}, "empty": ""}
+    with pytest.raises(cli.InvalidInputError):
+        cli.parse_params(["novalue"])
+
+
+# -- real processes ------------------------------------------------------------------------------------------
+
+
+def evclient(*argv: str, **kwargs) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "evclient.cli", *argv], capture_output=True, text=True,
+                          timeout=60, check=False, **kwargs)
+
+
+@pytest.fixture
+def simulator_process():
+    proc = subprocess.Popen([sys.executable, "-m", "evclient.cli", "simulator", "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        first = proc.stdout.readline().strip()
+        assert first.startswith("evclient simulator listening on http://127.0.0.1:")
+        url = first.rsplit(" ", 1)[1]
+        assert proc.stdout.readline().strip() == f"renault-ze api: {url}/renault-ze/api"
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        if proc.stdout is not None:
+            proc.stdout.close()
+
+
+def test_the_standalone_simulator_and_the_cli_as_processes(simulator_process, tmp_path):
+    env = {**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)}
+    done = evclient("--simulator", simulator_process, "vehicles", env=env)
+    assert done.returncode == 0, done.stderr
+    assert ZOE in done.stdout
+
+    refused = evclient("--simulator", simulator_process, "--no-state", "--username", "demo@evclient.dev",
+                       "--password", "not-the-password", "vehicles", env=env)
+    assert refused.returncode == 1
+    assert refused.stderr.count("\n") == 1 and "Traceback" not in refused.stderr
+    assert "InvalidCredentialsError" in refused.stderr and "not-the-password" not in refused.stderr
+
+    bad = evclient("--simulator", simulator_process, "command", ZOE, "precondition-at", "start=25:00", env=env)
+    assert bad.returncode == 2 and "HH:MM" in bad.stderr and "Traceback" not in bad.stderr
+
+    unreachable = evclient("--server", "api=http://127.0.0.1:9/api", "--no-state", "--username", "a@b.c",
+                           "--password", "x", "vehicles", env=env)
+    assert unreachable.returncode == 1 and "ConnectionFailed" in unreachable.stderr
+
+
+def test_the_demo_runs_every_brand_for_a_simulated_hour(capsys):
+    assert run_demo(speed=1000.0) == 0
+    out = capsys.readouterr().out
+    assert "== renault-ze: demo@evclient.dev" in out
+    assert "command status: CHARGING" in out
+    table = out.split("== what the servers saw")[1]
+    row = next(line for line in table.splitlines() if line.startswith("renault-ze"))
+    in_the_hour, most = int(row.split()[1]), int(row.split()[-4])
+    assert 40 <= in_the_hour <= 60 and most <= 60
