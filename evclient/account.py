@@ -139,6 +139,10 @@ class Account:
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         poll_windows = self.scheduler.windows_for(brand.poll_server)
+        # Requests to these servers spend the polls' budget (they share a window with the poll server).
+        self._poll_budget_servers = {
+            name for name in self._servers if set(self.scheduler.windows_for(name)) & set(poll_windows)
+        }
         interval = max(w.seconds / w.poll_limit for w in poll_windows) if poll_windows else 60.0
         self._plan: PollPlan[tuple[str, str]] = PollPlan(interval)
         self._poller = Poller(self._plan, self._poll, name=f"evclient-{brand.name}-poller")
@@ -270,6 +274,9 @@ class Account:
                 # The token expired while this request waited for its slot: renew first.
                 slot.cancel()
                 continue
+            if priority is not Priority.POLL and request.server in self._poll_budget_servers:
+                self._plan.consumed(slot.admitted_at)
+                self._poller.replanned()
             response: Response | None = None
             try:
                 headers = self.auth.headers(request.server) if request.authenticated else None
@@ -378,7 +385,6 @@ class Account:
         self._last_admitted[(vehicle.vin, name)] = admitted
         if priority is not Priority.POLL and not on_demand_params:
             self._plan.refreshed((vehicle.vin, name), admitted)
-            self._poller.replanned()
         if changed:
             self._notify(vehicle, frozenset((name,)))
         return value

@@ -135,7 +135,8 @@ async def _demo(speed: float) -> int:
                          f"{low:.0f} / {mean:.0f} / {high:.0f} s", str(sim.max_in_window(3600.0, brand=name)),
                          f"{sim.quotas[name].limit} per hour"])
         table(rows)
-        _out("(commands and their status reads go out at once, between the evenly spaced polls)")
+        _out("(one poll per tick of 3600/54 s; every other request - the status reads just before the hour, the "
+             "command and its status reads - goes out at once and takes the place of the next tick)")
 
         _out("\n== budget (evclient's own count)")
         rows = [["BRAND", "WINDOW", "USED", "LIMIT", "POLLING MAY USE", "REFUSED BY SERVER"]]

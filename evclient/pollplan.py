@@ -5,8 +5,9 @@ With a poll rate of ``r = (limit - reserve) / window`` polls per second, the pla
 of total weight ``W`` is due every ``W / (w * r)`` seconds, so N equal targets are each polled every
 ``N / r`` seconds — Home Assistant's "every N minutes" with 60/h and no reserve. New targets start due
 now and the tick staggers them, so start-up is never a burst. An on-demand refresh moves its target's due
-time and takes the place of the next tick, so it adds no request over the day; removing a target
-shortens everyone else's period.
+time, and every request other than a poll (refresh, login, command) takes the place of the next tick, so
+they add no request over the day and the rhythm stays even; removing a target shortens everyone else's
+period.
 """
 
 from __future__ import annotations
@@ -84,15 +85,16 @@ class PollPlan(Generic[K]):
                 target.due = target.last + self._period(target)
 
     def refreshed(self, key: K, at: float) -> None:
-        """``key`` was fetched on demand at ``at``: that request takes the place of the next poll.
-
-        Its own next poll moves a full period on, and the next tick moves one interval on, so on-demand
-        refreshes do not add to the requests the plan spends over a day.
-        """
+        """``key`` was fetched on demand at ``at``: its own next poll moves a full period on."""
         target = self._targets.get(key)
         if target is not None:
             self._reset(target, at)
-            self._next_tick = max(self._next_tick, at) + self.interval
+
+    def consumed(self, at: float) -> None:
+        """A request other than a poll (a refresh, a login, a command) used the polls' budget at ``at``:
+        it takes the place of the next tick, so polling keeps an even rhythm within the budget instead of
+        running into the cap and stalling until the window slides."""
+        self._next_tick = max(self._next_tick, at) + self.interval
 
     def polled(self, key: K, at: float) -> None:
         """``key`` was polled at ``at`` (it may have left the plan since); the next tick is one interval on."""
