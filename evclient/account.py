@@ -444,6 +444,7 @@ class Account:
         deadline: float | None,
     ) -> CommandHandle:
         spec = self._command_spec(vehicle, name)
+        params = self.brand.command_params(vehicle.info, spec, params)
         prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request
         if deadline is not None and not deadline > 0:
             raise InvalidInputError("a command deadline must be positive")

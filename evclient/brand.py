@@ -97,6 +97,11 @@ class Brand(abc.ABC):
         """Whether the car can run this command; ``False`` refuses it before any request."""
         return None
 
+    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The parameters a command is validated with: the caller's, plus any the brand holds for the account
+        (e.g. BMW's security answer for unlocking)."""
+        return params
+
     def common_params(self, server: str) -> Mapping[str, str]:
         """Query parameters every request to ``server`` carries (e.g. Kamereon's ``country``)."""
         return {}

@@ -145,27 +145,41 @@ def _servers(args: argparse.Namespace) -> dict[str, str]:
     return servers
 
 
-def _credentials(args: argparse.Namespace) -> tuple[str | None, str | None]:
-    username = args.username or os.environ.get("EVCLIENT_USERNAME")
-    password = args.password or os.environ.get("EVCLIENT_PASSWORD")
-    if args.simulator and not username and not password:
-        from .simulator import DEMO_PASSWORD, DEMO_USERNAME
+#: Brand settings the CLI takes: option name → (connect() keyword, environment variable).
+SETTINGS = {
+    "username": ("username", "EVCLIENT_USERNAME"),
+    "password": ("password", "EVCLIENT_PASSWORD"),
+    "app_key": ("app_key", "EVCLIENT_APP_KEY"),
+    "app_secret": ("app_secret", "EVCLIENT_APP_SECRET"),
+    "security_answer": ("security_answer", "EVCLIENT_SECURITY_ANSWER"),
+    "region": ("region", "EVCLIENT_REGION"),
+}
 
-        return DEMO_USERNAME, DEMO_PASSWORD
-    return username, password
+
+def _credentials(args: argparse.Namespace) -> dict[str, Any]:
+    """The brand settings from options and environment; the simulator's demo account when none is given."""
+    given = {key: getattr(args, option) or os.environ.get(env) for option, (key, env) in SETTINGS.items()}
+    given = {k: v for k, v in given.items() if v}
+    if args.simulator and not given.get("username") and not given.get("password"):
+        from .simulator.brands import all_brands
+
+        sims = all_brands()
+        if args.brand in sims:
+            return {**sims[args.brand].demo_credentials(), **{k: v for k, v in given.items() if k == "region"}}
+    return given
 
 
 async def _open(args: argparse.Namespace) -> tuple[Account, StateFile | None]:
     servers = _servers(args)
-    username, password = _credentials(args)
-    state = None if args.no_state else StateFile(args.brand, username, servers)
+    credentials = _credentials(args)
+    state = None if args.no_state else StateFile(args.brand, credentials.get("username"), servers)
     saved = state.load() if state else {}
     tokens = saved.get("tokens")
-    if password is None and tokens is None:
+    if "password" not in credentials and tokens is None:
         if not sys.stdin.isatty():
             raise InvalidInputError("no password: use --password, EVCLIENT_PASSWORD or a terminal to type it")
-        password = getpass.getpass(f"{args.brand} password for {username}: ")
-    credentials: dict[str, Any] = {k: v for k, v in (("username", username), ("password", password)) if v}
+        credentials["password"] = getpass.getpass(f"{args.brand} password for {credentials.get('username')}: ")
+    password = credentials.get("password")
     budget = Budget(state=saved.get("budget")) if saved.get("budget") else None
     try:
         account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
@@ -321,6 +335,11 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--server", metavar="NAME=URL", action="append", help="override one of the brand's servers")
     parser.add_argument("--username", help="or EVCLIENT_USERNAME")
     parser.add_argument("--password", help="or EVCLIENT_PASSWORD (asked for when missing)")
+    parser.add_argument("--app-key", dest="app_key", help="BMW: the i Remote app key (or EVCLIENT_APP_KEY)")
+    parser.add_argument("--app-secret", dest="app_secret", help="BMW: the app secret (or EVCLIENT_APP_SECRET)")
+    parser.add_argument("--security-answer", dest="security_answer",
+                        help="BMW: the account's security answer, to unlock (or EVCLIENT_SECURITY_ANSWER)")
+    parser.add_argument("--region", help="BMW: rest_of_world, usa or china (or EVCLIENT_REGION)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-state", action="store_true", help="do not keep tokens and budget between runs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

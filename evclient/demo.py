@@ -23,7 +23,7 @@ from .redact import mask_vin
 from .transport import Timeouts
 
 #: One command per brand that shows a status walk on the default world's cars.
-DEMO_COMMANDS = {"renault-ze": "charge-now"}
+DEMO_COMMANDS = {"renault-ze": "charge-now", "bmw": "door-lock"}
 SIMULATED_HOUR = 3600.0
 
 
@@ -52,6 +52,15 @@ def _out(text: str = "") -> None:
     print(text, flush=True)
 
 
+def _headline(endpoint: str, value: Any) -> str | None:
+    """One line about a changed value worth showing in the demo (the battery and locks), else ``None``."""
+    if endpoint == "battery":  # ZE Services
+        return f"battery {value.charge_level} %{' charging' if value.charging else ''}"
+    if endpoint == "status" and getattr(value, "charging_level_hv", None) is not None:  # BMW
+        return (f"battery {value.charging_level_hv} %, {value.charging_status}, doors {value.door_lock_state}")
+    return None
+
+
 def _spacing(times: list[float]) -> tuple[float, float, float]:
     gaps = [b - a for a, b in itertools.pairwise(times)]
     return (min(gaps), sum(gaps) / len(gaps), max(gaps)) if gaps else (0.0, 0.0, 0.0)
@@ -59,7 +68,7 @@ def _spacing(times: list[float]) -> tuple[float, float, float]:
 
 async def _demo(speed: float) -> int:
     from .cli import summary, table
-    from .simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+    from .simulator import DEMO_USERNAME, Simulator
 
     started = time.monotonic()
     sim = Simulator()
@@ -72,8 +81,9 @@ async def _demo(speed: float) -> int:
             if name not in sim.brands:
                 continue
             # Timeouts are in loop seconds: scale them so a real-time hiccup is not a "timeout".
-            accounts[name] = await connect(name, servers=sim.servers(name), username=DEMO_USERNAME,
-                                           password=DEMO_PASSWORD, timeouts=Timeouts(30.0 * speed, 60.0 * speed))
+            timeouts = Timeouts(30.0 * speed, 60.0 * speed)
+            credentials: dict[str, Any] = sim.brands[name].demo_credentials()
+            accounts[name] = await connect(name, servers=sim.servers(name), timeouts=timeouts, **credentials)
 
         for name, account in accounts.items():
             _out(f"\n== {name}: {DEMO_USERNAME}")
@@ -94,11 +104,10 @@ async def _demo(speed: float) -> int:
         t0 = loop.time()
 
         def heard(vehicle: Any, changed: frozenset[str]) -> None:
-            if "battery" in changed:
-                value = vehicle.value("battery")
-                level = getattr(value, "charge_level", None)
-                _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {mask_vin(vehicle.vin)} battery {level} %"
-                     f"{' charging' if getattr(value, 'charging', False) else ''}")
+            for name in sorted(changed):
+                line = _headline(name, vehicle.value(name))
+                if line:
+                    _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {mask_vin(vehicle.vin)} {line}")
 
         for account in accounts.values():
             account.subscribe(heard)

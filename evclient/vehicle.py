@@ -54,7 +54,7 @@ class Vehicle:
         endpoint = self._endpoints.get(name)
         return None if endpoint is None else endpoint.value
 
-    async def refresh(self, name: str, **params: Any) -> Any:
+    async def refresh(self, name: str, /, **params: Any) -> Any:
         """Read one endpoint now (REFRESH priority) and return its parsed value.
 
         Concurrent refreshes of the same endpoint share one request; the endpoint's next background
@@ -63,13 +63,13 @@ class Vehicle:
         return await self._account._fetch(self, name, Priority.REFRESH, params)
 
     async def start_command(
-        self, name: str, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
+        self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
     ) -> CommandHandle:
         """Validate and submit a command; returns once the server accepted it. Await the handle for the result."""
         return await self._account._start_command(self, name, params, progress, deadline)
 
     async def command(
-        self, name: str, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
+        self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
     ) -> CommandResult:
         """Run a command to its outcome: a :class:`CommandResult`, or ``CommandFailed`` / ``CommandTimedOut``."""
         handle = await self.start_command(name, progress=progress, deadline=deadline, **params)

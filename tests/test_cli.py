@@ -98,7 +98,8 @@ def simulator_process():
         first = proc.stdout.readline().strip()
         assert first.startswith("evclient simulator listening on http://127.0.0.1:")
         url = first.rsplit(" ", 1)[1]
-        assert proc.stdout.readline().strip() == f"renault-ze api: {url}/renault-ze/api"
+        lines = {proc.stdout.readline().strip() for _ in range(3)}
+        assert lines == {f"renault-ze api: {url}/renault-ze/api", f"bmw api: {url}/bmw", f"controls: {url}/_sim/"}
         yield url
     finally:
         proc.send_signal(signal.SIGINT)

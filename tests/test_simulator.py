@@ -112,7 +112,7 @@ async def test_the_request_log_cars_outbox_and_clock_controls(sim, http):
     assert entry["account"] == DEMO_USERNAME and entry["method"] == "POST" and entry["status"] == 200
     assert entry["path"] == "/renault-ze/api/user/login"
 
-    async with http.get(f"{sim.url}/_sim/cars") as resp:
+    async with http.get(f"{sim.url}/_sim/cars", params={"brand": "renault-ze"}) as resp:
         [car] = (await resp.json())["cars"]
     assert car["vin"] == ZOE and car["battery_level"] == 62 and car["plugged"] and not car["charging"]
 
@@ -123,7 +123,7 @@ async def test_the_request_log_cars_outbox_and_clock_controls(sim, http):
         assert resp.status == 204
     async with http.post(f"{sim.url}/_sim/clock", json={"advance": 1800}) as resp:
         assert resp.status == 200
-    async with http.get(f"{sim.url}/_sim/cars") as resp:
+    async with http.get(f"{sim.url}/_sim/cars", params={"brand": "renault-ze"}) as resp:
         [car] = (await resp.json())["cars"]
     assert car["charging"] and 74 <= car["battery_level"] <= 76
     async with http.post(f"{sim.url}/_sim/clock", json={"advance": 3 * HOUR}) as resp:

@@ -242,7 +242,8 @@ class Simulator:
 
     async def _cars(self, request: web.Request) -> web.Response:
         self.world.advance_all()
-        return _json({"cars": [c.to_json() for c in self.world.cars.values()]})
+        brand = request.query.get("brand")
+        return _json({"cars": [c.to_json() for c in self.world.cars.values() if brand in (None, c.brand)]})
 
     async def _outbox(self, request: web.Request) -> web.Response:
         to = request.query.get("to")

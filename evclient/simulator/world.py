@@ -181,6 +181,10 @@ class World:
         """How the car answers ``command`` (a per-car script, else the ``*`` one, else the default)."""
         return self.scripts.get((vin, command)) or self.scripts.get(("*", command)) or CommandScript()
 
+    def scripted(self, vin: str, command: str) -> CommandScript | None:
+        """The script set for ``command`` on this car (or on every car), or ``None``."""
+        return self.scripts.get((vin, command)) or self.scripts.get(("*", command))
+
     def set_script(self, command: str, *, vin: str = "*", latency: float = 20.0, outcome: str = "auto") -> None:
         self.scripts[(vin, command)] = CommandScript(latency=latency, outcome=outcome)
 

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 
 # brand name → module defining it (imported when the simulator starts)
 _BUILTIN: dict[str, str] = {
+    "bmw": "evclient.simulator.brands.bmw",
     "renault-ze": "evclient.simulator.brands.renault_ze",
 }
 
@@ -50,6 +51,11 @@ class SimBrand(abc.ABC):
     @abc.abstractmethod
     def quota_response(self, retry_after: float) -> web.StreamResponse:
         """The brand's own answer once an account has used up its quota."""
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        """What ``evclient.connect`` needs for the default world's demo account."""
+        return {"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
 
     def default_accounts(self) -> list[SimAccount]:
         """Accounts of the default world."""

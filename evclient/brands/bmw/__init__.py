@@ -1,0 +1,120 @@
+"""BMW ConnectedDrive, the legacy ``webapi/v1`` API (``bmw``).
+
+Connect with ``evclient.connect("bmw", username=..., password=..., app_key=..., app_secret=...,
+region="rest_of_world" | "usa" | "china", security_answer=...)``. The app key and secret are the i Remote
+app's, which the user supplies; ``security_answer`` is needed only to unlock the doors.
+
+Endpoints: ``status``, ``charging-profile`` and ``last-trip`` (polled), ``all-trips``, ``destinations``,
+``range-map``. Commands: ``door-lock``, ``door-unlock``, ``climate-now``, ``charge-now``, ``light-flash``,
+``horn-blow``, ``vehicle-finder``, ``charging-control``, ``send-poi``; each needs its capability flag in the
+vehicle listing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from ... import brands
+from ...auth import Auth, Secret
+from ...brand import Api, Brand, VehicleInfo
+from ...command import CommandSpec
+from ...endpoint import EndpointSpec
+from ...errors import EVClientError, InvalidInputError
+from ...transport import Request, Response
+from .auth import BmwAuth
+from .commands import CAPABILITIES, COMMANDS
+from .endpoints import ENDPOINTS, SUPPORT
+from .errors import decode_error
+
+__all__ = ["Bmw"]
+
+REGIONS = {
+    "rest_of_world": "https://b2vapi.bmwgroup.com",
+    "usa": "https://b2vapi.bmwgroup.us",
+    "china": "https://b2vapi.bmwgroup.cn:8592",
+}
+#: Flag values that mean a car has a remote service.
+_ACTIVE = {"ACTIVATED"}
+_PLANNER = {"WEEKLY_PLANNER", "TWO_TIMES_TIMER", "ACTIVATED"}
+
+
+@brands.register
+class Bmw(Brand):
+    """The ConnectedDrive cloud of one account."""
+
+    name = "bmw"
+    servers: ClassVar[Mapping[str, str]] = {"api": REGIONS["rest_of_world"]}
+    endpoints = ENDPOINTS
+    commands = COMMANDS
+
+    def __init__(
+        self,
+        *,
+        username: str | None = None,
+        password: str | None = None,
+        app_key: str | None = None,
+        app_secret: str | None = None,
+        region: str = "rest_of_world",
+        security_answer: str | None = None,
+        **extra: Any,
+    ) -> None:
+        if extra:
+            raise InvalidInputError(f"bmw does not take {', '.join(sorted(extra))}")
+        if region not in REGIONS:
+            raise InvalidInputError(f"region must be one of {', '.join(REGIONS)}, got {region!r}")
+        for what, value in (("username", username), ("password", password), ("app_key", app_key),
+                            ("app_secret", app_secret), ("security_answer", security_answer)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise InvalidInputError(f"{what} must be a non-empty string")
+        self.username = username
+        self.password = Secret(password) if password is not None else None
+        self.app_key = Secret(app_key) if app_key is not None else None
+        self.app_secret = Secret(app_secret) if app_secret is not None else None
+        self.security_answer = Secret(security_answer) if security_answer is not None else None
+        self.region = region
+
+    def default_servers(self) -> dict[str, str]:
+        return {"api": REGIONS[self.region]}
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        if tokens is None and None in (self.username, self.password, self.app_key, self.app_secret):
+            raise InvalidInputError("bmw needs username, password, app_key and app_secret (or saved tokens)")
+        return BmwAuth(self.username, self.password, self.app_key, self.app_secret, tokens)
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        response = await api.request(Request(method="GET", server="api", path="/webapi/v1/user/vehicles/",
+                                             endpoint="vehicles"))
+        body = response.json()
+        # The seed shows a bare list; captures from 2018 wrap it in {"vehicles": [...]}.
+        cars = body["vehicles"] if isinstance(body, dict) else body
+        return [
+            VehicleInfo(
+                vin=str(car["vin"]),
+                model=car.get("model"),
+                capabilities={k: str(v) for k, v in car.items() if isinstance(v, str | bool)},
+                raw={k: v for k, v in car.items() if k not in {"licensePlate", "dealer", "breakdownNumber"}},
+            )
+            for car in cars
+        ]
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        return decode_error(response, wall_now)
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        rule = SUPPORT.get(spec.name)
+        if rule is None or rule[0] not in vehicle.capabilities:
+            return None
+        return vehicle.capabilities[rule[0]] in rule[1]
+
+    def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
+        flag = CAPABILITIES.get(spec.name)
+        if flag is None or not vehicle.capabilities:
+            return None
+        allowed = _PLANNER if spec.name == "charging-control" else _ACTIVE
+        return vehicle.capabilities.get(flag) in allowed
+
+    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        if spec.name == "door-unlock" and "security_answer" not in params and self.security_answer is not None:
+            return {**params, "security_answer": self.security_answer}
+        return params

@@ -1,0 +1,445 @@
+"""The simulated BMW ConnectedDrive cloud (legacy ``webapi/v1``), mounted at ``/bmw``.
+
+Bodies follow the seed and the 2018 captures. Remote services walk INITIATED → PENDING → DELIVERED →
+EXECUTED (or NOT_EXECUTED), or end TIMED_OUT when the car has not answered within two minutes. Unless a
+test scripts it, each command's latency is drawn from a log-normal distribution (median 20 s, a long tail
+capped at three minutes) and its outcome is mostly EXECUTED, sometimes NOT_EXECUTED or TIMED_OUT.
+Errors are ``{"error": {"code", "description"}}``; the token endpoint answers OAuth errors.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import itertools
+import json
+import math
+import random
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from aiohttp import web
+
+from ..world import Car, CommandScript, SimAccount, World
+from . import DEMO_PASSWORD, DEMO_USERNAME, SimBrand, register
+
+PREFIX = "/bmw"
+V = PREFIX + "/webapi/v1/user/vehicles/{vin}"
+KM_PER_MILE = 1.609344
+#: The server stops waiting for the car after this many seconds (TIMED_OUT).
+SERVER_TIMEOUT = 120.0
+#: service type → (capability flag, values that enable it)
+SERVICES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "CHARGE_NOW": ("chargeNow", ("ACTIVATED",)),
+    "CLIMATE_NOW": ("climateNow", ("ACTIVATED",)),
+    "DOOR_LOCK": ("doorLock", ("ACTIVATED",)),
+    "DOOR_UNLOCK": ("doorUnlock", ("ACTIVATED",)),
+    "LIGHT_FLASH": ("lightFlash", ("ACTIVATED",)),
+    "HORN_BLOW": ("hornBlow", ("ACTIVATED",)),
+    "VEHICLE_FINDER": ("vehicleFinder", ("ACTIVATED",)),
+    "CHARGING_CONTROL": ("chargingControl", ("WEEKLY_PLANNER", "TWO_TIMES_TIMER", "ACTIVATED")),
+}
+SECRET_KNOWLEDGE_ERROR = {
+    "error": {"code": 500, "description": "(SmartPhoneUtil-A-2013) Action is forbidden. "
+              "secretKnowledge is missing but required!"}
+}
+DEMO_APP_KEY = "demo-key"
+DEMO_APP_SECRET = "demo-secret"  # noqa: S105 - the simulator's published demo credentials
+DEMO_SECURITY_ANSWER = "demo-answer"
+
+
+def _error(status: int, description: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"error": {"code": status, "description": description}}, status=status,
+                             headers=headers)
+
+
+class _Refusal(Exception):
+    def __init__(self, response: web.Response) -> None:
+        self.response = response
+
+
+def _zone(car: Car) -> dt.tzinfo:
+    try:
+        return ZoneInfo(car.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        return dt.UTC
+
+
+def _local(car: Car, when: float) -> str:
+    return dt.datetime.fromtimestamp(when, _zone(car)).strftime("%Y-%m-%dT%H:%M:%S%z")
+
+
+@register
+class BmwSim(SimBrand):
+    name = "bmw"
+    mounts: ClassVar[dict[str, str]] = {"api": PREFIX}
+    fixtures = "bmw"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        #: Seconds an access token lives (the seed: 8 hours).
+        self.token_lifetime = 28800.0
+        #: Commands submitted while another of the same type was still running on the same car.
+        self.overlaps = 0
+        self.random = random.Random(2018)  # reproducible simulated latencies
+        self._events = itertools.count(0x424C39333232)
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        return {**super().demo_credentials(), "app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET,
+                "security_answer": DEMO_SECURITY_ANSWER}
+
+    def default_accounts(self) -> list[SimAccount]:
+        return [SimAccount(brand=self.name, username=DEMO_USERNAME, password=DEMO_PASSWORD, email=DEMO_USERNAME,
+                           extra={"app_key": DEMO_APP_KEY, "app_secret": DEMO_APP_SECRET,
+                                  "security_answer": DEMO_SECURITY_ANSWER})]
+
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        for path in ("/webapi/oauth/token/", "/gcdm/oauth/token"):
+            r.add_post(PREFIX + path, self.token, name="bmw.login" + ("" if "webapi" in path else "-gcdm"))
+        r.add_get(PREFIX + "/webapi/v1/user/vehicles/", self.vehicles, name="bmw.vehicles")
+        r.add_get(V + "/status", self.status, name="bmw.status")
+        r.add_get(V + "/statistics/lastTrip", self.last_trip, name="bmw.last-trip")
+        r.add_get(V + "/statistics/allTrips", self.all_trips, name="bmw.all-trips")
+        r.add_get(V + "/chargingprofile", self.charging_profile, name="bmw.charging-profile")
+        r.add_get(V + "/destinations", self.destinations, name="bmw.destinations")
+        r.add_get(V + "/rangemap", self.range_map, name="bmw.range-map")
+        r.add_post(V + "/executeService", self.execute, name="bmw.executeService")
+        r.add_get(V + "/serviceExecutionStatus", self.execution_status, name="bmw.serviceExecutionStatus")
+        r.add_post(V + "/sendpoi", self.send_poi, name="bmw.sendpoi")
+
+    async def identify(self, request: web.Request, world: World) -> str | None:
+        route = request.match_info.route.name or ""
+        if route.startswith("bmw.login"):
+            form = await request.post()
+            user = form.get("username")
+            return user if isinstance(user, str) and world.account(self.name, user) else None
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        issued, _ = world.token(self.name, token)
+        return issued.username if issued is not None else None
+
+    def quota_response(self, retry_after: float) -> web.StreamResponse:
+        return _error(429, "Too many requests", {"Retry-After": str(math.ceil(retry_after))})
+
+    # -- login -----------------------------------------------------------------------------------------
+
+    async def token(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        basic = request.headers.get("Authorization", "").removeprefix("Basic ").strip()
+        try:
+            key, _, secret = base64.b64decode(basic, validate=True).decode().partition(":")
+        except (ValueError, UnicodeDecodeError):
+            key = secret = ""
+        account = self.world.account(self.name, str(form.get("username", "")))
+        if (
+            account is None
+            or form.get("password") != account.password
+            or key != account.extra.get("app_key")
+            or secret != account.extra.get("app_secret")
+            or form.get("grant_type") != "password"
+        ):
+            return web.json_response({
+                "error": "invalid_client",
+                "error_description": "Client authentication failed (e.g., login failure, unknown client, "
+                "no client authentication included or unsupported authentication method)",
+            }, status=401)
+        return web.json_response({
+            "access_token": self.world.issue_opaque(self.name, account.username, "access", self.token_lifetime),
+            "token_type": "Bearer",
+            "expires_in": int(self.token_lifetime),
+            "refresh_token": self.world.issue_opaque(self.name, account.username, "refresh"),
+            "scope": "vehicle_data remote_services",
+        })
+
+    def _user(self, request: web.Request) -> str:
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        issued, state = self.world.token(self.name, token)
+        if issued is None or state != "ok":
+            raise _Refusal(_error(401, "Unauthorized: the access token is invalid or expired"))
+        return issued.username
+
+    def _car(self, request: web.Request) -> Car:
+        user = self._user(request)
+        car = self.world.car(request.match_info["vin"])
+        if car is None or car.brand != self.name or car.owner != user:
+            raise _Refusal(_error(404, "Vehicle not found"))
+        return car
+
+    async def _serve(self, request: web.Request, answer: Any) -> web.StreamResponse:
+        try:
+            car = self._car(request)
+        except _Refusal as refusal:
+            return refusal.response
+        response: web.StreamResponse = answer(car)
+        return response
+
+    # -- reading ---------------------------------------------------------------------------------------
+
+    async def vehicles(self, request: web.Request) -> web.StreamResponse:
+        try:
+            user = self._user(request)
+        except _Refusal as refusal:
+            return refusal.response
+        cars = self.world.cars_of(self.name, user)
+        # The seed's bare list (2018 captures wrap it in {"vehicles": ...}; clients accept both).
+        return web.json_response([{**c.capabilities, "vin": c.vin, "model": c.model} for c in cars])
+
+    async def status(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, lambda car: web.json_response({"vehicleStatus": _status_body(car)}))
+
+    async def last_trip(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, lambda car: self._extra(car, "lastTrip", "statisticsAvailable"))
+
+    async def all_trips(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, lambda car: self._extra(car, "allTrips", "statisticsAvailable"))
+
+    async def charging_profile(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, lambda car: self._extra(car, "weeklyPlanner", "chargingControl"))
+
+    async def destinations(self, request: web.Request) -> web.StreamResponse:
+        return await self._serve(request, lambda car: self._extra(car, "destinations", "lastDestinations"))
+
+    async def range_map(self, request: web.Request) -> web.StreamResponse:
+        def answer(car: Car) -> web.Response:
+            if car.capabilities.get("rangeMap") in (None, "NOT_SUPPORTED"):
+                return _error(403, "Service rangemap is not supported for this vehicle")
+            return web.json_response({"rangemap": _range_map(car)})
+
+        return await self._serve(request, answer)
+
+    def _extra(self, car: Car, key: str, flag: str) -> web.Response:
+        if car.capabilities.get(flag) in (None, False, "NOT_SUPPORTED") or key not in car.extra:
+            return _error(403, f"Service {key} is not supported for this vehicle")
+        return web.json_response({key: car.extra[key]})
+
+    # -- remote services -------------------------------------------------------------------------------
+
+    async def execute(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+
+        def act(car: Car) -> web.Response:
+            service = str(form.get("serviceType", ""))
+            if service not in SERVICES:
+                return _error(400, f"Unknown service type {service!r}")
+            flag, allowed = SERVICES[service]
+            if car.capabilities.get(flag) not in allowed:
+                return _error(403, f"Service {service} is not supported for this vehicle")
+            account = self.world.account(self.name, car.owner)
+            if service == "DOOR_UNLOCK" and (
+                account is None or form.get("bmwSkAnswer") != account.extra.get("security_answer")
+            ):
+                return web.json_response(SECRET_KNOWLEDGE_ERROR, status=500)
+            planner = None
+            if service == "CHARGING_CONTROL":
+                try:
+                    planner = _valid_planner(str(form.get("data", "")))
+                except ValueError as err:
+                    return _error(400, f"Invalid charging profile: {err}")
+            return web.json_response({"executionStatus": self._start(car, service, planner)})
+
+        return await self._serve(request, act)
+
+    def _start(self, car: Car, service: str, planner: dict[str, Any] | None) -> dict[str, Any]:
+        services = car.extra.setdefault("services", {})
+        previous = services.get(service)
+        if previous is not None and _state(previous, car.t)[0] not in {"EXECUTED", "NOT_EXECUTED", "TIMED_OUT"}:
+            self.overlaps += 1
+        script = self.world.scripted(car.vin, service.lower().replace("_", "-"))  # by evclient's command name
+        latency, outcome = self._draw(script)
+        record = {"event": f"{next(self._events):024X}@bmw.de", "t0": car.t, "latency": latency,
+                  "outcome": outcome}
+        services[service] = record
+        if outcome == "success" and latency < SERVER_TIMEOUT:
+            self.world.at(car.t + latency, car, lambda w, c: _apply(w, c, service, planner, record))
+        return _execution(service, record, car.t)
+
+    def _draw(self, script: CommandScript | None) -> tuple[float, str]:
+        if script is not None:
+            outcome = {"auto": "success", "never": "timeout"}.get(script.outcome, script.outcome)
+            return script.latency, "fail" if outcome == "fail" else outcome
+        latency = min(180.0, self.random.lognormvariate(math.log(20.0), 0.55))
+        roll = self.random.random()
+        return latency, "success" if roll < 0.9 else ("fail" if roll < 0.96 else "timeout")
+
+    async def execution_status(self, request: web.Request) -> web.StreamResponse:
+        def answer(car: Car) -> web.Response:
+            service = request.query.get("serviceType", "")
+            record = car.extra.get("services", {}).get(service)
+            if service not in SERVICES or record is None:
+                return _error(404, f"No execution of {service or 'that service'} found")
+            return web.json_response({"executionStatus": _execution(service, record, car.t)})
+
+        return await self._serve(request, answer)
+
+    async def send_poi(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+
+        def act(car: Car) -> web.Response:
+            if car.capabilities.get("sendPoi") != "ACTIVATED":
+                return _error(403, "Service sendpoi is not supported for this vehicle")
+            try:
+                poi = json.loads(str(form.get("data", "")))["poi"]
+                lat, lon = float(poi["lat"]), float(poi["lon"])
+                if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                    raise ValueError("position out of range")
+            except (ValueError, KeyError, TypeError) as err:
+                return _error(400, f"Invalid POI: {err}")
+            car.extra.setdefault("destinations", []).insert(0, {
+                "lat": lat, "lon": lon, "country": poi.get("country"), "city": poi.get("city"),
+                "street": poi.get("street"), "type": "DESTINATION", "createdAt": _local(car, car.t)})
+            return web.Response(status=204)
+
+        return await self._serve(request, act)
+
+    # -- world hooks -----------------------------------------------------------------------------------
+
+    def setup_car(self, world: World, car: Car) -> None:
+        car.extra.setdefault("lock_state", "SECURED" if car.locked else "UNLOCKED")
+        car.extra.setdefault("update_reason", "VEHICLE_SHUTDOWN_SECURED" if car.locked else "VEHICLE_SHUTDOWN")
+        car.extra.setdefault("doors", {})
+
+    def on_event(self, world: World, car: Car, event: str) -> None:
+        if event == "charge_started":
+            car.extra["update_reason"] = "CHARGIN_STARTED"  # the server's own spelling
+        elif event.startswith("charge_ended"):
+            car.extra["update_reason"] = "CHARGING_DONE"
+            car.extra["last_charging_end"] = ("CHARGING_GOAL_REACHED", "SUCCESS") if event.endswith("full") \
+                else ("END_REQUESTED_BY_DRIVER", "SUCCESS")
+
+
+# -- bodies and behaviour ----------------------------------------------------------------------------------
+
+
+def _state(record: dict[str, Any], now: float) -> tuple[str, float]:
+    """The status of a service execution at ``now``, and when it reached it."""
+    t0, latency, outcome = record["t0"], record["latency"], record["outcome"]
+    elapsed = now - t0
+    end = min(latency, SERVER_TIMEOUT) if outcome != "timeout" else SERVER_TIMEOUT
+    if elapsed >= end:
+        if outcome == "timeout" or latency >= SERVER_TIMEOUT:
+            return "TIMED_OUT", t0 + SERVER_TIMEOUT
+        return ("EXECUTED" if outcome == "success" else "NOT_EXECUTED"), t0 + latency
+    span = latency if outcome != "timeout" else SERVER_TIMEOUT
+    if elapsed >= 0.5 * span:
+        return "DELIVERED", t0 + 0.5 * span
+    if elapsed >= 0.15 * span:
+        return "PENDING", t0 + 0.15 * span
+    return "INITIATED", t0
+
+
+def _execution(service: str, record: dict[str, Any], now: float) -> dict[str, Any]:
+    status, _ = _state(record, now)
+    body: dict[str, Any] = {"serviceType": service, "status": status, "eventId": record["event"]}
+    if status != "INITIATED":
+        body["extendedStatus"] = {"result": "STATUS_CHANGED" if status == "EXECUTED" else "STATUS_UNKNOWN"}
+    return body
+
+
+def reached_at(car: Car, service: str) -> tuple[str, float] | None:
+    """For tests and benchmarks: the terminal status of the car's latest ``service`` and when it got there."""
+    record = car.extra.get("services", {}).get(service)
+    if record is None:
+        return None
+    return _state(record, math.inf)
+
+
+def _apply(world: World, car: Car, service: str, planner: dict[str, Any] | None, record: dict[str, Any]) -> None:
+    car.last_update = car.t
+    if service == "DOOR_LOCK":
+        car.locked = True
+        car.extra["lock_state"] = "LOCKED"
+        car.extra["update_reason"] = "VEHICLE_SECURED"
+    elif service == "DOOR_UNLOCK":
+        car.locked = False
+        car.extra["lock_state"] = "UNLOCKED"
+        car.extra["update_reason"] = "VEHICLE_UNSECURED"
+    elif service == "CLIMATE_NOW":
+        world.start_hvac(car, 600.0)
+    elif service == "CHARGE_NOW":
+        world.start_charging(car)
+    elif service == "CHARGING_CONTROL" and planner is not None:
+        car.extra["weeklyPlanner"] = planner
+    elif service == "VEHICLE_FINDER":
+        car.extra["update_reason"] = "ON_DEMAND"
+
+
+def _status_body(car: Car) -> dict[str, Any]:
+    electric_km = round(car.range_km)
+    body: dict[str, Any] = {
+        "vin": car.vin,
+        "mileage": round(car.mileage_km),
+        "updateReason": car.extra["update_reason"],
+        "updateTime": _local(car, car.last_update),
+        "doorLockState": car.extra["lock_state"],
+        "parkingLight": "OFF",
+        "positionLight": "OFF",
+        "remainingRangeElectric": electric_km,
+        "remainingRangeElectricMls": round(electric_km / KM_PER_MILE),
+        "maxRangeElectric": round(car.full_range_km),
+        "maxRangeElectricMls": round(car.full_range_km / KM_PER_MILE),
+        "chargingLevelHv": round(car.battery_level),
+        "connectionStatus": "CONNECTED" if car.plugged else "DISCONNECTED",
+        "chargingStatus": _charging_status(car),
+        "lastChargingEndReason": car.extra.get("last_charging_end", ("UNKNOWN", "UNKNOWN"))[0],
+        "lastChargingEndResult": car.extra.get("last_charging_end", ("UNKNOWN", "UNKNOWN"))[1],
+        "position": {"lat": car.latitude, "lon": car.longitude, "heading": car.extra.get("heading", 0),
+                     "status": "OK"},
+        "internalDataTimeUTC": dt.datetime.fromtimestamp(car.last_update, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+    }
+    for part in ("doorDriverFront", "doorDriverRear", "doorPassengerFront", "doorPassengerRear",
+                 "windowDriverFront", "windowDriverRear", "windowPassengerFront", "windowPassengerRear",
+                 "trunk", "hood"):
+        body[part] = car.extra["doors"].get(part, "CLOSED")
+    body["rearWindow"] = body["convertibleRoofState"] = "INVALID"
+    if "fuel_litres" in car.extra:
+        fuel, full = car.extra["fuel_litres"], car.extra.get("max_fuel_litres", 9.0)
+        body.update({
+            "remainingFuel": fuel, "maxFuel": full, "fuelPercent": round(100 * fuel / full),
+            "remainingRangeFuel": round(car.extra.get("fuel_range_km", 0)),
+            "remainingRangeFuelMls": round(car.extra.get("fuel_range_km", 0) / KM_PER_MILE),
+        })
+    if car.charging and car.minutes_to_full is not None:
+        body["chargingTimeRemaining"] = car.minutes_to_full
+    return body
+
+
+def _charging_status(car: Car) -> str:
+    if not car.plugged:
+        return "INVALID"
+    if car.charging:
+        return "CHARGING"
+    return "FINISHED_FULLY_CHARGED" if car.battery_level >= 100 else "NOT_CHARGING"
+
+
+def _range_map(car: Car) -> dict[str, Any]:
+    """A polygon per driving mode around the car, its radius following the remaining range."""
+    polygons = []
+    for mode, factor in (("ECO_PRO_PLUS", 1.15), ("COMFORT", 1.0)):
+        radius_deg = car.range_km * factor / 111.0
+        points = [
+            {"lat": round(car.latitude + radius_deg * math.sin(a), 6),
+             "lon": round(car.longitude + radius_deg * math.cos(a) / max(0.1, math.cos(math.radians(car.latitude))),
+                          6)}
+            for a in (2 * math.pi * i / 12 for i in range(12))
+        ]
+        polygons.append({"type": mode, "polyline": points})
+    return {"center": {"lat": car.latitude, "lon": car.longitude}, "quality": "AVERAGE", "rangemaps": polygons}
+
+
+def _valid_planner(data: str) -> dict[str, Any]:
+    body = json.loads(data)
+    planner = body["weeklyPlanner"]
+    if planner.get("chargingMode") not in {"IMMEDIATE_CHARGING", "DELAYED_CHARGING"}:
+        raise ValueError("chargingMode must be IMMEDIATE_CHARGING or DELAYED_CHARGING")
+    for key in ("timer1", "timer2", "timer3", "overrideTimer"):
+        timer = planner[key]
+        if "departureTime" in timer:
+            dt.time.fromisoformat(timer["departureTime"])
+        days = {"MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY", "SATURDAY", "SUNDAY"}
+        if not set(timer.get("weekdays", [])) <= days:
+            raise ValueError(f"{key} has an unknown weekday")
+    window = planner["preferredChargingWindow"]
+    dt.time.fromisoformat(window["startTime"])
+    dt.time.fromisoformat(window["endTime"])
+    return dict(planner)
