@@ -406,6 +406,16 @@ class Destination:
         )
 
 
+def parse_last_trip(body: Any) -> LastTrip | None:
+    """The last trip, or ``None`` for a car that has none yet (the server sends ``{"lastTrip": {}}``)."""
+    return LastTrip.from_json(body) if body["lastTrip"] else None
+
+
+def parse_range_map(body: Any) -> RangeMap | None:
+    """The range map, or ``None`` when the car has not sent one (``{"rangemap": {}}``)."""
+    return RangeMap.from_json(body) if body["rangemap"] else None
+
+
 def parse_destinations(body: Any) -> tuple[Destination, ...]:
     return tuple(Destination.from_json(d) for d in body["destinations"])
 
@@ -438,7 +448,7 @@ class RangeMap:
 class ServiceExecution:
     """``executeService`` / ``serviceExecutionStatus`` → ``executionStatus``."""
 
-    service_type: str
+    service_type: str | None  # absent from some answers (e.g. sending a message)
     status: ExecutionStatus
     event_id: str | None
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
@@ -447,7 +457,7 @@ class ServiceExecution:
     def from_json(cls, body: Any) -> ServiceExecution:
         e = body["executionStatus"]
         return cls(
-            service_type=str(e["serviceType"]),
+            service_type=optional(str, e.get("serviceType")),
             status=ExecutionStatus.parse(e["status"]),
             event_id=optional(str, e.get("eventId")),
             raw=body,
