@@ -137,3 +137,16 @@ def test_the_demo_runs_every_brand_for_a_simulated_hour(capsys):
     row = next(line for line in table.splitlines() if line.startswith("renault-ze"))
     in_the_hour, most = int(row.split()[1]), int(row.split()[-4])
     assert 40 <= in_the_hour <= 60 and most <= 60
+
+
+async def test_bmw_door_lock_from_the_cli_shows_the_status_walk(sim, capsys):
+    sim.world.set_script("door-lock", latency=60.0)
+    assert await run(sim, "--brand", "bmw", "command", "WBY1Z61020V300002", "door-lock") == 0
+    out = capsys.readouterr().out
+    walk = [line.split()[-1] for line in out.splitlines() if line.strip().endswith(
+        ("INITIATED", "PENDING", "DELIVERED", "EXECUTED"))]
+    assert walk == ["INITIATED", "PENDING", "DELIVERED", "EXECUTED"]
+    assert "done: EXECUTED" in out
+    assert await run(sim, "--brand", "bmw", "--json", "status", "WBY1Z61020V300002") == 0
+    status = json.loads(capsys.readouterr().out)["WBY1Z61020V300002"]["status"]
+    assert status["door_lock_state"] == "LOCKED"
