@@ -20,6 +20,7 @@ from .errors import (
     CommandFailed,
     CommandTimedOut,
     EVClientError,
+    InvalidInputError,
     RateLimited,
     TemporaryError,
     reading,
@@ -127,6 +128,17 @@ class CommandSpec:
     delays: DelayPolicy = attrs.field(factory=_default_delays)
     deadline: float = 300.0
     description: str = ""
+
+
+def no_params(name: str) -> Validator:
+    """The validator of a command that takes no parameters."""
+
+    def validate(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str, Any]:
+        if params:
+            raise InvalidInputError(f"{name} takes no parameters (got {', '.join(sorted(params))})")
+        return {}
+
+    return validate
 
 
 ProgressCallback = Callable[[StatusChange], None]

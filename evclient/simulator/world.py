@@ -7,12 +7,14 @@ simulated day costs nothing while nobody asks, and a test can jump the clock by 
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import itertools
 import math
 import secrets
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import attrs
 import jwt
@@ -93,6 +95,13 @@ class Car:
     #: Simulated time the state is integrated up to.
     t: float = 0.0
     extra: dict[str, Any] = attrs.field(factory=dict)
+
+    def zone(self) -> dt.tzinfo:
+        """The car's time zone (UTC when this machine does not know it)."""
+        try:
+            return ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            return dt.UTC
 
     @property
     def range_km(self) -> float:

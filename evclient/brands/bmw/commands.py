@@ -14,7 +14,7 @@ from typing import Any
 
 from ...auth import Secret
 from ...brand import Api, VehicleInfo
-from ...command import CommandSpec, GrowingDelays, Outcome, Submission
+from ...command import CommandSpec, GrowingDelays, Outcome, Submission, no_params
 from ...errors import InvalidInputError
 from ...transport import Request
 from .models import ChargingMode, ChargingProfile, ChargingWindow, ExecutionStatus, ServiceExecution, Timer, Weekday
@@ -179,14 +179,6 @@ def _validate_unlock(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[st
     return {"bmwSkAnswer": answer}
 
 
-def _no_params(name: str) -> Any:
-    def validate(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str, Any]:
-        if params:
-            raise InvalidInputError(f"{name} takes no parameters (got {', '.join(sorted(params))})")
-        return {}
-
-    return validate
-
 
 POI_TEXT = ("name", "street", "city", "postalCode", "country")
 
@@ -270,14 +262,14 @@ def _service(name: str, validate: Any, refresh: tuple[str, ...], description: st
 
 
 COMMANDS: tuple[CommandSpec, ...] = (
-    _service("door-lock", _no_params("door-lock"), ("status",), "Lock the doors."),
+    _service("door-lock", no_params("door-lock"), ("status",), "Lock the doors."),
     _service("door-unlock", _validate_unlock, ("status",),
              "Unlock the doors (needs the account's security answer)."),
-    _service("climate-now", _no_params("climate-now"), ("status",), "Heat or cool the cabin now."),
-    _service("charge-now", _no_params("charge-now"), ("status",), "Start charging now (plugged in)."),
+    _service("climate-now", no_params("climate-now"), ("status",), "Heat or cool the cabin now."),
+    _service("charge-now", no_params("charge-now"), ("status",), "Start charging now (plugged in)."),
     _service("light-flash", _validate_count, (), "Flash the lights (count=1..5, default 2)."),
-    _service("horn-blow", _no_params("horn-blow"), (), "Sound the horn."),
-    _service("vehicle-finder", _no_params("vehicle-finder"), ("status",), "Ask the car for its position."),
+    _service("horn-blow", no_params("horn-blow"), (), "Sound the horn."),
+    _service("vehicle-finder", no_params("vehicle-finder"), ("status",), "Ask the car for its position."),
     _service("charging-control", _validate_planner, ("charging-profile",),
              "Change the weekly planner: charging_mode, climatization, timer1..3 / override_timer "
              "({departure_time, enabled, weekdays}), charging_window=HH:MM-HH:MM|off."),

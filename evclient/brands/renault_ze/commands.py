@@ -16,7 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...brand import Api, VehicleInfo
-from ...command import CommandSpec, GrowingDelays, Outcome, Submission
+from ...command import CommandSpec, GrowingDelays, Outcome, Submission, no_params
 from ...errors import InvalidInputError
 from ...transport import Request, Response
 from . import inputs
@@ -40,14 +40,6 @@ def _server_time(response: Response, api: Api) -> float:
             pass
     return api.clock.wall()
 
-
-def _no_params(name: str) -> Any:
-    def validate(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str, Any]:
-        if params:
-            raise InvalidInputError(f"{name} takes no parameters (got {', '.join(sorted(params))})")
-        return {}
-
-    return validate
 
 
 async def _send(api: Api, vehicle: VehicleInfo, method: str, path: str, endpoint: str, body: Any = None) -> Response:
@@ -188,13 +180,13 @@ async def _submit_deactivate(api: Api, vehicle: VehicleInfo, prepared: Any) -> S
 COMMANDS: tuple[CommandSpec, ...] = (
     CommandSpec(
         name="precondition", submit=_submit_precondition, read_status=_precondition_status,
-        classify=_precondition_outcome, validate=_no_params("precondition"),
+        classify=_precondition_outcome, validate=no_params("precondition"),
         lock_key=lambda prepared: "precondition", delays=GrowingDelays(_CAR_DELAYS), deadline=300.0,
         description="Heat or cool the cabin for five minutes now (needs more than 45 % battery).",
     ),
     CommandSpec(
         name="charge-now", submit=_submit_charge, read_status=_charge_status, classify=_charge_outcome,
-        validate=_no_params("charge-now"), lock_key=lambda prepared: "charge", delays=GrowingDelays(_CAR_DELAYS),
+        validate=no_params("charge-now"), lock_key=lambda prepared: "charge", delays=GrowingDelays(_CAR_DELAYS),
         deadline=300.0, description="Start charging now, whatever the charge calendar says.",
     ),
     CommandSpec(
@@ -216,12 +208,12 @@ COMMANDS: tuple[CommandSpec, ...] = (
     ),
     CommandSpec(
         name="deploy-charge-schedule", submit=_submit_deploy, classify=_accepted,
-        validate=_no_params("deploy-charge-schedule"), refresh_after=("charge-schedule",),
+        validate=no_params("deploy-charge-schedule"), refresh_after=("charge-schedule",),
         description="Send the written charge calendar to the car and follow it.",
     ),
     CommandSpec(
         name="deactivate-charge-schedule", submit=_submit_deactivate, classify=_accepted,
-        validate=_no_params("deactivate-charge-schedule"), refresh_after=("charge-schedule",),
+        validate=no_params("deactivate-charge-schedule"), refresh_after=("charge-schedule",),
         description="Stop following the charge calendar: the car charges whenever it is plugged in.",
     ),
 )

@@ -25,6 +25,14 @@ DEMO_USERNAME = "demo@evclient.dev"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
 
 
+class Refusal(Exception):
+    """Raised inside a route to answer with ``response`` (an error in the brand's own shape) at once."""
+
+    def __init__(self, response: web.StreamResponse) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
 class SimBrand(abc.ABC):
     """One brand's simulated cloud."""
 

@@ -14,13 +14,12 @@ import email.utils
 import math
 import zlib
 from typing import Any, ClassVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import jwt
 from aiohttp import web
 
 from ..world import SIGNING_KEY, Car, World
-from . import SimBrand, register
+from . import Refusal, SimBrand, register
 
 PREFIX = "/renault-ze/api"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,10 +49,6 @@ def _error(status: int, code: str, message: str, headers: dict[str, str] | None 
     return web.json_response({"code": code, "message": message}, status=status, headers=headers)
 
 
-class _Refusal(Exception):
-    def __init__(self, response: web.Response) -> None:
-        self.response = response
-
 
 def _hhmm(value: Any, *, quarter: bool = False) -> int:
     """Minutes after midnight of an ``HHMM`` string; raises ValueError."""
@@ -79,12 +74,6 @@ def _month(value: str | None) -> tuple[int, int]:
         raise ValueError(f"{value!r} is not MMYY")
     return 2000 + int(value[2:]), int(value[:2])
 
-
-def _zone(car: Car) -> dt.tzinfo:
-    try:
-        return ZoneInfo(car.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        return dt.UTC
 
 
 @register
@@ -144,20 +133,20 @@ class RenaultZESim(SimBrand):
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         issued, state = self.world.token(self.name, token)
         if state == "expired":
-            raise _Refusal(_error(401, "TOKEN_EXPIRED", "The token has expired"))
+            raise Refusal(_error(401, "TOKEN_EXPIRED", "The token has expired"))
         if issued is None:
-            raise _Refusal(_error(401, "INVALID_TOKEN", "The token is not valid"))
+            raise Refusal(_error(401, "INVALID_TOKEN", "The token is not valid"))
         return issued.username
 
     def _car(self, request: web.Request) -> Car:
         user = self._user(request)
         car = self.world.car(request.match_info["vin"])
         if car is None or car.brand != self.name or car.owner != user:
-            raise _Refusal(_error(403, "FORBIDDEN", "This vehicle is not associated with your account"))
+            raise Refusal(_error(403, "FORBIDDEN", "This vehicle is not associated with your account"))
         route = (request.match_info.route.name or "").split(".", 1)[1]
         needed = SCOPES.get(route)
         if needed is not None and needed not in car.capabilities.get("scopes", ALL_SCOPES):
-            raise _Refusal(_error(403, "FORBIDDEN", f"This service needs the {needed} subscription"))
+            raise Refusal(_error(403, "FORBIDDEN", f"This service needs the {needed} subscription"))
         return car
 
     # -- login -----------------------------------------------------------------------------------------
@@ -216,7 +205,7 @@ class RenaultZESim(SimBrand):
             end = _month(request.query.get("end"))
         except ValueError as err:
             return _error(400, "INVALID_PARAMETER", f"begin and end must be MMYY: {err}")
-        zone = _zone(car)
+        zone = car.zone()
 
         def month_of(record: dict[str, Any]) -> tuple[int, int]:
             when = dt.datetime.fromtimestamp(record["date"] / 1000, zone)
@@ -331,7 +320,7 @@ class RenaultZESim(SimBrand):
     async def _serve(self, request: web.Request, answer: Any) -> web.StreamResponse:
         try:
             car = self._car(request)
-        except _Refusal as refusal:
+        except Refusal as refusal:
             return refusal.response
         response: web.StreamResponse = answer(car)
         return self._stamp(response)
@@ -409,7 +398,7 @@ def _notify(world: World, car: Car, setting: str, subject: str, text: str) -> No
         return
     quiet = settings.get("do_not_disturb")
     if quiet:
-        now = dt.datetime.fromtimestamp(car.t, _zone(car))
+        now = dt.datetime.fromtimestamp(car.t, car.zone())
         minute = now.hour * 60 + now.minute
         start, end = _hhmm(quiet["start"]), _hhmm(quiet["end"])
         if (start <= minute < end) if start <= end else (minute >= start or minute < end):
@@ -419,7 +408,7 @@ def _notify(world: World, car: Car, setting: str, subject: str, text: str) -> No
 
 def _next_local(car: Car, minutes: int) -> float:
     """The next time (epoch seconds) the car's local clock shows ``minutes`` after midnight."""
-    zone = _zone(car)
+    zone = car.zone()
     now = dt.datetime.fromtimestamp(car.t, zone)
     target = now.replace(hour=minutes // 60, minute=minutes % 60, second=0, microsecond=0)
     if target.timestamp() <= car.t:
@@ -432,7 +421,7 @@ def _slots(car: Car, around: float) -> list[tuple[float, float]]:
     state = car.extra["charge_schedule"]
     if not state.get("enabled") or not state.get("schedule"):
         return []
-    zone = _zone(car)
+    zone = car.zone()
     today = dt.datetime.fromtimestamp(around, zone).date()
     result = []
     for offset in range(-1, 8):
