@@ -174,20 +174,15 @@ async def _open(args: argparse.Namespace) -> tuple[Account, StateFile | None]:
     credentials = _credentials(args)
     state = None if args.no_state else StateFile(args.brand, credentials.get("username"), servers)
     saved = state.load() if state else {}
-    tokens = saved.get("tokens")
+    tokens = saved.get("tokens") if isinstance(saved.get("tokens"), dict) else None
     if "password" not in credentials and tokens is None:
         if not sys.stdin.isatty():
             raise InvalidInputError("no password: use --password, EVCLIENT_PASSWORD or a terminal to type it")
         credentials["password"] = getpass.getpass(f"{args.brand} password for {credentials.get('username')}: ")
-    password = credentials.get("password")
     budget = Budget(state=saved.get("budget")) if saved.get("budget") else None
-    try:
-        account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
-    except EVClientError:
-        if tokens is None or password is None:
-            raise
-        # Saved tokens from another server or an old session: start afresh with the password.
-        account = await connect(args.brand, servers=servers or None, budget=budget, **credentials)
+    # Stale saved tokens need no second attempt here: each brand's auth falls back to the password by
+    # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
+    account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
     return account, state
 
 

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 
-from evclient import cli
+from evclient import InvalidCredentialsError, cli
 from evclient.demo import run_demo
 from tests.conftest import ZOE
 
@@ -150,3 +150,17 @@ async def test_bmw_door_lock_from_the_cli_shows_the_status_walk(sim, capsys):
     assert await run(sim, "--brand", "bmw", "--json", "status", "WBY1Z61020V300002") == 0
     status = json.loads(capsys.readouterr().out)["WBY1Z61020V300002"]["status"]
     assert status["door_lock_state"] == "LOCKED"
+
+
+async def test_stale_saved_tokens_and_a_wrong_password_cost_one_login_attempt_not_two(sim):
+    assert await run(sim, "vehicles") == 0
+    [state] = cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("*.json")
+    saved = json.loads(state.read_text())
+    saved["tokens"]["token"] = "no-longer-a-valid-token"
+    state.write_text(json.dumps(saved))
+    sim.world.accounts[("renault-ze", "demo@evclient.dev")].password = "changed-elsewhere"
+    sim.log.clear()
+    with pytest.raises(InvalidCredentialsError):
+        await run(sim, "vehicles")
+    # The refresh is refused, then the password once: a second attempt is how accounts get locked.
+    assert sim.routes() == ["token-refresh", "login"]

@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from .brands import SimBrand, all_brands
+from .brands import SimBrand, all_brands, json_body
 from .clock import SimClock
 from .faults import Fault, FaultBook, FaultKind
 from .fixtures import cars as fixture_cars
@@ -253,7 +253,7 @@ class Simulator:
         return _json({"faults": [f.to_json() for f in self.faults]})
 
     async def _add_faults(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_body(request)
         items = data if isinstance(data, list) else [data]
         try:
             faults = [Fault.from_json(item) for item in items]
@@ -270,7 +270,7 @@ class Simulator:
         return _json({"wall": self.world.clock.wall(), "speed": self.world.clock.speed})
 
     async def _set_clock(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_body(request)
         try:
             if not isinstance(data, dict) or not set(data) <= {"advance", "speed"}:
                 raise ValueError("expected {\"advance\": seconds} and/or {\"speed\": factor}")
@@ -283,7 +283,7 @@ class Simulator:
         return _json({"wall": self.world.clock.wall(), "speed": self.world.clock.speed})
 
     async def _set_command(self, request: web.Request) -> web.Response:
-        data = await _body(request)
+        data = await json_body(request)
         try:
             if not isinstance(data, dict) or not isinstance(data.get("command"), str):
                 raise ValueError("expected {\"command\": name, \"vin\"?, \"latency\"?, \"outcome\"?}")
@@ -306,9 +306,3 @@ def servers_for(brand: str, base_url: str) -> dict[str, str]:
 def _json(data: Any, status: int = 200) -> web.Response:
     return web.json_response(data, status=status, dumps=lambda d: json.dumps(d, default=str))
 
-
-async def _body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        return None

@@ -25,6 +25,14 @@ DEMO_USERNAME = "demo@evclient.dev"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
 
 
+async def json_body(request: web.Request) -> Any:
+    """The request's JSON body, or ``None`` when it has none or it is not JSON (routes answer that themselves)."""
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
 class Refusal(Exception):
     """Raised inside a route to answer with ``response`` (an error in the brand's own shape) at once."""
 

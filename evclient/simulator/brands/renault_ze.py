@@ -19,7 +19,7 @@ import jwt
 from aiohttp import web
 
 from ..world import SIGNING_KEY, Car, World
-from . import Refusal, SimBrand, register
+from . import Refusal, SimBrand, json_body, register
 
 PREFIX = "/renault-ze/api"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -112,7 +112,7 @@ class RenaultZESim(SimBrand):
 
     async def identify(self, request: web.Request, world: World) -> str | None:
         if request.match_info.route.name == "renault-ze.login":
-            body = await _json_body(request)
+            body = await json_body(request)
             user = body.get("username") if isinstance(body, dict) else None
             return user if isinstance(user, str) and world.account(self.name, user) else None
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
@@ -152,7 +152,7 @@ class RenaultZESim(SimBrand):
     # -- login -----------------------------------------------------------------------------------------
 
     async def login(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict) or not isinstance(body.get("username"), str):
             return _error(400, "INVALID_PARAMETER", "username and password are required")
         account = self.world.account(self.name, body["username"])
@@ -166,7 +166,7 @@ class RenaultZESim(SimBrand):
         }))
 
     async def refresh(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
         if not isinstance(body, dict):
             return _error(400, "INVALID_PARAMETER", "token and refresh_token are required")
         claims = _claims(str(body.get("token", "")))
@@ -235,7 +235,7 @@ class RenaultZESim(SimBrand):
         return await self._serve(request, act)
 
     async def precondition_at(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
 
         def act(car: Car) -> web.Response:
             try:
@@ -266,7 +266,7 @@ class RenaultZESim(SimBrand):
         return await self._serve(request, act)
 
     async def set_notifications(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
 
         def act(car: Car) -> web.Response:
             try:
@@ -278,7 +278,7 @@ class RenaultZESim(SimBrand):
         return await self._serve(request, act)
 
     async def set_schedule(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
 
         def act(car: Car) -> web.Response:
             try:
@@ -303,7 +303,7 @@ class RenaultZESim(SimBrand):
         return await self._serve(request, act)
 
     async def deactivate_schedule(self, request: web.Request) -> web.StreamResponse:
-        body = await _json_body(request)
+        body = await json_body(request)
 
         def act(car: Car) -> web.Response:
             if not isinstance(body, dict) or not isinstance(body.get("enabled"), bool):
@@ -522,9 +522,3 @@ def _claims(token: str) -> dict[str, Any] | None:
         return None
     return claims
 
-
-async def _json_body(request: web.Request) -> Any:
-    try:
-        return await request.json()
-    except ValueError:
-        return None
