@@ -8,8 +8,9 @@ from .auth import Secret
 from .brand import Brand, VehicleInfo
 from .brands import register as register_brand
 from .clock import Clock
-from .command import CommandHandle, CommandResult, CommandSpec, Outcome, StatusChange, Submission
+from .command import CommandHandle, CommandResult, CommandSpec, StatusChange, Submission
 from .connect import connect
+from .delays import AdaptiveDelays, CommandTrace, DelayPolicy, GrowingDelays, Outcome
 from .endpoint import Endpoint, EndpointSpec
 from .errors import (
     AuthenticationError,
@@ -38,6 +39,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Account",
+    "AdaptiveDelays",
     "AuthenticationError",
     "Brand",
     "Budget",
@@ -49,10 +51,13 @@ __all__ = [
     "CommandResult",
     "CommandSpec",
     "CommandTimedOut",
+    "CommandTrace",
     "ConnectionFailed",
+    "DelayPolicy",
     "EVClientError",
     "Endpoint",
     "EndpointSpec",
+    "GrowingDelays",
     "InvalidCredentialsError",
     "InvalidInputError",
     "NotSupportedError",

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
@@ -19,6 +20,7 @@ import attrs
 from .brand import Brand, VehicleInfo
 from .clock import Clock
 from .command import CommandHandle, CommandResult, CommandSpec, ProgressCallback, _CommandState, run_command
+from .delays import CommandTrace
 from .endpoint import Endpoint
 from .errors import (
     AuthenticationError,
@@ -41,6 +43,9 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("evclient")
 
 Listener = Callable[["Vehicle", frozenset[str]], None]
+
+#: Past commands kept per car for the delay policies (and exported by :meth:`Account.command_history`).
+HISTORY_PER_CAR = 20
 
 
 class CommandNotSupported(NotSupportedError, InvalidInputError):
@@ -116,6 +121,7 @@ class Account:
         tokens: Mapping[str, Any] | None = None,
         budget: Budget | None = None,
         clock: Clock | None = None,
+        command_history: Mapping[str, Sequence[Any]] | None = None,
     ) -> None:
         self.brand = brand
         self.clock = clock or Clock()
@@ -137,6 +143,9 @@ class Account:
         self._last_admitted: dict[tuple[str, str], float] = {}
         self._listeners: list[Listener] = []
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._traces: dict[str, deque[CommandTrace]] = {}
+        if command_history:
+            self._import_history(command_history)
         self._tasks: set[asyncio.Task[Any]] = set()
         poll_windows = self.scheduler.windows_for(brand.poll_server)
         # Requests to these servers spend the polls' budget (they share a window with the poll server).
@@ -167,6 +176,28 @@ class Account:
     def budget_state(self) -> dict[str, Any]:
         """The admission log to pass back as ``Budget(state=...)`` after a restart."""
         return self.scheduler.export_state(self.clock.wall())
+
+    def command_history(self) -> dict[str, list[dict[str, Any]]]:
+        """Each car's recent commands (VIN → traces), to pass back as ``connect(command_history=...)``.
+
+        Delay policies learn a car's latency from them, so a restart keeps polling as sparsely.
+        """
+        return {vin: [trace.to_json() for trace in traces] for vin, traces in self._traces.items() if traces}
+
+    def _import_history(self, history: Mapping[str, Sequence[Any]]) -> None:
+        if not isinstance(history, Mapping):
+            raise InvalidInputError("command_history must map each VIN to a list of traces")
+        for vin, traces in history.items():
+            if not isinstance(traces, Sequence) or isinstance(traces, str | bytes):
+                raise InvalidInputError("command_history must map each VIN to a list of traces")
+            try:
+                parsed = [CommandTrace.from_json(trace) for trace in traces]
+            except ValueError as err:
+                raise InvalidInputError(f"command_history: {err}") from None
+            self._history(str(vin)).extend(parsed)
+
+    def _history(self, vin: str) -> deque[CommandTrace]:
+        return self._traces.setdefault(vin, deque(maxlen=HISTORY_PER_CAR))
 
     @property
     def polling(self) -> bool:
@@ -451,6 +482,7 @@ class Account:
         loop = self.clock.loop
         submitted: asyncio.Future[None] = loop.create_future()
         state = _CommandState(submitted=submitted)
+        history = self._history(vehicle.vin)
         lock = None
         if spec.lock_key is not None:
             lock = self._locks.setdefault((vehicle.vin, spec.lock_key(prepared)), asyncio.Lock())
@@ -465,6 +497,8 @@ class Account:
                     state=state,
                     deadline=spec.deadline if deadline is None else deadline,
                     progress=progress,
+                    past=tuple(history),
+                    remember=history.append,
                 )
 
         task = self._spawn(run())

@@ -103,7 +103,7 @@ def parse_params(items: Sequence[str]) -> dict[str, Any]:
 
 
 class StateFile:
-    """Tokens and the budget log of one account, readable by the owner only."""
+    """Tokens, the budget log and each car's recent commands of one account, readable by the owner only."""
 
     def __init__(self, brand: str, username: str | None, servers: dict[str, str]) -> None:
         root = Path(os.environ.get("EVCLIENT_STATE_DIR") or Path.home() / ".local" / "state" / "evclient")
@@ -119,7 +119,7 @@ class StateFile:
 
     def save(self, account: Account) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        data = {"tokens": account.tokens, "budget": account.budget_state()}
+        data = {"tokens": account.tokens, "budget": account.budget_state(), "commands": account.command_history()}
         fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             json.dump(data, handle)
@@ -182,7 +182,15 @@ async def _open(args: argparse.Namespace) -> tuple[Account, StateFile | None]:
     budget = Budget(state=saved.get("budget")) if saved.get("budget") else None
     # Stale saved tokens need no second attempt here: each brand's auth falls back to the password by
     # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
-    account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
+    history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
+    try:
+        account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget,
+                                command_history=history, **credentials)
+    except InvalidInputError:
+        if not history:
+            raise
+        # A damaged history only costs what was learnt about the cars' latency; start again without it.
+        account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
     return account, state
 
 

@@ -1,6 +1,8 @@
 """Remote commands: validate → submit → poll the status with growing delays → a :class:`CommandResult`.
 
 Brands describe each command with a :class:`CommandSpec`; this engine is the same for all of them.
+When to read the status is the spec's :class:`~evclient.delays.DelayPolicy`, which sees the car's past
+commands (kept by the account).
 Submission runs at COMMAND priority and status polls at COMMAND_STATUS priority, both through the
 account's scheduler. A transient error while polling the status does not lose the outcome: the engine
 keeps asking until the deadline.
@@ -9,13 +11,13 @@ keeps asking until the deadline.
 from __future__ import annotations
 
 import asyncio
-import enum
 import logging
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
+from .delays import CommandTrace, DelayPolicy, GrowingDelays, Outcome
 from .errors import (
     CommandFailed,
     CommandTimedOut,
@@ -31,15 +33,6 @@ if TYPE_CHECKING:
     from .brand import Api, VehicleInfo
 
 _LOG = logging.getLogger(__name__)
-
-
-class Outcome(enum.Enum):
-    """Where a status leaves a command."""
-
-    PENDING = "pending"
-    SUCCESS = "success"
-    FAILED = "failed"
-    TIMED_OUT = "timed_out"
 
 
 @attrs.frozen
@@ -72,33 +65,6 @@ class CommandResult:
     raw: Any = attrs.field(default=None, repr=False, eq=False)
 
 
-class DelayPolicy(Protocol):
-    """When to read a command's status next."""
-
-    def delay(self, polls: int, elapsed: float, status: str) -> float:
-        """Seconds to wait before status read number ``polls + 1``."""
-
-    def observe(self, latency: float, outcome: Outcome) -> None:
-        """Learn from a finished command (how long it took to reach ``outcome``)."""
-
-
-@attrs.define
-class GrowingDelays:
-    """A fixed growing schedule; the last step repeats (e.g. 2, 3, 5, 8, 13, 20, 30, 30 … s)."""
-
-    steps: Sequence[float] = (2.0, 3.0, 5.0, 8.0, 13.0, 20.0, 30.0)
-
-    def delay(self, polls: int, elapsed: float, status: str) -> float:
-        return self.steps[min(polls, len(self.steps) - 1)]
-
-    def observe(self, latency: float, outcome: Outcome) -> None:
-        return None
-
-
-def _default_delays() -> DelayPolicy:
-    return GrowingDelays()
-
-
 Validator = Callable[["VehicleInfo", Mapping[str, Any]], Any]
 Submitter = Callable[["Api", "VehicleInfo", Any], Awaitable[Submission]]
 StatusReader = Callable[["Api", "VehicleInfo", Submission], Awaitable[Submission]]
@@ -125,7 +91,7 @@ class CommandSpec:
     read_status: StatusReader | None = None
     lock_key: Callable[[Any], str] | None = None
     refresh_after: tuple[str, ...] = ()
-    delays: DelayPolicy = attrs.field(factory=_default_delays)
+    delays: DelayPolicy = attrs.field(factory=GrowingDelays)
     deadline: float = 300.0
     description: str = ""
 
@@ -142,6 +108,9 @@ def no_params(name: str) -> Validator:
 
 
 ProgressCallback = Callable[[StatusChange], None]
+
+#: Seconds before asking again after a status read failed (a server hiccup, not news of the car).
+RETRY_GAP = 5.0
 
 
 class CommandHandle:
@@ -198,8 +167,14 @@ async def run_command(
     state: _CommandState,
     deadline: float,
     progress: ProgressCallback | None,
+    past: Sequence[CommandTrace] = (),
+    remember: Callable[[CommandTrace], None] | None = None,
 ) -> CommandResult:
-    """Submit ``spec`` and follow its status to a terminal outcome; see :class:`CommandSpec`."""
+    """Submit ``spec`` and follow its status to a terminal outcome; see :class:`CommandSpec`.
+
+    ``past`` are the car's earlier commands for the delay policy; ``remember`` receives this one's
+    trace once it has an outcome (also when it fails or times out).
+    """
     loop = asyncio.get_running_loop()
     started = loop.time()
 
@@ -223,6 +198,8 @@ async def run_command(
             submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
             submitted.exception()  # mark retrieved: the awaiting caller re-raises it itself
         raise
+    # The policy counts from acceptance, not from the call: a wait for budget says nothing of the car.
+    accepted = loop.time()
     state.event_id = submission.event_id
     record(submission.status)
     if not submitted.done():
@@ -230,10 +207,15 @@ async def run_command(
 
     polls = 0
     current = submission
+    trace = CommandTrace(spec.name, ((0.0, current.status),))
+    failed_at: float | None = None
     outcome = spec.classify(current.status)
     final_look = False
     while outcome is Outcome.PENDING and spec.read_status is not None and not final_look:
-        wait = spec.delays.delay(polls, loop.time() - started, current.status)
+        target = accepted + spec.delays.next_read(trace, past)
+        if failed_at is not None:
+            target = max(target, failed_at + RETRY_GAP)
+        wait = max(0.0, target - loop.time())
         remaining = started + deadline - loop.time()
         if wait >= remaining:
             # One last look right at the deadline, then give up.
@@ -247,21 +229,25 @@ async def run_command(
         except RateLimited:  # a pause is not a passing error: the account refuses everything now
             raise
         except TemporaryError as err:
-            # The outcome is still out there: ask again at the next step rather than lose it.
+            # The outcome is still out there: ask again a little later rather than lose it.
             _LOG.debug("status of %s unavailable for now (%s); will ask again", spec.name, type(err).__name__)
+            failed_at = loop.time()
             continue
+        failed_at = None
+        trace = attrs.evolve(trace, reads=(*trace.reads, (round(loop.time() - accepted, 3), current.status)))
         record(current.status)
         outcome = spec.classify(current.status)
 
     elapsed = round(loop.time() - started, 3)
+    if remember is not None:
+        # A local deadline leaves the outcome PENDING: we stopped watching, the car may still answer.
+        remember(attrs.evolve(trace, outcome=outcome))
     if outcome is Outcome.PENDING:
-        spec.delays.observe(elapsed, Outcome.TIMED_OUT)
         raise CommandTimedOut(
             f"{spec.name}: no outcome within {deadline:.0f} s (last status {current.status})",
             status=current.status,
             result=_result(spec, current, polls, elapsed, state),
         )
-    spec.delays.observe(elapsed, outcome)
     result = _result(spec, current, polls, elapsed, state)
     if outcome is Outcome.FAILED:
         raise CommandFailed(f"{spec.name}: the car answered {current.status}", status=current.status, result=result)

@@ -54,6 +54,7 @@ def connect(
     timeouts: Timeouts | None = None,
     ssl_context: ssl.SSLContext | None = None,
     clock: Clock | None = None,
+    command_history: Mapping[str, Any] | None = None,
     **credentials: Any,
 ) -> Connecting:
     """Connect to an account at ``brand`` (a registered name such as ``"renault-ze"``).
@@ -61,13 +62,15 @@ def connect(
     ``credentials`` are the brand's (``username``, ``password``, ``region`` …); with ``tokens`` from an
     earlier ``account.tokens`` the password may be left out. ``session`` is used and never closed; without
     it the account opens and closes its own. ``servers`` overrides any of the brand's base URLs (e.g. to
-    point at the simulator). Bad arguments raise ``InvalidInputError`` before any request.
+    point at the simulator). ``command_history`` is an earlier ``account.command_history()``, so status
+polling keeps what it learnt about each car's latency. Bad arguments raise ``InvalidInputError`` before any request.
     """
     brand_cls = brands.get(brand) if isinstance(brand, str) else brand
     brand_obj = brand_cls(**credentials)
 
     def factory() -> Account:
         transport = Transport(session, timeouts=timeouts, ssl_context=ssl_context)
-        return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock)
+        return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock,
+                       command_history=command_history)
 
     return Connecting(factory)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import itertools
 import logging
+import math
+import statistics
 
 import pytest
 
@@ -111,7 +114,7 @@ def test_regions_choose_the_server_and_bad_settings_are_refused():
 
 
 async def test_door_lock_walks_every_status_and_refreshes_the_status(sim):
-    sim.world.set_script("door-lock", latency=60.0)
+    sim.world.set_script("door-lock", latency=60.0, execution=20.0)  # DELIVERED from 40 s
     sim.world.cars[BEV].locked = False
     sim.world.cars[BEV].extra["lock_state"] = "UNLOCKED"
     async with connect(sim) as account:
@@ -123,7 +126,8 @@ async def test_door_lock_walks_every_status_and_refreshes_the_status(sim):
         status = car.value("status")
         assert status.door_lock_state is LockState.LOCKED
         assert status.update_reason is UpdateReason.VEHICLE_SECURED
-        # Status reads at 10, 18, 27.6, 39.1, 52.9, 67.9 s: six reads for a 60 s command, then the refresh.
+        # A new car is expected to answer in about 20 s: reads at 16.8 and 31.7 s (PENDING), 48.3 s
+        # (DELIVERED: the answer is near), 52.3, 56.3 and 62.3 s (EXECUTED), then the refresh.
         assert result.polls == 6
         assert routes(sim)[2:] == ["executeService"] + ["serviceExecutionStatus"] * 6 + ["status"]
 
@@ -286,3 +290,67 @@ async def test_a_day_of_polling_and_commands_keeps_the_budget(sim):
     assert sim.brands["bmw"].overlaps == 0
     terminal = reached_at(sim.world.cars[BEV], "DOOR_LOCK")
     assert terminal is not None
+
+
+# -- status reads that learn --------------------------------------------------------------------------------
+
+
+def first_reads(sim, since=0):
+    """Seconds from each executeService to the status read that followed it, in order."""
+    entries = [e for e in sim.requests(brand="bmw") if e.route.endswith(("executeService", "serviceExecutionStatus"))]
+    firsts = []
+    for submitted, nxt in itertools.pairwise(entries[since:]):
+        if submitted.route.endswith("executeService") and nxt.route.endswith("serviceExecutionStatus"):
+            firsts.append(round(nxt.t - submitted.t, 1))
+    return firsts
+
+
+async def test_status_reads_learn_the_cars_latency_and_keep_it_across_a_restart(sim):
+    sim.world.set_script("light-flash", latency=7.0, execution=3.0)
+    async with connect(sim) as account:
+        car = await account.vehicle(BEV)
+        results = [await car.command("light-flash", count=1) for _ in range(10)]
+        history = account.command_history()
+    firsts = first_reads(sim)
+    assert firsts[0] == pytest.approx(16.8, abs=0.2)  # a new car: about when a typical car answers
+    assert firsts[-1] < 11  # this one answers in 7 s
+    assert all(r.polls <= 2 for r in results[4:])
+    assert [t["outcome"] for t in history[BEV]] == ["success"] * 10
+    # Another process (the CLI, a restart) resumes with what was learnt, not from scratch.
+    async with connect(sim, command_history=history) as account:
+        await (await account.vehicle(BEV)).command("light-flash", count=1)
+        assert len(account.command_history()[BEV]) == 11
+    assert first_reads(sim)[-1] <= firsts[-1] + 0.5
+    with pytest.raises(InvalidInputError):
+        await connect(sim, command_history={BEV: [{"name": "x"}]})
+
+
+async def test_a_failed_status_read_is_asked_again_a_few_seconds_later(sim):
+    sim.world.set_script("horn-blow", latency=40.0)
+    sim.fault("bmw.serviceExecutionStatus", status=503, times=3)  # the read and both of its quick retries
+    async with connect(sim) as account:
+        result = await (await account.vehicle(BEV)).command("horn-blow")
+    assert result.status == "EXECUTED"
+    reads = sim.requests(route="bmw.serviceExecutionStatus")
+    assert [r.status for r in reads[:4]] == [503, 503, 503, 200]
+    assert reads[3].t - reads[2].t == pytest.approx(evclient.command.RETRY_GAP, abs=0.2)
+
+
+def test_the_simulated_latency_is_a_cars_own_around_a_fleet_median_of_20_s():
+    from evclient.simulator import Simulator
+    from evclient.simulator.world import Car
+
+    bmw = Simulator().brands["bmw"]
+    cars = [Car(brand="bmw", vin=f"WBY1Z61020V3{n:05d}", owner="x") for n in range(300)]
+    fleet = [bmw._draw(car, None) for car in cars]
+    latencies = sorted(latency for latency, _, _ in fleet)
+    assert 16 < latencies[150] < 24 and 3 * latencies[150] < latencies[-1] <= 180
+    assert all(2 <= execution <= 8 for _, execution, _ in fleet)
+    outcomes = [outcome for _, _, outcome in fleet]
+    assert outcomes.count("success") > 240 and outcomes.count("fail") > 5 and outcomes.count("timeout") > 3
+    # One car's commands stay near its own median: far less spread than the fleet's.
+    one = [math.log(bmw._draw(cars[0], None)[0]) for _ in range(200)]
+    every = [math.log(latency) for latency in latencies]
+    assert 0.4 < statistics.stdev(every) < 0.7
+    assert statistics.stdev(one) < 0.7 * statistics.stdev(every)
+    assert bmw.car_latency(cars[0]) == bmw.car_latency(Car(brand="bmw", vin=cars[0].vin, owner="y"))

@@ -140,7 +140,7 @@ def test_the_demo_runs_every_brand_for_a_simulated_hour(capsys):
 
 
 async def test_bmw_door_lock_from_the_cli_shows_the_status_walk(sim, capsys):
-    sim.world.set_script("door-lock", latency=60.0)
+    sim.world.set_script("door-lock", latency=60.0, execution=20.0)
     assert await run(sim, "--brand", "bmw", "command", "WBY1Z61020V300002", "door-lock") == 0
     out = capsys.readouterr().out
     walk = [line.split()[-1] for line in out.splitlines() if line.strip().endswith(
@@ -150,6 +150,23 @@ async def test_bmw_door_lock_from_the_cli_shows_the_status_walk(sim, capsys):
     assert await run(sim, "--brand", "bmw", "--json", "status", "WBY1Z61020V300002") == 0
     status = json.loads(capsys.readouterr().out)["WBY1Z61020V300002"]["status"]
     assert status["door_lock_state"] == "LOCKED"
+
+
+async def test_the_cli_remembers_each_cars_commands_between_runs(sim):
+    bev = "WBY1Z61020V300002"
+    sim.world.set_script("light-flash", latency=6.0, execution=2.0)
+    for _ in range(2):
+        assert await run(sim, "--brand", "bmw", "command", bev, "light-flash", "count=1") == 0
+    [state] = cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("bmw-*.json")
+    saved = json.loads(state.read_text())
+    assert [trace["name"] for trace in saved["commands"][bev]] == ["light-flash", "light-flash"]
+    assert state.stat().st_mode & 0o077 == 0
+    # A damaged history is dropped, not fatal.
+    saved["commands"] = {bev: [{"name": "light-flash", "reads": "?"}]}
+    state.write_text(json.dumps(saved))
+    assert await run(sim, "--brand", "bmw", "command", bev, "light-flash", "count=1") == 0
+    assert len(json.loads(state.read_text())["commands"][bev]) == 1
+    assert [e.route for e in sim.requests(brand="bmw")].count("bmw.login") == 1  # the tokens were kept
 
 
 async def test_stale_saved_tokens_and_a_wrong_password_cost_one_login_attempt_not_two(sim):

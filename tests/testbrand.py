@@ -10,7 +10,8 @@ import attrs
 from evclient import brands
 from evclient.auth import Auth, Secret, jwt_expiry
 from evclient.brand import Api, Brand, VehicleInfo
-from evclient.command import CommandSpec, Outcome, Submission
+from evclient.command import CommandSpec, Submission
+from evclient.delays import Outcome
 from evclient.endpoint import EndpointSpec
 from evclient.errors import (
     AuthenticationError,

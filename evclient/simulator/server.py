@@ -286,8 +286,10 @@ class Simulator:
         data = await json_body(request)
         try:
             if not isinstance(data, dict) or not isinstance(data.get("command"), str):
-                raise ValueError("expected {\"command\": name, \"vin\"?, \"latency\"?, \"outcome\"?}")
-            script = CommandScript(latency=float(data.get("latency", 20.0)), outcome=str(data.get("outcome", "auto")))
+                raise ValueError("expected {\"command\": name, \"vin\"?, \"latency\"?, \"outcome\"?, \"execution\"?}")
+            execution = data.get("execution")
+            script = CommandScript(latency=float(data.get("latency", 20.0)), outcome=str(data.get("outcome", "auto")),
+                                   execution=None if execution is None else float(execution))
         except (ValueError, TypeError) as err:
             return _json({"error": str(err)}, status=400)
         self.world.scripts[(str(data.get("vin", "*")), data["command"])] = script

@@ -49,11 +49,14 @@ class CommandScript:
     """How the car answers a command: after ``latency`` seconds, with ``outcome``.
 
     ``auto`` lets the physics decide (e.g. preconditioning fails at a low battery); ``success`` and
-    ``fail`` force it; ``never`` means the car never answers (the command times out).
+    ``fail`` force it; ``never`` means the car never answers (the command times out). ``execution`` is
+    how long before its answer the car received the command (BMW's DELIVERED phase; default: the
+    brand's own choice).
     """
 
     latency: float = 20.0
     outcome: str = "auto"
+    execution: float | None = None
 
     OUTCOMES = ("auto", "success", "fail", "never")
 
@@ -62,6 +65,8 @@ class CommandScript:
             raise ValueError(f"outcome must be one of {', '.join(self.OUTCOMES)}")
         if self.latency < 0:
             raise ValueError("latency must not be negative")
+        if self.execution is not None and not 0 <= self.execution <= self.latency:
+            raise ValueError("execution must lie between 0 and the latency")
 
 
 @attrs.define(kw_only=True, eq=False)
@@ -194,8 +199,11 @@ class World:
         """The script set for ``command`` on this car (or on every car), or ``None``."""
         return self.scripts.get((vin, command)) or self.scripts.get(("*", command))
 
-    def set_script(self, command: str, *, vin: str = "*", latency: float = 20.0, outcome: str = "auto") -> None:
-        self.scripts[(vin, command)] = CommandScript(latency=latency, outcome=outcome)
+    def set_script(
+        self, command: str, *, vin: str = "*", latency: float = 20.0, outcome: str = "auto",
+        execution: float | None = None,
+    ) -> None:
+        self.scripts[(vin, command)] = CommandScript(latency=latency, outcome=outcome, execution=execution)
 
     # -- time and physics ------------------------------------------------------------------------------
 

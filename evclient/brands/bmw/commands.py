@@ -14,7 +14,8 @@ from typing import Any
 
 from ...auth import Secret
 from ...brand import Api, VehicleInfo
-from ...command import CommandSpec, GrowingDelays, Outcome, Submission, no_params
+from ...command import CommandSpec, Submission, no_params
+from ...delays import AdaptiveDelays, Outcome
 from ...errors import InvalidInputError
 from ...transport import Request
 from .models import ChargingMode, ChargingProfile, ChargingWindow, ExecutionStatus, ServiceExecution, Timer, Weekday
@@ -35,8 +36,9 @@ SERVICES: dict[str, tuple[str, str]] = {
 }
 CAPABILITIES = {**{name: flag for name, (_, flag) in SERVICES.items()}, "send-poi": "sendPoi"}
 
-# The car answers over 3G: the first look after 10 s, then every 8 s growing 1.2x up to 15 s.
-STATUS_DELAYS = (10.0, 8.0, 9.6, 11.5, 13.8, 15.0)
+# The car answers over 3G, typically in about 20 s but in minutes where coverage is poor: learn each car's
+# latency. DELIVERED means the car has the command and answers within seconds: look again soon.
+STATUS_DELAYS = AdaptiveDelays(median=20.0, spread=0.55, imminent={"DELIVERED": 4.0})
 
 _TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 _WEEKDAYS = {d.value[:3]: d for d in Weekday if d is not Weekday.UNKNOWN}
@@ -256,7 +258,7 @@ def _service(name: str, validate: Any, refresh: tuple[str, ...], description: st
     service = SERVICES[name][0]
     return CommandSpec(
         name=name, submit=_execute(service), read_status=_status, classify=_classify, validate=validate,
-        lock_key=lambda prepared: service, refresh_after=refresh, delays=GrowingDelays(STATUS_DELAYS),
+        lock_key=lambda prepared: service, refresh_after=refresh, delays=STATUS_DELAYS,
         deadline=300.0, description=description,
     )
 

@@ -16,7 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...brand import Api, VehicleInfo
-from ...command import CommandSpec, GrowingDelays, Outcome, Submission, no_params
+from ...command import CommandSpec, Submission, no_params
+from ...delays import GrowingDelays, Outcome
 from ...errors import InvalidInputError
 from ...transport import Request, Response
 from . import inputs

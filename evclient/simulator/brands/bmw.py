@@ -1,9 +1,14 @@
 """The simulated BMW ConnectedDrive cloud (legacy ``webapi/v1``), mounted at ``/bmw``.
 
 Bodies follow the seed and the 2018 captures. Remote services walk INITIATED → PENDING → DELIVERED →
-EXECUTED (or NOT_EXECUTED), or end TIMED_OUT when the car has not answered within two minutes. Unless a
-test scripts it, each command's latency is drawn from a log-normal distribution (median 20 s, a long tail
-capped at three minutes) and its outcome is mostly EXECUTED, sometimes NOT_EXECUTED or TIMED_OUT.
+EXECUTED (or NOT_EXECUTED), or end TIMED_OUT when the car has not answered within two minutes.
+
+The latency model: the server hands the command on within a second or two (PENDING), then waits for the
+car to wake up and fetch it over 3G — most of the latency, and set by where the car is parked, so each
+car has its own typical latency (its ``latency_median_s``, else drawn once per VIN around 20 s). The car
+then has it (DELIVERED) and answers a few seconds later. Over a fleet the latency is log-normal with a
+median of about 20 s and a long tail capped at three minutes; outcomes are mostly EXECUTED, sometimes
+NOT_EXECUTED or TIMED_OUT. Every figure is an attribute of :class:`BmwSim`; tests script single commands.
 Errors are ``{"error": {"code", "description"}}``; the token endpoint answers OAuth errors.
 """
 
@@ -71,6 +76,18 @@ class BmwSim(SimBrand):
         #: Commands submitted while another of the same type was still running on the same car.
         self.overlaps = 0
         self.random = random.Random(2018)  # reproducible simulated latencies
+        #: The fleet's median latency (s); cars spread around it by ``car_spread`` (σ of the log) and
+        #: one car's commands around its own median by ``command_spread``.
+        self.latency_median = 20.0
+        self.car_spread = 0.45
+        self.command_spread = 0.3
+        self.latency_cap = 180.0
+        #: Seconds the server takes to hand a command on (INITIATED → PENDING).
+        self.dispatch = 1.5
+        #: From DELIVERED to the car's answer: uniform in this range (s).
+        self.execution = (2.0, 8.0)
+        #: Shares of EXECUTED and NOT_EXECUTED; the rest never answer (TIMED_OUT).
+        self.outcomes = (0.90, 0.06)
         self._events = itertools.count(0x424C39333232)
 
     @classmethod
@@ -235,21 +252,34 @@ class BmwSim(SimBrand):
         if previous is not None and _state(previous, car.t)[0] not in {"EXECUTED", "NOT_EXECUTED", "TIMED_OUT"}:
             self.overlaps += 1
         script = self.world.scripted(car.vin, service.lower().replace("_", "-"))  # by evclient's command name
-        latency, outcome = self._draw(script)
+        latency, execution, outcome = self._draw(car, script)
         record = {"event": f"{next(self._events):024X}@bmw.de", "t0": car.t, "latency": latency,
+                  "delivered": max(0.0, latency - execution), "dispatch": min(self.dispatch, latency - execution),
                   "outcome": outcome}
         services[service] = record
         if outcome == "success" and latency < SERVER_TIMEOUT:
             self.world.at(car.t + latency, car, lambda w, c: _apply(w, c, service, planner, record))
         return _execution(service, record, car.t)
 
-    def _draw(self, script: CommandScript | None) -> tuple[float, str]:
+    def car_latency(self, car: Car) -> float:
+        """The car's typical latency (s): its coverage, drawn once per VIN unless the car sets it."""
+        if "latency_median_s" not in car.extra:
+            draw = random.Random(car.vin).gauss(0.0, self.car_spread)
+            car.extra["latency_median_s"] = round(self.latency_median * math.exp(draw), 1)
+        return float(car.extra["latency_median_s"])
+
+    def _draw(self, car: Car, script: CommandScript | None) -> tuple[float, float, str]:
+        """Latency to the car's answer, how much of it the car holds the command (DELIVERED), outcome."""
         if script is not None:
             outcome = {"auto": "success", "never": "timeout"}.get(script.outcome, script.outcome)
-            return script.latency, "fail" if outcome == "fail" else outcome
-        latency = min(180.0, self.random.lognormvariate(math.log(20.0), 0.55))
+            execution = min(5.0, script.latency / 2) if script.execution is None else script.execution
+            return script.latency, execution, "fail" if outcome == "fail" else outcome
+        latency = self.random.lognormvariate(math.log(self.car_latency(car)), self.command_spread)
+        latency = min(self.latency_cap, max(latency, self.dispatch + self.execution[0]))
+        execution = min(self.random.uniform(*self.execution), latency - self.dispatch)
         roll = self.random.random()
-        return latency, "success" if roll < 0.9 else ("fail" if roll < 0.96 else "timeout")
+        success, fail = self.outcomes
+        return latency, execution, "success" if roll < success else ("fail" if roll < success + fail else "timeout")
 
     async def execution_status(self, request: web.Request) -> web.StreamResponse:
         def answer(car: Car) -> web.Response:
@@ -304,16 +334,16 @@ def _state(record: dict[str, Any], now: float) -> tuple[str, float]:
     """The status of a service execution at ``now``, and when it reached it."""
     t0, latency, outcome = record["t0"], record["latency"], record["outcome"]
     elapsed = now - t0
-    end = min(latency, SERVER_TIMEOUT) if outcome != "timeout" else SERVER_TIMEOUT
-    if elapsed >= end:
-        if outcome == "timeout" or latency >= SERVER_TIMEOUT:
+    if outcome == "timeout" or latency >= SERVER_TIMEOUT:
+        if elapsed >= SERVER_TIMEOUT:
             return "TIMED_OUT", t0 + SERVER_TIMEOUT
+    elif elapsed >= latency:
         return ("EXECUTED" if outcome == "success" else "NOT_EXECUTED"), t0 + latency
-    span = latency if outcome != "timeout" else SERVER_TIMEOUT
-    if elapsed >= 0.5 * span:
-        return "DELIVERED", t0 + 0.5 * span
-    if elapsed >= 0.15 * span:
-        return "PENDING", t0 + 0.15 * span
+    # A car that never answers never fetched the command either.
+    if outcome != "timeout" and elapsed >= record["delivered"]:
+        return "DELIVERED", t0 + record["delivered"]
+    if elapsed >= record["dispatch"]:
+        return "PENDING", t0 + record["dispatch"]
     return "INITIATED", t0
 
 
