@@ -9,7 +9,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.test-installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test,cli]'
+	$(BIN)/python -m pip install -q -e '.[test,cli,bench]'
 	touch $@
 
 $(VENV)/.cli-installed: $(BIN)/python pyproject.toml
@@ -29,6 +29,7 @@ demo: $(VENV)/.cli-installed
 
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/scheduler.py
+	$(BIN)/python benchmarks/commands.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
