@@ -28,6 +28,8 @@ from .errors import (
     ResponseError,
     ServerError,
     TemporaryError,
+    TwoFactorCodeRejected,
+    TwoFactorExpired,
     TwoFactorRequired,
 )
 from .redact import redact
@@ -74,6 +76,8 @@ __all__ = [
     "Submission",
     "TemporaryError",
     "Timeouts",
+    "TwoFactorCodeRejected",
+    "TwoFactorExpired",
     "TwoFactorRequired",
     "Vehicle",
     "VehicleInfo",

@@ -364,8 +364,9 @@ class Account:
             if info.vin in known:
                 result[info.vin] = known[info.vin]
                 continue
+            specs = [self.brand.endpoint_for(info, spec) for spec in self.brand.endpoints]
             endpoints = {
-                spec.name: Endpoint(spec, self.brand.endpoint_supported(info, spec)) for spec in self.brand.endpoints
+                spec.name: Endpoint(spec, self.brand.endpoint_supported(info, spec)) for spec in specs
             }
             result[info.vin] = Vehicle(self, info, endpoints)
         return result

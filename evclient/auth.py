@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 if TYPE_CHECKING:
+    from .account import Account
     from .brand import Api
 
 
@@ -91,3 +92,27 @@ class Auth(abc.ABC):
     @abc.abstractmethod
     def tokens(self) -> dict[str, Any]:
         """The state to persist (JSON-serialisable) so a later ``connect(tokens=...)`` resumes."""
+
+
+class LoginChallenge:
+    """A login paused until the user answers (say, types the one-time code they were e-mailed).
+
+    ``connect()`` raises :class:`~evclient.errors.TwoFactorRequired` carrying one. The account stays open
+    for it: finish the brand's steps (the last returns the logged-in :class:`~evclient.Account`), or call
+    :meth:`close` to give up.
+    """
+
+    def __init__(self) -> None:
+        self.account: Account | None = None
+
+    async def close(self) -> None:
+        """Give up: close the account the challenge kept open."""
+        if self.account is not None:
+            await self.account.close()
+
+    async def _logged_in(self) -> Account:
+        account = self.account
+        if account is None:
+            raise RuntimeError("this challenge belongs to no account")
+        await account.login()  # clears the paused login; the fresh tokens need no request
+        return account

@@ -89,6 +89,10 @@ class Brand(abc.ABC):
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         """The evclient error a response stands for, or ``None`` when it is a success."""
 
+    def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
+        """The endpoint as this car's model has it (a model may answer in other units or at another path)."""
+        return spec
+
     def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
         """Whether the car's model has this endpoint; ``None`` means unknown (try it and learn)."""
         return None

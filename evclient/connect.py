@@ -10,8 +10,10 @@ import aiohttp
 
 from . import brands
 from .account import Account, Budget
+from .auth import LoginChallenge
 from .brand import Brand
 from .clock import Clock
+from .errors import TwoFactorRequired
 from .transport import Timeouts, Transport
 
 
@@ -27,6 +29,12 @@ class Connecting:
         account: Account = self._factory()
         try:
             await account.login()
+        except TwoFactorRequired as err:
+            if isinstance(err.challenge, LoginChallenge):
+                err.challenge.account = account  # kept open: the challenge finishes the login on it
+            else:
+                await account.close()
+            raise
         except BaseException:
             await account.close()
             raise

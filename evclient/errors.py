@@ -39,6 +39,14 @@ class TwoFactorRequired(AuthenticationError):
         self.challenge = challenge
 
 
+class TwoFactorCodeRejected(AuthenticationError):
+    """The one-time code was wrong; the same challenge takes another try."""
+
+
+class TwoFactorExpired(AuthenticationError):
+    """The two-factor challenge is over (too many tries, or it expired): log in again from the start."""
+
+
 class TemporaryError(EVClientError):
     """Trouble that should pass: retry later, after :attr:`retry_after` seconds when known."""
 

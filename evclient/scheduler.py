@@ -41,6 +41,10 @@ class Priority(IntEnum):
     POLL = 3
 
 
+def _server_set(value: Iterable[str] | None) -> frozenset[str] | None:
+    return None if value is None else frozenset(value)
+
+
 @attrs.frozen
 class Window:
     """A rolling budget: at most ``limit`` requests in any ``seconds``-long period.
@@ -52,9 +56,7 @@ class Window:
     limit: int
     seconds: float
     name: str = "default"
-    servers: frozenset[str] | None = attrs.field(
-        default=None, converter=attrs.converters.optional(frozenset)
-    )
+    servers: frozenset[str] | None = attrs.field(default=None, converter=_server_set)
     reserve: int | None = None
 
     def __attrs_post_init__(self) -> None:

@@ -39,6 +39,7 @@ class Request:
 
     ``server`` names one of the brand's servers (its base URL is looked up at send time); ``endpoint``
     is the label errors and logs use. ``idempotent`` requests (GETs by default) may be retried.
+    ``cookies`` are sent as they are: evclient keeps no cookie jar, so no state travels unseen.
     """
 
     method: str
@@ -51,6 +52,7 @@ class Request:
     headers: Mapping[str, str] = attrs.field(factory=dict)
     authenticated: bool = True
     idempotent: bool | None = None
+    cookies: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def retryable(self) -> bool:
@@ -59,12 +61,13 @@ class Request:
 
 @attrs.frozen
 class Response:
-    """A whole HTTP answer. Header names are lower case."""
+    """A whole HTTP answer. Header names are lower case; ``cookies`` are those the answer set."""
 
     status: int
     headers: Mapping[str, str] = attrs.field(repr=False)
     body: bytes = attrs.field(repr=False)
     endpoint: str
+    cookies: Mapping[str, str] = attrs.field(factory=dict, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -127,8 +130,10 @@ class Transport:
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._own_session is None or self._own_session.closed:
+            # No cookie jar: cookies a brand needs (Gigya's device identity) are kept and sent explicitly,
+            # and an application's jar neither leaks into our requests nor fills with our cookies.
             if self._session is None:
-                session = aiohttp.ClientSession()
+                session = aiohttp.ClientSession(cookie_jar=aiohttp.DummyCookieJar())
             else:
                 # Borrow the application's connection pool (never closed by us) through a session of
                 # our own, so that the settings below do not change the application's session.
@@ -136,7 +141,7 @@ class Transport:
                 session = aiohttp.ClientSession(
                     connector=injected.connector,
                     connector_owner=False,
-                    cookie_jar=injected.cookie_jar,
+                    cookie_jar=aiohttp.DummyCookieJar(),
                     headers=injected.headers,
                     trust_env=injected.trust_env,
                 )
@@ -162,7 +167,10 @@ class Transport:
             raise InvalidInputError(f"{request.endpoint}: the server URL is not valid") from err
         session = self._get_session()
         timeout = aiohttp.ClientTimeout(total=self.timeouts.total, connect=self.timeouts.connect)
-        kwargs: dict[str, Any] = {"headers": {**request.headers, **(headers or {})}, "timeout": timeout}
+        sent = {**request.headers, **(headers or {})}
+        if request.cookies:
+            sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
+        kwargs: dict[str, Any] = {"headers": sent, "timeout": timeout}
         if request.params:
             kwargs["params"] = dict(request.params)
         if request.json is not None:
@@ -178,6 +186,7 @@ class Transport:
                 body = await resp.read()
                 status = resp.status
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
+                cookies = {name: morsel.value for name, morsel in resp.cookies.items()}
                 shown = resp.url
         except TimeoutError as err:
             _LOG.debug("%s %s timed out", request.method, redact_url(url))
@@ -191,4 +200,4 @@ class Transport:
             _LOG.debug(
                 "%s %s -> %s (%.0f ms)", request.method, redact_url(shown), status, (loop.time() - started) * 1000
             )
-        return Response(status, resp_headers, body, request.endpoint)
+        return Response(status, resp_headers, body, request.endpoint, cookies)

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 # brand name → module defining it (imported when the simulator starts)
 _BUILTIN: dict[str, str] = {
     "bmw": "evclient.simulator.brands.bmw",
+    "renault": "evclient.simulator.brands.renault",
     "renault-ze": "evclient.simulator.brands.renault_ze",
 }
 

@@ -1,0 +1,143 @@
+"""MyRenault (``renault``): Gigya login (with e-mail two-factor) and the Kamereon API of Renault, Dacia, Alpine.
+
+Connect with ``evclient.connect("renault", locale="fr_FR", username=..., password=...)``; any locale
+setting can be overridden (``gigya_url``, ``gigya_api_key``, ``kamereon_url``, ``kamereon_api_key``)
+and ``account_id`` picks one of several Kamereon accounts. Two budgets: 60 Kamereon requests an hour
+(polls, actions) and 30 Gigya calls an hour (logins, JWTs), so logins never starve polling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import attrs
+
+from ... import brands
+from ...auth import Auth, Secret
+from ...brand import Api, Brand, VehicleInfo
+from ...endpoint import EndpointSpec
+from ...errors import EVClientError, InvalidInputError, NotSupportedError
+from ...scheduler import Window
+from ...transport import Request, Response
+from . import locales
+from .auth import EmailCodeChallenge, RenaultAuth
+from .endpoints import ENDPOINTS, IN_WATTS
+from .errors import decode_error
+from .support import support
+
+__all__ = ["EmailCodeChallenge", "Renault"]
+
+#: Kamereon account types that hold cars, in the order one is chosen when several exist.
+CAR_ACCOUNTS = ("MYRENAULT", "MYDACIA", "MYALPINE")
+
+
+@brands.register
+class Renault(Brand):
+    """The MyRenault cloud for one person (one locale, one Kamereon account)."""
+
+    name = "renault"
+    servers: ClassVar[Mapping[str, str]] = {"gigya": locales.GIGYA_EU, "kamereon": locales.KAMEREON_EU}
+    windows = (
+        Window(limit=60, seconds=3600.0, name="kamereon", servers={"kamereon"}, reserve=6),
+        Window(limit=30, seconds=3600.0, name="gigya", servers={"gigya"}, reserve=0),
+    )
+    poll_server = "kamereon"
+    endpoints = ENDPOINTS
+
+    def __init__(
+        self,
+        *,
+        locale: str = "fr_FR",
+        username: str | None = None,
+        password: str | None = None,
+        account_id: str | None = None,
+        gigya_url: str | None = None,
+        gigya_api_key: str | None = None,
+        kamereon_url: str | None = None,
+        kamereon_api_key: str | None = None,
+        **extra: Any,
+    ) -> None:
+        if extra:
+            raise InvalidInputError(f"renault does not take {', '.join(sorted(extra))}")
+        for what, value in (("username", username), ("password", password), ("account_id", account_id)):
+            if value is not None and (not isinstance(value, str) or not value):
+                raise InvalidInputError(f"{what} must be a non-empty string")
+        self.locale = locales.resolve(locale, gigya_url=gigya_url, gigya_api_key=gigya_api_key,
+                                      kamereon_url=kamereon_url, kamereon_api_key=kamereon_api_key)
+        self.username = username
+        self.password = Secret(password) if password is not None else None
+        self.account_id = account_id
+        self._auth: RenaultAuth | None = None
+
+    def default_servers(self) -> dict[str, str]:
+        return {"gigya": self.locale.gigya_url, "kamereon": self.locale.kamereon_url}
+
+    def common_params(self, server: str) -> Mapping[str, str]:
+        return {"country": self.locale.country} if server == "kamereon" else {}
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        if tokens is None and self.password is None:
+            raise InvalidInputError("renault needs a username and password, or saved tokens")
+        if self.password is not None and self.username is None:
+            raise InvalidInputError("renault needs the username with the password")
+        if tokens and tokens.get("locale") not in (None, self.locale.name):
+            raise InvalidInputError(f"these tokens are for locale {tokens.get('locale')}, not {self.locale.name}")
+        self._auth = RenaultAuth(self.locale, self.username, self.password, tokens)
+        return self._auth
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        return decode_error(response, wall_now)
+
+    async def accounts(self, api: Api) -> list[dict[str, str]]:
+        """The person's Kamereon accounts: ``accountId``, ``accountType``, ``accountStatus``."""
+        auth = self._auth
+        assert auth is not None
+        await auth.ensure(api)
+        response = await api.request(Request(method="GET", server="kamereon", endpoint="person",
+                                             path=f"/commerce/v1/persons/{auth.person_id}"))
+        return [
+            {"accountId": str(a["accountId"]), "accountType": str(a.get("accountType")),
+             "accountStatus": str(a.get("accountStatus"))}
+            for a in response.json().get("accounts") or []
+        ]
+
+    async def _account_id(self, api: Api) -> str:
+        if self.account_id is not None:
+            return self.account_id
+        found = [a for a in await self.accounts(api) if a["accountType"] in CAR_ACCOUNTS]
+        active = [a for a in found if a["accountStatus"] in ("ACTIVE", "None")] or found
+        if not active:
+            raise NotSupportedError("this MyRenault login has no car account (MYRENAULT, MYDACIA, MYALPINE)")
+        if len(active) > 1:
+            listed = ", ".join(f"{a['accountId']} ({a['accountType']})" for a in active)
+            raise InvalidInputError(f"this login has several car accounts; pass account_id= one of {listed}")
+        self.account_id = active[0]["accountId"]
+        return self.account_id
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        account_id = await self._account_id(api)
+        response = await api.request(Request(method="GET", server="kamereon", endpoint="vehicles",
+                                             path=f"/commerce/v1/accounts/{account_id}/vehicles"))
+        cars = []
+        for link in response.json().get("vehicleLinks") or []:
+            details = link.get("vehicleDetails") or {}
+            model = (details.get("model") or {}).get("code")
+            cars.append(VehicleInfo(
+                vin=str(link["vin"]), model=model, name=(details.get("model") or {}).get("label"),
+                context={"account_id": account_id},
+                capabilities={
+                    "energy": str((details.get("energy") or {}).get("code") or details.get("engineEnergyType") or ""),
+                    "registration": str(details.get("registrationNumber") or ""),
+                },
+                raw=details,
+            ))
+        return cars
+
+    def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
+        if support(vehicle.model).power_in_watts and spec.name in IN_WATTS:
+            return attrs.evolve(spec, parse=IN_WATTS[spec.name])
+        return spec
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        return support(vehicle.model).endpoints.get(spec.name)

@@ -1,0 +1,81 @@
+"""Kamereon's read endpoints (paths under the account's ``kamereon`` root) and their query rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from ...endpoint import EndpointSpec
+from ...errors import InvalidInputError
+from . import models
+
+ROOT = "/commerce/v1/accounts/{account_id}/kamereon"
+KCA1 = ROOT + "/kca/car-adapter/v1/cars/{vin}"
+KCA2 = ROOT + "/kca/car-adapter/v2/cars/{vin}"
+KCM = ROOT + "/kcm/v1/vehicles/{vin}"
+
+
+def _date(value: Any, what: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise InvalidInputError(f"{what} must be a date (YYYY-MM-DD), got {value!r}") from None
+
+
+def _range(start: Any, end: Any, fmt: str) -> dict[str, str]:
+    first, last = _date(start, "start"), _date(end, "end")
+    if last < first:
+        raise InvalidInputError("end comes before start")
+    if (last - first).days > 366:
+        raise InvalidInputError("a history covers at most a year at a time")
+    return {"start": first.strftime(fmt), "end": last.strftime(fmt)}
+
+
+def period_query(*, start: Any, end: Any, period: str = "month") -> dict[str, str]:
+    """charge-history / hvac-history: ``period`` day or month, ``start`` and ``end`` dates."""
+    if period not in ("day", "month"):
+        raise InvalidInputError("period is day or month")
+    return {"type": period, **_range(start, end, "%Y%m%d" if period == "day" else "%Y%m")}
+
+
+def day_query(*, start: Any, end: Any) -> dict[str, str]:
+    """charges / hvac-sessions: ``start`` and ``end`` dates."""
+    return _range(start, end, "%Y%m%d")
+
+
+ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
+    EndpointSpec(name="battery-status", path=KCA2 + "/battery-status", parse=models.battery_status,
+                 server="kamereon", weight=2.0),
+    EndpointSpec(name="cockpit", path=KCA1 + "/cockpit", parse=models.cockpit, server="kamereon"),
+    EndpointSpec(name="hvac-status", path=KCA1 + "/hvac-status", parse=models.hvac_status, server="kamereon"),
+    EndpointSpec(name="location", path=KCA1 + "/location", parse=models.location, server="kamereon"),
+    EndpointSpec(name="lock-status", path=KCA1 + "/lock-status", parse=models.lock_status, server="kamereon"),
+    EndpointSpec(name="res-state", path=KCA1 + "/res-state", parse=models.res_state, server="kamereon"),
+    EndpointSpec(name="pressure", path=KCA1 + "/pressure", parse=models.pressure, server="kamereon"),
+    EndpointSpec(name="charge-mode", path=KCA1 + "/charge-mode", parse=models.charge_mode, server="kamereon"),
+    EndpointSpec(name="charging-settings", path=KCA1 + "/charging-settings", parse=models.schedules,
+                 server="kamereon", poll=False),
+    EndpointSpec(name="hvac-settings", path=KCA1 + "/hvac-settings", parse=models.schedules, server="kamereon",
+                 poll=False),
+    EndpointSpec(name="soc-levels", path=KCM + "/ev/soc-levels", parse=models.soc_levels, server="kamereon"),
+    EndpointSpec(name="notification-settings", path=KCA1 + "/notification-settings",
+                 parse=models.notification_settings, server="kamereon", poll=False),
+    EndpointSpec(name="charge-history", path=KCA1 + "/charge-history", parse=models.charge_history,
+                 server="kamereon", poll=False, query=period_query),
+    EndpointSpec(name="charges", path=KCA1 + "/charges", parse=models.charges, server="kamereon", poll=False,
+                 query=day_query),
+    EndpointSpec(name="hvac-history", path=KCA1 + "/hvac-history", parse=models.hvac_records("hvacSessionsSummaries"),
+                 server="kamereon", poll=False, query=period_query),
+    EndpointSpec(name="hvac-sessions", path=KCA1 + "/hvac-sessions", parse=models.hvac_records("hvacSessions"),
+                 server="kamereon", poll=False, query=day_query),
+)
+
+#: The Zoe phase 1 reports power in watts; these endpoints convert for it.
+IN_WATTS: dict[str, Callable[[Any], Any]] = {"battery-status": partial(models.battery_status, power_in_watts=True),
+            "charges": partial(models.charges, power_in_watts=True)}

@@ -1,0 +1,481 @@
+"""The simulated MyRenault cloud: Gigya at ``/renault/gigya``, Kamereon at ``/renault/kamereon``.
+
+Gigya takes every call as GET (query) or POST (form), with the api key spelled ``ApiKey``, ``APIKey``
+or ``apiKey``, and accepts only the keys of evclient's locale table (any other: error 400093, as the
+real service). Errors are HTTP 200 with ``errorCode``. ``tfa@evclient.dev`` / ``demo-password`` needs an
+e-mailed code (see ``GET /_sim/outbox``) until a device is remembered. Kamereon checks its api key
+(Apigee's 401 otherwise) and the JWT, answers JSON:API bodies from the car's state, and each car
+answers the endpoints its model lacks with the error that model really gives (``unsupported`` in its
+fixture). The quota (60 an hour per person) covers Kamereon; it answers ``err.func.wired.overloaded``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import secrets
+from typing import Any, ClassVar
+
+import jwt
+from aiohttp import web
+
+from ...brands.renault.locales import KAMEREON_KEY, LOCALES
+from ..world import Car, SimAccount, World
+from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, register
+
+GIGYA = "/renault/gigya"
+KAMEREON = "/renault/kamereon"
+ACCOUNT = KAMEREON + "/commerce/v1/accounts/{account_id}"
+KCA = ACCOUNT + "/kamereon/kca/car-adapter/v{version}/cars/{vin}"
+KCM = ACCOUNT + "/kamereon/kcm/v1/vehicles/{vin}"
+TFA_USERNAME = "tfa@evclient.dev"
+GIGYA_KEYS = {locale.gigya_api_key for locale in LOCALES.values()}
+MAX_CODE_TRIES = 3
+#: Error bodies as the real endpoints send them, by the code a car's fixture names.
+KAMEREON_ERRORS = {
+    "err.func.wired.notFound": (404, "Resource not found"),
+    "err.func.wired.not-found": (404, "Not Found"),
+    "err.func.wired.forbidden": (403, "The access is forbidden"),
+    "err.func.403": (403, '{"errors":[{"status":"403","code":"security.access",'
+                          '"detail":"Access is denied for this resource"}]}'),
+    "err.tech.501": (501, '{"errors":[{"status":"501","code":"error.internal",'
+                          '"detail":"This feature is not technically supported by this gateway"}]}'),
+    "err.func.vcps.ev.charge-mode.error": (400, "Charge mode is not available"),
+}
+
+
+def _gigya(body: dict[str, Any], cookies: dict[str, str] | None = None) -> web.Response:
+    response = web.json_response({"callId": secrets.token_hex(16), "apiVersion": 2, "statusCode": 200,
+                                  "statusReason": "OK", "time": _iso(dt.datetime.now(dt.UTC)), **body})
+    for name, value in (cookies or {}).items():
+        response.set_cookie(name, value)
+    return response
+
+
+def _gigya_error(code: int, message: str, details: str | None = None, **extra: Any) -> web.Response:
+    status = 403 if str(code).startswith("403") else 400
+    return _gigya({"errorCode": code, "errorMessage": message, "errorDetails": details or message,
+                   "statusCode": status, **extra})
+
+
+def _kamereon_error(status: int, code: str, message: str) -> web.Response:
+    kind = "TECHNICAL" if code.startswith("err.tech") else "FUNCTIONAL"
+    return web.json_response({"type": kind, "messages": [{"code": code, "message": message}],
+                              "errors": [{"errorCode": code, "errorMessage": message}]}, status=status)
+
+
+def _iso(when: dt.datetime) -> str:
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _data(kind: str, vin: str, attributes: dict[str, Any]) -> web.Response:
+    return web.json_response({"data": {"type": kind, "id": vin, "attributes": attributes}})
+
+
+@register
+class RenaultSim(SimBrand):
+    name = "renault"
+    mounts: ClassVar[dict[str, str]] = {"gigya": GIGYA, "kamereon": KAMEREON}
+    fixtures = "renault"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        #: Seconds a Gigya JWT lives (the real service: 15 minutes).
+        self.jwt_lifetime = 900.0
+        self._pending: dict[str, dict[str, Any]] = {}  # regToken → the paused login
+        self._assertions: dict[str, str] = {}  # gigyaAssertion → regToken
+        self._phv: dict[str, dict[str, Any]] = {}  # phvToken → {code, tries, reg}
+        self._providers: dict[str, str] = {}  # providerAssertion → regToken
+        self._once: set[str] = set()  # devices that passed a challenge, for the login that follows it
+
+    def default_accounts(self) -> list[SimAccount]:
+        def person(username: str, n: int) -> SimAccount:
+            return SimAccount(brand=self.name, username=username, password=DEMO_PASSWORD, email=username,
+                              two_factor=username == TFA_USERNAME,
+                              extra={"person_id": f"person-{n}", "account_id": f"account-{n}", "devices": []})
+
+        return [person(DEMO_USERNAME, 1), person(TFA_USERNAME, 2)]
+
+    async def identify(self, request: web.Request, world: World) -> str | None:
+        # The quota covers Kamereon; Gigya calls are counted by evclient's own separate window.
+        token = request.headers.get("x-gigya-id_token", "")
+        try:
+            claims = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            return None
+        sub = claims.get("sub")
+        return sub if isinstance(sub, str) and world.account(self.name, sub) else None
+
+    def quota_response(self, retry_after: float) -> web.StreamResponse:
+        response = _kamereon_error(429, "err.func.wired.overloaded", "You have reached your quota limit")
+        response.headers["Retry-After"] = str(math.ceil(retry_after))
+        return response
+
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        for name in ("accounts.webSdkBootstrap", "accounts.login", "accounts.getAccountInfo", "accounts.getJWT",
+                     "accounts.tfa.initTFA", "accounts.tfa.email.getEmails",
+                     "accounts.tfa.email.sendVerificationCode", "accounts.tfa.email.completeVerification",
+                     "accounts.tfa.finalizeTFA"):
+            handler = getattr(self, "gigya_" + name.split(".", 1)[1].replace(".", "_"))
+            r.add_route("*", f"{GIGYA}/{name}", handler, name=f"renault.{name}")
+        r.add_get(KAMEREON + "/commerce/v1/persons/{person_id}", self.person, name="renault.person")
+        r.add_get(ACCOUNT + "/vehicles", self.vehicles, name="renault.vehicles")
+        for endpoint in ("battery-status", "cockpit", "hvac-status", "location", "lock-status", "res-state",
+                         "pressure", "charge-mode", "charging-settings", "hvac-settings", "notification-settings",
+                         "charge-history", "charges", "hvac-history", "hvac-sessions"):
+            r.add_get(KCA + "/" + endpoint, self.read, name=f"renault.{endpoint}")
+        r.add_get(KCM + "/ev/soc-levels", self.read, name="renault.soc-levels")
+
+    # -- Gigya -----------------------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, str]:
+        params = dict(request.query)
+        if request.method == "POST":
+            params.update({k: str(v) for k, v in (await request.post()).items()})
+        key = params.get("ApiKey") or params.get("APIKey") or params.get("apiKey")
+        if key not in GIGYA_KEYS:
+            raise Refusal(_gigya_error(400093, "Invalid ApiKey parameter"))
+        return params
+
+    async def gigya_webSdkBootstrap(self, request: web.Request) -> web.StreamResponse:
+        try:
+            await self._params(request)
+        except Refusal as refusal:
+            return refusal.response
+        return _gigya({"errorCode": 0}, {"gmid": "gmid." + secrets.token_urlsafe(18),
+                                         "ucid": secrets.token_urlsafe(16), "hasGmid": "ver4"})
+
+    async def gigya_login(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await self._params(request)
+        except Refusal as refusal:
+            return refusal.response
+        account = self.world.account(self.name, params.get("loginID"))
+        if account is None or params.get("password") != account.password:
+            return _gigya_error(403042, "Invalid LoginID", "invalid loginID or password")
+        gmid = request.cookies.get("gmid")
+        if account.two_factor and gmid not in account.extra["devices"] and gmid not in self._once:
+            reg = secrets.token_urlsafe(24)
+            self._pending[reg] = {"username": account.username, "gmid": gmid,
+                                  "expires": self.world.clock.wall() + 3600}
+            return _gigya_error(403101, "Account Pending TFA Verification", "Pending Two-Factor Authentication",
+                                regToken=reg, UID=account.extra["person_id"])
+        self._once.discard(gmid or "")
+        token = self.world.issue_opaque(self.name, account.username, "login_token")
+        return _gigya({"errorCode": 0, "UID": account.extra["person_id"], "sessionInfo": {"cookieValue": token}})
+
+    def _login_user(self, params: dict[str, str]) -> str:
+        issued, state = self.world.token(self.name, params.get("login_token", ""), kind="login_token")
+        if issued is None or state != "ok":
+            raise Refusal(_gigya_error(403005, "Unauthorized user"))
+        return issued.username
+
+    async def gigya_getAccountInfo(self, request: web.Request) -> web.StreamResponse:
+        try:
+            user = self._login_user(await self._params(request))
+        except Refusal as refusal:
+            return refusal.response
+        account = self.world.account(self.name, user)
+        assert account is not None
+        return _gigya({"errorCode": 0, "data": {"personId": account.extra["person_id"], "gigyaDataCenter": "eu1"},
+                       "profile": {"email": account.email}})
+
+    async def gigya_getJWT(self, request: web.Request) -> web.StreamResponse:
+        try:
+            user = self._login_user(await self._params(request))
+        except Refusal as refusal:
+            return refusal.response
+        account = self.world.account(self.name, user)
+        assert account is not None
+        token = self.world.issue_jwt(self.name, user, self.jwt_lifetime,
+                                     {"data": {"personId": account.extra["person_id"]}})
+        return _gigya({"errorCode": 0, "id_token": token})
+
+    def _reg(self, reg: str | None) -> dict[str, Any]:
+        pending = self._pending.get(reg or "")
+        if pending is None or pending["expires"] <= self.world.clock.wall():
+            raise Refusal(_gigya_error(400006, "Invalid parameter value", "Invalid regToken"))
+        return pending
+
+    def _assertion(self, params: dict[str, str]) -> tuple[str, dict[str, Any]]:
+        reg = self._assertions.get(params.get("gigyaAssertion", ""))
+        if reg is None:
+            raise Refusal(_gigya_error(400006, "Invalid parameter value", "Invalid jwt"))
+        return reg, self._reg(reg)
+
+    async def gigya_tfa_initTFA(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await self._params(request)
+            self._reg(params.get("regToken"))
+        except Refusal as refusal:
+            return refusal.response
+        if params.get("provider") != "gigyaEmail" or params.get("mode") != "verify":
+            return _gigya_error(400006, "Invalid parameter value", "provider must be gigyaEmail, mode verify")
+        assertion = "st2." + secrets.token_urlsafe(32)
+        self._assertions[assertion] = params["regToken"]
+        return _gigya({"errorCode": 0, "gigyaAssertion": assertion})
+
+    async def gigya_tfa_email_getEmails(self, request: web.Request) -> web.StreamResponse:
+        try:
+            _, pending = self._assertion(await self._params(request))
+        except Refusal as refusal:
+            return refusal.response
+        user = pending["username"]
+        masked = user[0] + "***@" + user.split("@", 1)[1]
+        return _gigya({"errorCode": 0, "emails": [{"id": "email-1", "obfuscated": masked, "lastVerification": None}]})
+
+    async def gigya_tfa_email_sendVerificationCode(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await self._params(request)
+            reg, pending = self._assertion(params)
+        except Refusal as refusal:
+            return refusal.response
+        if params.get("emailID") != "email-1":
+            return _gigya_error(400006, "Invalid parameter value", "unknown emailID")
+        code = f"{secrets.randbelow(10**6):06d}"
+        phv = secrets.token_urlsafe(24)
+        self._phv[phv] = {"code": code, "tries": 0, "reg": reg}
+        self.world.send(self.name, pending["username"], "email", "Your MyRenault verification code",
+                        f"Your verification code is {code}")
+        return _gigya({"errorCode": 0, "phvToken": phv})
+
+    async def gigya_tfa_email_completeVerification(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await self._params(request)
+            reg, _ = self._assertion(params)
+        except Refusal as refusal:
+            return refusal.response
+        phv = self._phv.get(params.get("phvToken", ""))
+        if phv is None or phv["reg"] != reg:
+            return _gigya_error(400006, "Invalid parameter value", "Invalid phvToken")
+        if phv["tries"] >= MAX_CODE_TRIES:
+            return _gigya_error(400003, "Invalid parameter value", "Maximum allowed tries exceeded")
+        if params.get("code") != phv["code"]:
+            phv["tries"] += 1
+            return _gigya_error(400003, "Invalid parameter value", "Wrong verification code")
+        provider = "ey" + secrets.token_urlsafe(32)
+        self._providers[provider] = reg
+        return _gigya({"errorCode": 0, "providerAssertion": provider})
+
+    async def gigya_tfa_finalizeTFA(self, request: web.Request) -> web.StreamResponse:
+        try:
+            params = await self._params(request)
+            reg, pending = self._assertion(params)
+        except Refusal as refusal:
+            return refusal.response
+        if self._providers.get(params.get("providerAssertion", "")) != reg or params.get("regToken") != reg:
+            return _gigya_error(400006, "Invalid parameter value", "Invalid providerAssertion")
+        account = self.world.account(self.name, pending["username"])
+        assert account is not None
+        gmid = request.cookies.get("gmid") or pending["gmid"]
+        if gmid and params.get("tempDevice", "false") == "false":
+            account.extra["devices"].append(gmid)  # remembered: no code on its next logins
+        else:
+            pending["once"] = True  # a temporary device may finish this one login without a code
+        self._pending.pop(reg, None)
+        if gmid:
+            self._once.add(gmid)
+        return _gigya({"errorCode": 0})
+
+    # -- Kamereon --------------------------------------------------------------------------------------
+
+    def _person(self, request: web.Request) -> SimAccount:
+        if request.headers.get("apikey") != KAMEREON_KEY:
+            raise Refusal(web.json_response({"fault": {"faultstring": "Invalid ApiKey",
+                                                       "detail": {"errorcode": "oauth.v2.InvalidApiKey"}}},
+                                            status=401))
+        issued, state = self.world.token(self.name, request.headers.get("x-gigya-id_token", ""))
+        if issued is None or state != "ok":
+            raise Refusal(_kamereon_error(401, "err.func.401", "Invalid or expired JWT"))
+        if "country" not in request.query:
+            raise Refusal(_kamereon_error(400, "err.func.400", "country is required"))
+        account = self.world.account(self.name, issued.username)
+        assert account is not None
+        return account
+
+    def _car(self, request: web.Request) -> Car:
+        account = self._person(request)
+        if request.match_info.get("account_id") != account.extra["account_id"]:
+            raise Refusal(_kamereon_error(403, "err.func.403", "Access is denied for this resource"))
+        vin = request.match_info.get("vin")
+        car = self.world.car(vin) if vin else None
+        if car is None or car.brand != self.name or car.owner != account.username:
+            raise Refusal(_kamereon_error(404, "err.func.wired.notFound", "Resource not found"))
+        return car
+
+    async def person(self, request: web.Request) -> web.StreamResponse:
+        try:
+            account = self._person(request)
+        except Refusal as refusal:
+            return refusal.response
+        if request.match_info["person_id"] != account.extra["person_id"]:
+            return _kamereon_error(403, "err.func.403", "Access is denied for this resource")
+        return web.json_response({"personId": account.extra["person_id"], "type": "I", "country": "FR", "accounts": [
+            {"accountId": account.extra["account_id"], "accountType": "MYRENAULT", "accountStatus": "ACTIVE",
+             "country": "FR", "personId": account.extra["person_id"], "relationType": "OWNER"},
+            {"accountId": "sfdc-" + account.extra["account_id"], "accountType": "SFDC", "accountStatus": "ACTIVE",
+             "country": "FR", "personId": account.extra["person_id"], "relationType": "OWNER"},
+        ]})
+
+    async def vehicles(self, request: web.Request) -> web.StreamResponse:
+        try:
+            account = self._person(request)
+            if request.match_info["account_id"] != account.extra["account_id"]:
+                raise Refusal(_kamereon_error(403, "err.func.403", "Access is denied for this resource"))
+        except Refusal as refusal:
+            return refusal.response
+        cars = self.world.cars_of(self.name, account.username)
+        return web.json_response({"accountId": account.extra["account_id"], "country": "FR",
+                                  "vehicleLinks": [_link(car) for car in cars]})
+
+    async def read(self, request: web.Request) -> web.StreamResponse:
+        endpoint = request.match_info.route.name.split(".", 1)[1]  # type: ignore[union-attr]
+        try:
+            car = self._car(request)
+        except Refusal as refusal:
+            return refusal.response
+        refusal_code = car.extra.get("unsupported", {}).get(endpoint)
+        if refusal_code is not None:
+            status, message = KAMEREON_ERRORS.get(refusal_code, (404, "Not Found"))
+            return _kamereon_error(status, refusal_code, message)
+        version = request.match_info.get("version")
+        wanted = "2" if endpoint == "battery-status" else "1"
+        if version is not None and version != wanted:
+            return _kamereon_error(404, "err.func.wired.notFound", "Resource not found")
+        response: web.StreamResponse = _BODIES[endpoint](car, request)
+        return response
+
+
+# -- bodies ------------------------------------------------------------------------------------------------
+
+
+def _link(car: Car) -> dict[str, Any]:
+    details = car.extra.get("details", {})
+    return {"vin": car.vin, "brand": "RENAULT", "status": "ACTIVE", "linkType": "OWNER",
+            "vehicleDetails": {"vin": car.vin, "model": {"code": car.model, "label": car.name, "group": "971"},
+                               "energy": {"code": details.get("energy", "ELEC")},
+                               "engineEnergyType": details.get("energy", "ELEC"),
+                               "registrationNumber": details.get("registration", "EV-123-SIM"),
+                               "radioCode": "0000", **{k: v for k, v in details.items() if k in {"battery"}}}}
+
+
+def _updated(car: Car) -> str:
+    return _iso(dt.datetime.fromtimestamp(car.last_update or car.t, dt.UTC))
+
+
+def _battery(car: Car, request: web.Request) -> web.Response:
+    watts = car.extra.get("reports_watts", False)
+    power = car.charge_power_kw * (1000 if watts else 1) if car.charging else 0.0
+    status = 1.0 if car.charging else (0.2 if car.plugged and car.battery_level >= 100 else 0.0)
+    body: dict[str, Any] = {
+        "timestamp": _updated(car), "batteryLevel": round(car.battery_level), "batteryAutonomy": round(car.range_km),
+        "plugStatus": 1 if car.plugged else 0, "chargingStatus": status,
+        "chargingRemainingTime": car.minutes_to_full if car.charging else 0,
+        "chargingInstantaneousPower": power,
+        "batteryTemperature": car.extra.get("battery_temperature", 20),
+        "batteryCapacity": 0,
+        "batteryAvailableEnergy": round(car.battery_capacity_kwh * car.battery_level / 100),
+    }
+    return _data("Car", car.vin, body)
+
+
+def _cockpit(car: Car, request: web.Request) -> web.Response:
+    body: dict[str, Any] = {"totalMileage": round(car.mileage_km, 2)}
+    if "fuel_litres" in car.extra:
+        body.update({"fuelQuantity": car.extra["fuel_litres"], "fuelAutonomy": car.extra.get("fuel_range_km", 0)})
+    return _data("Car", car.vin, body)
+
+
+def _hvac_status(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, {"externalTemperature": car.outside_temperature_c,
+                                  "hvacStatus": "on" if car.hvac_on else "off", "lastUpdateTime": _updated(car)})
+
+
+def _location(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, {"gpsLatitude": car.latitude, "gpsLongitude": car.longitude,
+                                  "lastUpdateTime": _updated(car)})
+
+
+def _lock_status(car: Car, request: web.Request) -> web.Response:
+    state = "locked" if car.locked else "unlocked"
+    doors = {f"doorStatus{d}": "closed" for d in ("RearLeft", "RearRight", "Driver", "Passenger")}
+    return _data("Car", car.vin, {"lockStatus": state, **doors, "hatchStatus": "closed",
+                                  "lastUpdateTime": _updated(car)})
+
+
+def _res_state(car: Car, request: web.Request) -> web.Response:
+    return _data("ResState", car.vin, {"details": "Stopped, ready for RES", "code": "10"})
+
+
+def _pressure(car: Car, request: web.Request) -> web.Response:
+    tyres = car.extra.get("tyres_mbar", {"fl": 2500, "fr": 2500, "rl": 2400, "rr": 2400})
+    body = {f"{w}Pressure": p for w, p in tyres.items()} | {f"{w}Status": 0 for w in tyres}
+    return _data("Car", car.vin, body)
+
+
+def _charge_mode(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, {"chargeMode": car.extra.get("charge_mode", "always")})
+
+
+def _settings(key: str) -> Any:
+    def body(car: Car, request: web.Request) -> web.Response:
+        stored = car.extra.get(key, {"mode": "always", "schedules": []})
+        return _data("Car", car.vin, stored)
+
+    return body
+
+
+def _soc_levels(car: Car, request: web.Request) -> web.Response:
+    levels = car.extra.get("soc_levels", {"socMin": 20, "socTarget": 80})
+    return web.json_response({"lastEnergyUpdateTimestamp": _updated(car), **levels})
+
+
+def _notification_settings(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, car.extra.get("notification_settings", {}))
+
+
+def _charges(car: Car, request: web.Request) -> web.Response:
+    start, end = request.query.get("start", ""), request.query.get("end", "")
+    if not (start.isdigit() and end.isdigit() and len(start) == len(end) == 8):
+        return _kamereon_error(400, "err.func.400", '{"errors":[{"status":"400","code":"Pattern",'
+                                                    '"detail":"start and end are YYYYMMDD"}]}')
+    sessions = [c for c in car.extra.get("charges", [])
+                if start <= c["chargeStartDate"][:10].replace("-", "") <= end]
+    return _data("Car", car.vin, {"charges": sessions})
+
+
+def _charge_history(car: Car, request: web.Request) -> web.Response:
+    kind = request.query.get("type")
+    start, end = request.query.get("start", ""), request.query.get("end", "")
+    width = {"day": 8, "month": 6}.get(kind or "")
+    if width is None or not (len(start) == len(end) == width and start.isdigit() and end.isdigit()):
+        return _kamereon_error(400, "err.func.400", '{"errors":[{"status":"400","code":"Pattern",'
+                                                    '"detail":"type is day or month with matching start and end"}]}')
+    summaries: dict[str, dict[str, Any]] = {}
+    for c in car.extra.get("charges", []):
+        period = c["chargeStartDate"][:10].replace("-", "")[:width]
+        if start <= period <= end:
+            entry = summaries.setdefault(period, {str(kind): period, "totalChargesNumber": 0, "totalChargesDuration": 0,
+                                                  "totalChargesErrors": 0})
+            entry["totalChargesNumber"] += 1
+            entry["totalChargesDuration"] += c.get("chargeDuration", 0)
+            entry["totalChargesErrors"] += c.get("chargeEndStatus") != "ok"
+    return _data("Car", car.vin, {"chargeSummaries": list(summaries.values())})
+
+
+def _hvac_records(key: str) -> Any:
+    def body(car: Car, request: web.Request) -> web.Response:
+        return _data("Car", car.vin, {key: car.extra.get(key, [])})
+
+    return body
+
+
+_BODIES: dict[str, Any] = {
+    "battery-status": _battery, "cockpit": _cockpit, "hvac-status": _hvac_status, "location": _location,
+    "lock-status": _lock_status, "res-state": _res_state, "pressure": _pressure, "charge-mode": _charge_mode,
+    "charging-settings": _settings("charging_settings"), "hvac-settings": _settings("hvac_settings"),
+    "soc-levels": _soc_levels, "notification-settings": _notification_settings, "charges": _charges,
+    "charge-history": _charge_history, "hvac-history": _hvac_records("hvacSessionsSummaries"),
+    "hvac-sessions": _hvac_records("hvacSessions"),
+}
