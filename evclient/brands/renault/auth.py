@@ -48,7 +48,6 @@ class RenaultAuth(Auth):
         )
         self._jwt: Secret | None = None
         self._exp: float | None = None
-        self._api: Api | None = None
 
     # -- Auth -------------------------------------------------------------------------------------------
 
@@ -56,7 +55,6 @@ class RenaultAuth(Auth):
         return self._jwt is not None and self._exp is not None and self._exp - self.refresh_margin > wall_now
 
     async def renew(self, api: Api) -> None:
-        self._api = api
         if self.login_token is not None:
             try:
                 await self._mint(api)
@@ -81,12 +79,7 @@ class RenaultAuth(Auth):
             raise TwoFactorRequired(
                 "MyRenault wants a one-time code: it e-mails one to the account's address on request", challenge
             )
-        await self._logged_in(api, gigya.login_token(body))
-
-    async def _logged_in(self, api: Api, token: Secret) -> None:
-        self.login_token = token
-        if self.person_id is None:
-            self.person_id = await gigya.person_id(api, self.locale, token)
+        self.login_token = gigya.login_token(body)
         await self._mint(api)
 
     async def _mint(self, api: Api) -> None:

@@ -113,19 +113,30 @@ class RenaultSim(SimBrand):
 
     def add_routes(self, app: web.Application) -> None:
         r = app.router
+
+        def answering(handler: Any) -> Any:
+            async def route(request: web.Request) -> web.StreamResponse:
+                try:
+                    response: web.StreamResponse = await handler(request)
+                except Refusal as refusal:  # an error in the service's own shape, raised anywhere in the route
+                    return refusal.response
+                return response
+
+            return route
+
         for name in ("accounts.webSdkBootstrap", "accounts.login", "accounts.getAccountInfo", "accounts.getJWT",
                      "accounts.tfa.initTFA", "accounts.tfa.email.getEmails",
                      "accounts.tfa.email.sendVerificationCode", "accounts.tfa.email.completeVerification",
                      "accounts.tfa.finalizeTFA"):
             handler = getattr(self, "gigya_" + name.split(".", 1)[1].replace(".", "_"))
-            r.add_route("*", f"{GIGYA}/{name}", handler, name=f"renault.{name}")
-        r.add_get(KAMEREON + "/commerce/v1/persons/{person_id}", self.person, name="renault.person")
-        r.add_get(ACCOUNT + "/vehicles", self.vehicles, name="renault.vehicles")
+            r.add_route("*", f"{GIGYA}/{name}", answering(handler), name=f"renault.{name}")
+        r.add_get(KAMEREON + "/commerce/v1/persons/{person_id}", answering(self.person), name="renault.person")
+        r.add_get(ACCOUNT + "/vehicles", answering(self.vehicles), name="renault.vehicles")
         for endpoint in ("battery-status", "cockpit", "hvac-status", "location", "lock-status", "res-state",
                          "pressure", "charge-mode", "charging-settings", "hvac-settings", "notification-settings",
                          "charge-history", "charges", "hvac-history", "hvac-sessions"):
-            r.add_get(KCA + "/" + endpoint, self.read, name=f"renault.{endpoint}")
-        r.add_get(KCM + "/ev/soc-levels", self.read, name="renault.soc-levels")
+            r.add_get(KCA + "/" + endpoint, answering(self.read), name=f"renault.{endpoint}")
+        r.add_get(KCM + "/ev/soc-levels", answering(self.read), name="renault.soc-levels")
 
     # -- Gigya -----------------------------------------------------------------------------------------
 
@@ -139,18 +150,12 @@ class RenaultSim(SimBrand):
         return params
 
     async def gigya_webSdkBootstrap(self, request: web.Request) -> web.StreamResponse:
-        try:
-            await self._params(request)
-        except Refusal as refusal:
-            return refusal.response
+        await self._params(request)
         return _gigya({"errorCode": 0}, {"gmid": "gmid." + secrets.token_urlsafe(18),
                                          "ucid": secrets.token_urlsafe(16), "hasGmid": "ver4"})
 
     async def gigya_login(self, request: web.Request) -> web.StreamResponse:
-        try:
-            params = await self._params(request)
-        except Refusal as refusal:
-            return refusal.response
+        params = await self._params(request)
         account = self.world.account(self.name, params.get("loginID"))
         if account is None or params.get("password") != account.password:
             return _gigya_error(403042, "Invalid LoginID", "invalid loginID or password")
@@ -172,20 +177,14 @@ class RenaultSim(SimBrand):
         return issued.username
 
     async def gigya_getAccountInfo(self, request: web.Request) -> web.StreamResponse:
-        try:
-            user = self._login_user(await self._params(request))
-        except Refusal as refusal:
-            return refusal.response
+        user = self._login_user(await self._params(request))
         account = self.world.account(self.name, user)
         assert account is not None
         return _gigya({"errorCode": 0, "data": {"personId": account.extra["person_id"], "gigyaDataCenter": "eu1"},
                        "profile": {"email": account.email}})
 
     async def gigya_getJWT(self, request: web.Request) -> web.StreamResponse:
-        try:
-            user = self._login_user(await self._params(request))
-        except Refusal as refusal:
-            return refusal.response
+        user = self._login_user(await self._params(request))
         account = self.world.account(self.name, user)
         assert account is not None
         token = self.world.issue_jwt(self.name, user, self.jwt_lifetime,
@@ -205,11 +204,8 @@ class RenaultSim(SimBrand):
         return reg, self._reg(reg)
 
     async def gigya_tfa_initTFA(self, request: web.Request) -> web.StreamResponse:
-        try:
-            params = await self._params(request)
-            self._reg(params.get("regToken"))
-        except Refusal as refusal:
-            return refusal.response
+        params = await self._params(request)
+        self._reg(params.get("regToken"))
         if params.get("provider") != "gigyaEmail" or params.get("mode") != "verify":
             return _gigya_error(400006, "Invalid parameter value", "provider must be gigyaEmail, mode verify")
         assertion = "st2." + secrets.token_urlsafe(32)
@@ -217,20 +213,14 @@ class RenaultSim(SimBrand):
         return _gigya({"errorCode": 0, "gigyaAssertion": assertion})
 
     async def gigya_tfa_email_getEmails(self, request: web.Request) -> web.StreamResponse:
-        try:
-            _, pending = self._assertion(await self._params(request))
-        except Refusal as refusal:
-            return refusal.response
+        _, pending = self._assertion(await self._params(request))
         user = pending["username"]
         masked = user[0] + "***@" + user.split("@", 1)[1]
         return _gigya({"errorCode": 0, "emails": [{"id": "email-1", "obfuscated": masked, "lastVerification": None}]})
 
     async def gigya_tfa_email_sendVerificationCode(self, request: web.Request) -> web.StreamResponse:
-        try:
-            params = await self._params(request)
-            reg, pending = self._assertion(params)
-        except Refusal as refusal:
-            return refusal.response
+        params = await self._params(request)
+        reg, pending = self._assertion(params)
         if params.get("emailID") != "email-1":
             return _gigya_error(400006, "Invalid parameter value", "unknown emailID")
         code = f"{secrets.randbelow(10**6):06d}"
@@ -241,11 +231,8 @@ class RenaultSim(SimBrand):
         return _gigya({"errorCode": 0, "phvToken": phv})
 
     async def gigya_tfa_email_completeVerification(self, request: web.Request) -> web.StreamResponse:
-        try:
-            params = await self._params(request)
-            reg, _ = self._assertion(params)
-        except Refusal as refusal:
-            return refusal.response
+        params = await self._params(request)
+        reg, _ = self._assertion(params)
         phv = self._phv.get(params.get("phvToken", ""))
         if phv is None or phv["reg"] != reg:
             return _gigya_error(400006, "Invalid parameter value", "Invalid phvToken")
@@ -259,11 +246,8 @@ class RenaultSim(SimBrand):
         return _gigya({"errorCode": 0, "providerAssertion": provider})
 
     async def gigya_tfa_finalizeTFA(self, request: web.Request) -> web.StreamResponse:
-        try:
-            params = await self._params(request)
-            reg, pending = self._assertion(params)
-        except Refusal as refusal:
-            return refusal.response
+        params = await self._params(request)
+        reg, pending = self._assertion(params)
         if self._providers.get(params.get("providerAssertion", "")) != reg or params.get("regToken") != reg:
             return _gigya_error(400006, "Invalid parameter value", "Invalid providerAssertion")
         account = self.world.account(self.name, pending["username"])
@@ -305,10 +289,7 @@ class RenaultSim(SimBrand):
         return car
 
     async def person(self, request: web.Request) -> web.StreamResponse:
-        try:
-            account = self._person(request)
-        except Refusal as refusal:
-            return refusal.response
+        account = self._person(request)
         if request.match_info["person_id"] != account.extra["person_id"]:
             return _kamereon_error(403, "err.func.403", "Access is denied for this resource")
         return web.json_response({"personId": account.extra["person_id"], "type": "I", "country": "FR", "accounts": [
@@ -319,22 +300,16 @@ class RenaultSim(SimBrand):
         ]})
 
     async def vehicles(self, request: web.Request) -> web.StreamResponse:
-        try:
-            account = self._person(request)
-            if request.match_info["account_id"] != account.extra["account_id"]:
-                raise Refusal(_kamereon_error(403, "err.func.403", "Access is denied for this resource"))
-        except Refusal as refusal:
-            return refusal.response
+        account = self._person(request)
+        if request.match_info["account_id"] != account.extra["account_id"]:
+            raise Refusal(_kamereon_error(403, "err.func.403", "Access is denied for this resource"))
         cars = self.world.cars_of(self.name, account.username)
         return web.json_response({"accountId": account.extra["account_id"], "country": "FR",
                                   "vehicleLinks": [_link(car) for car in cars]})
 
     async def read(self, request: web.Request) -> web.StreamResponse:
         endpoint = request.match_info.route.name.split(".", 1)[1]  # type: ignore[union-attr]
-        try:
-            car = self._car(request)
-        except Refusal as refusal:
-            return refusal.response
+        car = self._car(request)
         refusal_code = car.extra.get("unsupported", {}).get(endpoint)
         if refusal_code is not None:
             status, message = KAMEREON_ERRORS.get(refusal_code, (404, "Not Found"))
