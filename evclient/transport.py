@@ -93,6 +93,20 @@ class Response:
         except (ValueError, UnicodeDecodeError):
             return None
 
+    def server_time(self, fallback: float) -> float:
+        """When the server answered by its own clock (the ``Date`` header, epoch seconds), else ``fallback``.
+
+        Comparing the server's record times with this, not with the local clock, keeps a skewed local
+        clock from matching an old record.
+        """
+        stamp = self.headers.get("date")
+        if stamp:
+            try:
+                return email.utils.parsedate_to_datetime(stamp).timestamp()
+            except (TypeError, ValueError, IndexError):
+                pass
+        return fallback
+
     def retry_after(self, wall_now: float) -> float | None:
         """Seconds from the ``Retry-After`` header (delta or HTTP date), if any."""
         value = self.headers.get("retry-after")

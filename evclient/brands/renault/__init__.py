@@ -4,6 +4,10 @@ Connect with ``evclient.connect("renault", locale="fr_FR", username=..., passwor
 setting can be overridden (``gigya_url``, ``gigya_api_key``, ``kamereon_url``, ``kamereon_api_key``)
 and ``account_id`` picks one of several Kamereon accounts. Two budgets: 60 Kamereon requests an hour
 (polls, actions) and 30 Gigya calls an hour (logins, JWTs), so logins never starve polling.
+
+Actions (``vehicle.command(name, ...)``): ``charge-start``, ``charge-stop``, ``charge-mode``,
+``hvac-start``, ``hvac-stop``, ``set-charge-schedules``, ``set-hvac-schedules``, ``horn``, ``lights``,
+``refresh-location``, ``set-soc-levels``; the model decides which a car has and how each is sent.
 """
 
 from __future__ import annotations
@@ -16,15 +20,17 @@ import attrs
 from ... import brands
 from ...auth import Auth, Secret
 from ...brand import Api, Brand, VehicleInfo
+from ...command import CommandSpec
 from ...endpoint import EndpointSpec
 from ...errors import EVClientError, InvalidInputError, NotSupportedError
 from ...scheduler import Window
 from ...transport import Request, Response
 from . import locales
+from .actions import AVAILABLE, COMMANDS
 from .auth import EmailCodeChallenge, RenaultAuth
 from .endpoints import ENDPOINTS, IN_WATTS
 from .errors import decode_error
-from .support import support
+from .support import MODELS, support
 
 __all__ = ["EmailCodeChallenge", "Renault"]
 
@@ -44,6 +50,7 @@ class Renault(Brand):
     )
     poll_server = "kamereon"
     endpoints = ENDPOINTS
+    commands = COMMANDS
 
     def __init__(
         self,
@@ -141,3 +148,8 @@ class Renault(Brand):
 
     def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
         return support(vehicle.model).endpoints.get(spec.name)
+
+    def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
+        if vehicle.model not in MODELS:
+            return None  # an unknown model tries every action; the server's answer says
+        return AVAILABLE[spec.name](support(vehicle.model))

@@ -11,7 +11,8 @@ from ...endpoint import EndpointSpec
 from ...errors import InvalidInputError
 from . import models
 
-ROOT = "/commerce/v1/accounts/{account_id}/kamereon"
+ACCOUNT = "/commerce/v1/accounts/{account_id}"
+ROOT = ACCOUNT + "/kamereon"
 KCA1 = ROOT + "/kca/car-adapter/v1/cars/{vin}"
 KCA2 = ROOT + "/kca/car-adapter/v2/cars/{vin}"
 KCM = ROOT + "/kcm/v1/vehicles/{vin}"
@@ -49,6 +50,12 @@ def day_query(*, start: Any, end: Any) -> dict[str, str]:
     return _range(start, end, "%Y%m%d")
 
 
+def contracts_query() -> dict[str, str]:
+    """contracts: every kind of contract (the server lists none unless asked)."""
+    return {"brand": "RENAULT", "connectedServicesContracts": "true", "warranty": "true",
+            "warrantyMaintenanceContracts": "true"}
+
+
 ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
     EndpointSpec(name="battery-status", path=KCA2 + "/battery-status", parse=models.battery_status,
                  server="kamereon", weight=2.0),
@@ -74,6 +81,17 @@ ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
                  server="kamereon", poll=False, query=period_query),
     EndpointSpec(name="hvac-sessions", path=KCA1 + "/hvac-sessions", parse=models.hvac_records("hvacSessions"),
                  server="kamereon", poll=False, query=day_query),
+    EndpointSpec(name="ev-settings", path=KCM + "/ev/settings", parse=models.ev_settings, server="kamereon",
+                 poll=False),
+    EndpointSpec(name="charge-schedule", path=KCA1 + "/charge-schedule", parse=models.charge_calendar,
+                 server="kamereon", poll=False),
+    EndpointSpec(name="details", path=ACCOUNT + "/vehicles/{vin}/details", parse=models.vehicle_details,
+                 server="kamereon", poll=False),
+    EndpointSpec(name="car-adapter", path=KCA1, parse=models.car_adapter, server="kamereon", poll=False),
+    EndpointSpec(name="contracts", path=ACCOUNT + "/vehicles/{vin}/contracts", parse=models.contracts,
+                 server="kamereon", poll=False, query=contracts_query),
+    EndpointSpec(name="alerts", path=ROOT + "/vehicles/{vin}/alerts", parse=models.alerts, server="kamereon",
+                 poll=False),
 )
 
 #: The Zoe phase 1 reports power in watts; these endpoints convert for it.

@@ -350,3 +350,222 @@ def hvac_records(key: str) -> Any:
         return tuple(dict(item) for item in attributes(body).get(key) or [])
 
     return parse
+
+
+# -- the kcm generation's settings (R5, R4, A290, Scénic, Master) ------------------------------------------
+
+
+class EvChargeMode(ApiEnum):
+    ALWAYS = "ALWAYS"
+    SCHEDULED = "SCHEDULED"
+    UNKNOWN = "unknown"
+
+
+class ProgramType(ApiEnum):
+    CHARGE = "CHARGE"
+    PRECONDITIONING = "PRECONDITIONING"
+    CHARGE_AND_PRECONDITIONING = "CHARGE_AND_PRECONDITIONING"
+    UNKNOWN = "unknown"
+
+
+@attrs.frozen(kw_only=True)
+class Program:
+    """One departure program: be charged and/or warm by ``departure`` (HH:MM, the car's time) on ``days``."""
+
+    activated: bool
+    kind: ProgramType
+    departure: str | None
+    days: frozenset[str]
+
+
+@attrs.frozen(kw_only=True)
+class EvSettings:
+    """ev-settings: charge now (``ALWAYS``) or by the programs (``SCHEDULED``), and the departure programs.
+
+    ``raw`` is the body as sent: starting a charge on these cars posts it back with the programs off.
+    """
+
+    charge_mode: EvChargeMode
+    charge_time_start: str | None
+    charge_duration: dt.timedelta | None
+    preconditioning_temperature: float | None
+    programs: tuple[Program, ...]
+    last_update: dt.datetime | None
+    raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+
+
+def ev_settings(body: Any) -> EvSettings:
+    if not isinstance(body, Mapping):
+        raise TypeError("ev-settings is not an object")
+    programs = []
+    for p in body.get("programs") or []:
+        days = frozenset(d for d in DAYS if p.get("programActivation" + d.capitalize()))
+        programs.append(Program(activated=bool(p.get("programActivationStatus")),
+                                kind=ProgramType.parse(p.get("programType")),
+                                departure=optional(str, p.get("programDepartureTime")), days=days))
+    return EvSettings(
+        charge_mode=EvChargeMode.parse(body.get("chargeModeRq")),
+        charge_time_start=optional(str, body.get("chargeTimeStart")),
+        charge_duration=optional(_minutes, body.get("chargeDuration")),
+        preconditioning_temperature=optional(float, body.get("preconditioningTemperature")),
+        programs=tuple(programs),
+        last_update=optional(_time, body.get("lastSettingsUpdateTimestamp")),
+        raw=dict(body),
+    )
+
+
+# -- the Zoe phase 1's charge calendar (kca v1 charge-schedule) -----------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class CalendarSlot:
+    """A charge window: from ``start`` (HH:MM) for ``duration``; ``activated`` when the car follows it."""
+
+    start: str
+    duration: dt.timedelta
+    activated: bool
+
+
+def charge_calendar(body: Any) -> Mapping[str, tuple[CalendarSlot, ...]]:
+    """charge-schedule (Zoe phase 1): each weekday's charge windows."""
+    calendar = attributes(body).get("calendar") or {}
+    out: dict[str, tuple[CalendarSlot, ...]] = {}
+    for day in DAYS:
+        slots = []
+        for slot in calendar.get(day) or []:
+            start = str(slot["startTime"]).zfill(4)
+            slots.append(CalendarSlot(start=f"{start[:2]}:{start[2:]}", duration=_minutes(slot["duration"]),
+                                      activated=bool(slot.get("activationState", False))))
+        out[day] = tuple(slots)
+    return out
+
+
+# -- the car and its paperwork ---------------------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class VehicleDetails:
+    """details (and each car of the account's listing): what the car is."""
+
+    vin: str
+    brand: str | None
+    model_code: str | None
+    model_label: str | None
+    energy: str | None
+    registration: str | None
+    first_registration: dt.date | None
+    battery_code: str | None
+    raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+
+
+def _code(value: Any) -> str | None:
+    code = value.get("code") if isinstance(value, Mapping) else value
+    return None if code is None else str(code)
+
+
+def vehicle_details(body: Any) -> VehicleDetails:
+    d = body.get("vehicleDetails", body) if isinstance(body, Mapping) else body
+    if not isinstance(d, Mapping):
+        raise TypeError("vehicle details are not an object")
+    model: Mapping[str, Any] = d["model"] if isinstance(d.get("model"), Mapping) else {}
+    return VehicleDetails(
+        vin=str(d["vin"]), brand=_code(d.get("brand")), model_code=optional(str, model.get("code")),
+        model_label=optional(str, model.get("label")), energy=_code(d.get("energy")),
+        registration=optional(str, d.get("registrationNumber")),
+        first_registration=optional(dt.date.fromisoformat, d.get("firstRegistrationDate")),
+        battery_code=_code(d.get("battery")), raw=dict(d),
+    )
+
+
+def vehicles(body: Any) -> tuple[VehicleDetails, ...]:
+    """The account's vehicle listing (``vehicleLinks``)."""
+    return tuple(vehicle_details(link) for link in body.get("vehicleLinks") or [])
+
+
+@attrs.frozen(kw_only=True)
+class CarAdapter:
+    """car-adapter: the connected box's view of the car (gateway, privacy mode, battery pack)."""
+
+    vin: str | None
+    model_code: str | None
+    car_gateway: str | None
+    energy: str | None
+    privacy_mode: str | None
+    pack_capacity_kwh: float | None
+    raw: Mapping[str, Any] = attrs.field(repr=False, eq=False)
+
+
+def car_adapter(body: Any) -> CarAdapter:
+    a = attributes(body)
+    return CarAdapter(vin=optional(str, a.get("vin")), model_code=optional(str, a.get("modelCode")),
+                      car_gateway=optional(str, a.get("carGateway")), energy=optional(str, a.get("energy")),
+                      privacy_mode=optional(str, a.get("privacyMode")),
+                      pack_capacity_kwh=optional(float, a.get("packNominalCapacity")), raw=dict(a))
+
+
+@attrs.frozen(kw_only=True)
+class Contract:
+    """contracts: a warranty, maintenance or connected-services contract."""
+
+    kind: str | None
+    code: str | None
+    description: str | None
+    status: str | None
+    start: dt.date | None
+    end: dt.date | None
+
+
+def contracts(body: Any) -> tuple[Contract, ...]:
+    return tuple(
+        Contract(kind=optional(str, c.get("type")), code=optional(str, c.get("code")),
+                 description=optional(str, c.get("description")), status=optional(str, c.get("status")),
+                 start=optional(dt.date.fromisoformat, c.get("startDate")),
+                 end=optional(dt.date.fromisoformat, c.get("endDate")))
+        for c in body
+    )
+
+
+@attrs.frozen(kw_only=True)
+class Alert:
+    """alerts: a maintenance or malfunction alert the car raised."""
+
+    code: str | None
+    title: str | None
+    description: str | None
+    criticity: int | None
+    status: str | None
+    created: dt.datetime | None
+
+
+def alerts(body: Any) -> tuple[Alert, ...]:
+    return tuple(
+        Alert(code=optional(str, a.get("alertCode")), title=optional(str, a.get("alertCodeTitle")),
+              description=optional(str, a.get("shortDescription")), criticity=optional(int, a.get("criticity")),
+              status=optional(str, a.get("status")), created=optional(_time, a.get("creationDateTime")))
+        for a in body
+    )
+
+
+# -- what the server answers to an action --------------------------------------------------------------------
+
+
+@attrs.frozen(kw_only=True)
+class ActionAnswer:
+    """The server's acknowledgement: the action's type, id and echoed attributes (or a kcm command's
+    ``commandId`` and ``status``)."""
+
+    kind: str | None
+    id: str | None
+    status: str | None
+    attributes: Mapping[str, Any]
+
+
+def action_answer(body: Any) -> ActionAnswer:
+    if not isinstance(body, Mapping):
+        raise TypeError("the action's answer is not an object")
+    data = body.get("data")
+    if isinstance(data, Mapping):
+        return ActionAnswer(kind=optional(str, data.get("type")), id=optional(str, data.get("id")), status=None,
+                            attributes=dict(data.get("attributes") or {}))
+    return ActionAnswer(kind=optional(str, body.get("type")), id=optional(str, body.get("commandId")),
+                        status=optional(str, body.get("status")), attributes=dict(body))

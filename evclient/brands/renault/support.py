@@ -14,9 +14,10 @@ class ModelSupport:
     """``endpoints`` maps an endpoint to True (has it) or False (answers an error); missing = try it.
 
     Action variants: ``charge_start`` / ``charge_stop`` are ``v1`` (kca charging-start), ``kcm``
-    (kcm charge/start), ``pause-resume`` (kcm charge/pause-resume) or ``None`` (the car has none);
-    ``hvac_stop`` is the action word (``cancel`` or ``stop``); ``charge_schedule`` is ``v2`` (kca
-    charge-schedule) or ``kcm`` (kcm charge/schedule).
+    (kcm charge/start), ``pause-resume`` (kcm charge/pause-resume), ``settings`` (the R5 / R4 / A290 /
+    Master generation: switch off the ev/settings programs, which makes the car charge now) or ``None``
+    (the car has none); ``hvac_stop`` is the action word (``cancel`` or ``stop``); ``charge_schedule`` is
+    ``v2`` (kca charge-schedule) or ``kcm`` (kcm charge/schedule).
     """
 
     name: str
@@ -32,6 +33,10 @@ class ModelSupport:
     hvac_schedule: bool = True
     power_in_watts: bool = False
 
+    def has(self, endpoint: str) -> bool:
+        """Whether the car is known or assumed to answer ``endpoint`` (unknown counts as yes)."""
+        return self.endpoints.get(endpoint, True)
+
 
 def _no(*names: str) -> dict[str, bool]:
     return dict.fromkeys(names, False)
@@ -45,7 +50,7 @@ HISTORY = ("charge-history", "hvac-history", "hvac-sessions")
 MODELS: dict[str, ModelSupport] = {m.name: m for m in (
     ModelSupport(
         name="X101VE",  # Zoe phase 1
-        endpoints={**_yes("battery-status", "charge-mode", "cockpit", "hvac-status"),
+        endpoints={**_yes("battery-status", "charge-mode", "charge-schedule", "cockpit", "hvac-status"),
                    **_no("location", "lock-status", "pressure", "res-state", "soc-levels")},
         horn_lights=False, refresh_location=False, power_in_watts=True,
     ),
@@ -54,7 +59,7 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         endpoints={**_yes("battery-status", "charging-settings", "cockpit", "hvac-settings", "hvac-status", "location",
                           "pressure"),
                    **_no("charge-mode", "lock-status", "res-state", "soc-levels")},
-        charge_stop="pause-resume", horn_lights=False, charge_mode=True,
+        charge_stop="pause-resume", horn_lights=False, charge_mode=False,
     ),
     ModelSupport(
         name="XBG1VE",  # Dacia Spring
@@ -63,6 +68,15 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
                          "notification-settings", "pressure", "res-state", "soc-levels", "charges")},
         charge_start="pause-resume", charge_stop="pause-resume", hvac_stop="stop", horn_lights=False,
         charge_mode=False, charge_schedule=None, hvac_schedule=False,
+    ),
+    ModelSupport(
+        name="XBG2VE",  # Dacia Spring MY25 ("cancel" is accepted but does nothing: "stop" works)
+        endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-settings", "hvac-status",
+                          "location", "soc-levels"),
+                   **_no("charge-history", "charge-mode", "charging-settings", "hvac-history", "hvac-sessions",
+                         "lock-status", "notification-settings", "pressure", "res-state")},
+        charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
+        hvac_schedule=False,
     ),
     ModelSupport(
         name="XCB1VE",  # Mégane E-Tech
@@ -74,16 +88,42 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
     ),
     ModelSupport(
         name="R5E1VE",  # Renault 5 E-Tech
-        endpoints={**_yes("battery-status", "charges", "cockpit", "hvac-settings", "hvac-status", "location",
+        endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-settings", "hvac-status",
+                          "location", "soc-levels"),
+                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
+        charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
+        hvac_schedule=False,
+    ),
+    ModelSupport(
+        name="A4E1VE",  # Renault 4 E-Tech
+        endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-status", "location",
+                          "soc-levels"),
+                   **_no("charge-history", "charge-mode", "lock-status", "notification-settings", "pressure",
+                         "res-state")},
+        charge_start="settings", charge_stop=None, charge_mode=False, charge_schedule=None, hvac_schedule=False,
+    ),
+    ModelSupport(
+        name="XDD1VE",  # Renault Master E-Tech
+        endpoints={**_yes("battery-status", "cockpit", "ev-settings", "hvac-settings", "hvac-status", "location",
+                          "soc-levels"),
+                   **_no(*HISTORY, "charge-mode", "charging-settings", "lock-status", "notification-settings",
+                         "pressure", "res-state")},
+        charge_start="settings", charge_stop=None, charge_schedule=None, hvac_schedule=False,
+    ),
+    ModelSupport(
+        name="XCB1SE",  # Scénic E-Tech
+        endpoints={**_yes("battery-status", "cockpit", "ev-settings", "hvac-settings", "hvac-status", "location",
                           "soc-levels"),
                    **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
-        charge_start="kcm", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule="kcm",
+        charge_start="settings", charge_stop=None, charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
         name="A5E1AE",  # Alpine A290
-        endpoints={**_yes("battery-status", "charges", "cockpit", "hvac-status", "location", "soc-levels"),
+        endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-status", "location",
+                          "soc-levels"),
                    **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
-        charge_start="kcm", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule="kcm",
+        charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
+        hvac_schedule=False,
     ),
     ModelSupport(
         name="XJB1SU",  # Captur II (plug-in hybrid)

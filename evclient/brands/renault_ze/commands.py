@@ -11,7 +11,6 @@ skewed local clock cannot match an old record.
 
 from __future__ import annotations
 
-import email.utils
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,14 +31,7 @@ _CAR_DELAYS = (10.0, 10.0, 15.0, 20.0, 30.0, 45.0, 60.0)
 
 
 def _server_time(response: Response, api: Api) -> float:
-    """When the server handled ``response`` by its own clock (falls back to ours)."""
-    stamp = response.headers.get("date")
-    if stamp:
-        try:
-            return email.utils.parsedate_to_datetime(stamp).timestamp()
-        except (TypeError, ValueError, IndexError):
-            pass
-    return api.clock.wall()
+    return response.server_time(api.clock.wall())
 
 
 

@@ -21,7 +21,7 @@ from aiohttp import web
 
 from ...brands.renault.locales import KAMEREON_KEY, LOCALES
 from ..world import Car, SimAccount, World
-from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, register
+from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, json_body, register
 
 GIGYA = "/renault/gigya"
 KAMEREON = "/renault/kamereon"
@@ -41,6 +41,8 @@ KAMEREON_ERRORS = {
     "err.tech.501": (501, '{"errors":[{"status":"501","code":"error.internal",'
                           '"detail":"This feature is not technically supported by this gateway"}]}'),
     "err.func.vcps.ev.charge-mode.error": (400, "Charge mode is not available"),
+    "err.func.vcps.ev.charge-schedule.error": (400, "Charge schedule is not available"),
+    "err.func.wired.invalid-body-format": (400, "Invalid body format"),
 }
 
 
@@ -137,6 +139,25 @@ class RenaultSim(SimBrand):
                          "charge-history", "charges", "hvac-history", "hvac-sessions"):
             r.add_get(KCA + "/" + endpoint, answering(self.read), name=f"renault.{endpoint}")
         r.add_get(KCM + "/ev/soc-levels", answering(self.read), name="renault.soc-levels")
+        r.add_get(KCM + "/ev/settings", answering(self.read), name="renault.ev-settings")
+        r.add_get(KCA + "/charge-schedule", answering(self.read), name="renault.charge-schedule")
+        r.add_get(KCA, answering(self.read), name="renault.car-adapter")
+        r.add_get(ACCOUNT + "/vehicles/{vin}/details", answering(self.read), name="renault.details")
+        r.add_get(ACCOUNT + "/vehicles/{vin}/contracts", answering(self.read), name="renault.contracts")
+        r.add_get(ACCOUNT + "/kamereon/vehicles/{vin}/alerts", answering(self.read), name="renault.alerts")
+        for path, action in ((KCA + "/actions/charging-start", "charging-start"),
+                             (KCA + "/actions/charge-mode", "charge-mode"),
+                             (KCA + "/actions/hvac-start", "hvac-start"),
+                             (KCA + "/actions/charge-schedule", "charge-schedule"),
+                             (KCA + "/actions/hvac-schedule", "hvac-schedule"),
+                             (KCA + "/actions/horn-lights", "horn-lights"),
+                             (KCA + "/actions/refresh-location", "refresh-location"),
+                             (KCM + "/charge/start", "charge-start"),
+                             (KCM + "/charge/pause-resume", "pause-resume"),
+                             (KCM + "/charge/schedule", "kcm-charge-schedule"),
+                             (KCM + "/ev/settings", "ev-settings"),
+                             (KCM + "/ev/soc-levels", "soc-levels")):
+            r.add_post(path, answering(self.action), name=f"renault.action.{action}")
 
     # -- Gigya -----------------------------------------------------------------------------------------
 
@@ -321,6 +342,26 @@ class RenaultSim(SimBrand):
         response: web.StreamResponse = _BODIES[endpoint](car, request)
         return response
 
+    async def action(self, request: web.Request) -> web.StreamResponse:
+        name = request.match_info.route.name.split(".", 2)[2]  # type: ignore[union-attr]
+        car = self._car(request)
+        version = request.match_info.get("version")
+        wanted = "2" if name in ("charge-schedule", "hvac-schedule") else "1"
+        if version is not None and version != wanted:
+            return _kamereon_error(404, "err.func.wired.notFound", "Resource not found")
+        refusal_code = car.extra.get("unsupported", {}).get("action:" + name)
+        if refusal_code is not None:
+            status, message = KAMEREON_ERRORS.get(refusal_code, (404, "Not Found"))
+            return _kamereon_error(status, refusal_code, message)
+        body = await json_body(request)
+        answer, effect = _ACTIONS[name](car, body)
+        script = self.world.script(car.vin, name)
+        if effect is not None and script.outcome not in ("never", "fail"):
+            # The cloud answers at once; the car acts when the message reaches it.
+            self.world.at(car.t + script.latency, car, lambda world, c: effect(world, c))
+        car.extra.setdefault("actions", []).append({"t": car.t, "action": name, "body": body})
+        return web.json_response(answer)
+
 
 # -- bodies ------------------------------------------------------------------------------------------------
 
@@ -363,13 +404,17 @@ def _cockpit(car: Car, request: web.Request) -> web.Response:
 
 
 def _hvac_status(car: Car, request: web.Request) -> web.Response:
-    return _data("Car", car.vin, {"externalTemperature": car.outside_temperature_c,
-                                  "hvacStatus": "on" if car.hvac_on else "off", "lastUpdateTime": _updated(car)})
+    body = {"externalTemperature": car.outside_temperature_c, "hvacStatus": "on" if car.hvac_on else "off",
+            "lastUpdateTime": _updated(car)}
+    if "next_hvac_start" in car.extra:
+        body["nextHvacStartDate"] = car.extra["next_hvac_start"]
+    return _data("Car", car.vin, body)
 
 
 def _location(car: Car, request: web.Request) -> web.Response:
+    stamp = max(car.extra.get("location_update", 0.0), car.last_update or car.t)
     return _data("Car", car.vin, {"gpsLatitude": car.latitude, "gpsLongitude": car.longitude,
-                                  "lastUpdateTime": _updated(car)})
+                                  "lastUpdateTime": _iso(dt.datetime.fromtimestamp(stamp, dt.UTC))})
 
 
 def _lock_status(car: Car, request: web.Request) -> web.Response:
@@ -453,4 +498,235 @@ _BODIES: dict[str, Any] = {
     "soc-levels": _soc_levels, "notification-settings": _notification_settings, "charges": _charges,
     "charge-history": _charge_history, "hvac-history": _hvac_records("hvacSessionsSummaries"),
     "hvac-sessions": _hvac_records("hvacSessions"),
+}
+
+
+def _ev_settings_state(car: Car) -> dict[str, Any]:
+    stored: dict[str, Any] = car.extra.get("ev_settings", {
+        "lastSettingsUpdateTimestamp": _updated(car), "delegatedActivated": False, "chargeModeRq": "ALWAYS",
+        "chargeTimeStart": "00:00", "chargeDuration": 0, "preconditioningTemperature": 21.0, "programs": []})
+    return stored
+
+
+def _ev_settings(car: Car, request: web.Request) -> web.Response:
+    return web.json_response(_ev_settings_state(car))
+
+
+def _charge_calendar(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, {"calendar": car.extra.get("charge_calendar", {})})
+
+
+def _details(car: Car, request: web.Request) -> web.Response:
+    return web.json_response(_link(car)["vehicleDetails"])
+
+
+def _car_adapter(car: Car, request: web.Request) -> web.Response:
+    return _data("Car", car.vin, {"vin": car.vin, "modelCode": car.model, "modelName": car.name, "brand": "RENAULT",
+                                  "energy": "electric", "carGateway": car.extra.get("gateway", "GDC"),
+                                  "packNominalCapacity": car.battery_capacity_kwh, "privacyMode": "OFF"})
+
+
+def _contracts(car: Car, request: web.Request) -> web.Response:
+    return web.json_response(car.extra.get("contracts", [
+        {"type": "WARRANTY", "contractId": "W-" + car.vin[-6:], "code": "40", "status": "ACTIVE",
+         "description": "CONTRAT LOSANGE", "startDate": "2024-01-15", "endDate": "2029-01-14"}]))
+
+
+def _alerts(car: Car, request: web.Request) -> web.Response:
+    return web.json_response(car.extra.get("alerts", []))
+
+
+_BODIES.update({"ev-settings": _ev_settings, "charge-schedule": _charge_calendar, "details": _details,
+                "car-adapter": _car_adapter, "contracts": _contracts, "alerts": _alerts})
+
+
+# -- actions -------------------------------------------------------------------------------------------------
+# Each takes the car and the posted body and returns the server's answer and what the car does once the
+# message reaches it (None: nothing). A body the real service would refuse raises a Refusal.
+
+Effect = Any
+
+
+def _bad_body(detail: str) -> Refusal:
+    return Refusal(_kamereon_error(400, "err.func.wired.invalid-body-format", detail))
+
+
+def _attributes(body: Any, kind: str) -> dict[str, Any]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict) or data.get("type") != kind:
+        raise _bad_body(f"expected a JSON:API body of type {kind}")
+    attributes = data.get("attributes", {})
+    if not isinstance(attributes, dict):
+        raise _bad_body("attributes must be an object")
+    return attributes
+
+
+def _echo(kind: str, attributes: dict[str, Any] | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {"type": kind, "id": secrets.token_hex(8)}
+    if attributes is not None:
+        data["attributes"] = attributes
+    return {"data": data}
+
+
+def _start_stop(kind: str, start: str, stop: str) -> Any:
+    def act(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+        attributes = _attributes(body, kind)
+        action = attributes.get("action")
+        if action == start:
+            when = attributes.get("startDateTime")
+            if when is not None:
+                at = _parse_utc(when)
+                return _echo(kind, attributes), _later(at, lambda world, c: world.start_charging(c))
+            return _echo(kind, attributes), lambda world, c: world.start_charging(c)
+        if action == stop:
+            return _echo(kind, attributes), lambda world, c: world.stop_charging(c, reason="stopped")
+        raise _bad_body(f"action must be {start} or {stop}")
+
+    return act
+
+
+def _parse_utc(value: Any) -> float:
+    try:
+        when = dt.datetime.strptime(str(value), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+    except ValueError:
+        raise Refusal(_kamereon_error(400, "err.func.400", "startDateTime must be YYYY-MM-DDTHH:MM:SSZ")) from None
+    return when.timestamp()
+
+
+def _later(at: float, effect: Effect) -> Effect:
+    """An effect that runs at the wall time ``at`` rather than when the message arrives."""
+
+    def plan(world: World, car: Car) -> None:
+        world.at(max(at, car.t), car, effect)
+
+    return plan
+
+
+def _charge_mode_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    attributes = _attributes(body, "ChargeMode")
+    mode = attributes.get("action")
+    if mode not in ("always_charging", "schedule_mode"):
+        raise _bad_body("action must be always_charging or schedule_mode")
+    return _echo("ChargeMode", attributes), lambda world, c: c.extra.__setitem__("charge_mode", mode)
+
+
+def _hvac_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    attributes = _attributes(body, "HvacStart")
+    action = attributes.get("action")
+    if action == "start":
+        temperature = attributes.get("targetTemperature")
+        if not isinstance(temperature, int | float) or not 5 <= temperature <= 40:
+            raise Refusal(_kamereon_error(400, "err.func.400", "targetTemperature is out of range"))
+        when = attributes.get("startDateTime")
+        if when is not None:
+            at = _parse_utc(when)
+            car.extra["next_hvac_start"] = _iso(dt.datetime.fromtimestamp(at, dt.UTC))
+
+            def start_then(world: World, c: Car) -> None:
+                c.extra.pop("next_hvac_start", None)
+                world.start_hvac(c)
+
+            return _echo("HvacStart", attributes), _later(at, start_then)
+        return _echo("HvacStart", attributes), lambda world, c: world.start_hvac(c)
+    if action in ("cancel", "stop"):
+        if action != car.extra.get("hvac_stop_word", "cancel"):
+            # Taken, and nothing happens: this model only heeds the other word.
+            return _echo("HvacStart", attributes), None
+
+        def stop(world: World, c: Car) -> None:
+            c.extra.pop("next_hvac_start", None)
+            if c.hvac_on:
+                c.hvac_on, c.hvac_until, c.last_update = False, None, c.t
+                world.emit(c, "hvac_stopped")
+
+        return _echo("HvacStart", attributes), stop
+    raise _bad_body("action must be start, cancel or stop")
+
+
+_DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _schedules_action(kind: str, key: str, slot_keys: set[str]) -> Any:
+    def act(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+        attributes = _attributes(body, kind)
+        posted = attributes.get("schedules")
+        if not isinstance(posted, list) or not posted:
+            raise _bad_body("schedules must be a list")
+        ids = set()
+        for item in posted:
+            if not isinstance(item, dict) or item.get("id") not in range(1, 6) or item["id"] in ids:
+                raise _bad_body("each schedule needs a distinct id 1 to 5")
+            ids.add(item["id"])
+            for day in _DAYS:
+                slot = item.get(day)
+                if slot is not None and (not isinstance(slot, dict) or set(slot) != slot_keys):
+                    raise _bad_body(f"{day} takes {', '.join(sorted(slot_keys))}")
+        stored = [dict(item) for item in posted]
+
+        def store(world: World, c: Car) -> None:
+            c.extra.setdefault(key, {"mode": "always", "schedules": []})["schedules"] = stored
+
+        return _echo(kind, attributes), store
+
+    return act
+
+
+def _horn_lights_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    attributes = _attributes(body, "HornLights")
+    target = attributes.get("target")
+    if attributes.get("action") != "start" or target not in ("horn", "lights"):
+        raise _bad_body("action is start and target is horn or lights")
+    return _echo("HornLights", attributes), lambda world, c: c.extra.setdefault("signals", []).append(target)
+
+
+def _refresh_location_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    _attributes(body, "RefreshLocation")
+
+    def report(world: World, c: Car) -> None:
+        c.extra["location_update"] = c.t
+
+    return _echo("RefreshLocation"), report
+
+
+def _ev_settings_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    if not isinstance(body, dict) or not isinstance(body.get("programs", []), list):
+        raise _bad_body("ev settings are an object with a list of programs")
+    settings = {**_ev_settings_state(car), **body}
+    active = any(p.get("programActivationStatus") for p in settings.get("programs", []) if isinstance(p, dict))
+    settings["chargeModeRq"] = "SCHEDULED" if active else "ALWAYS"
+
+    def store(world: World, c: Car) -> None:
+        stamp = _iso(dt.datetime.fromtimestamp(c.t, dt.UTC))
+        c.extra["ev_settings"] = {**settings, "lastSettingsUpdateTimestamp": stamp}
+        if not active:
+            world.start_charging(c)  # nothing holds the car back any more: it charges now
+
+    return {"chargeModeRq": settings["chargeModeRq"], "programs": settings.get("programs", [])}, store
+
+
+def _soc_levels_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
+    low, high = (body.get("socMin"), body.get("socTarget")) if isinstance(body, dict) else (None, None)
+    if not (isinstance(low, int) and isinstance(high, int) and 15 <= low <= 45 and 55 <= high <= 100
+            and low % 5 == 0 and high % 5 == 0):
+        raise Refusal(_kamereon_error(400, "err.func.400", "socMin is 15-45 and socTarget 55-100, in steps of 5"))
+
+    def store(world: World, c: Car) -> None:
+        c.extra["soc_levels"] = {"socMin": low, "socTarget": high}
+
+    return {"commandId": secrets.token_hex(8), "type": "SOC_SYNCH", "status": "CREATED"}, store
+
+
+_ACTIONS: dict[str, Any] = {
+    "charging-start": _start_stop("ChargingStart", "start", "stop"),
+    "charge-start": _start_stop("ChargingStart", "start", "stop"),
+    "pause-resume": _start_stop("ChargePauseResume", "resume", "pause"),
+    "charge-mode": _charge_mode_action,
+    "hvac-start": _hvac_action,
+    "charge-schedule": _schedules_action("ChargeSchedule", "charging_settings", {"startTime", "duration"}),
+    "kcm-charge-schedule": _schedules_action("ChargeSchedule", "charging_settings", {"startTime", "duration"}),
+    "hvac-schedule": _schedules_action("HvacSchedule", "hvac_settings", {"readyAtTime"}),
+    "horn-lights": _horn_lights_action,
+    "refresh-location": _refresh_location_action,
+    "ev-settings": _ev_settings_action,
+    "soc-levels": _soc_levels_action,
 }
