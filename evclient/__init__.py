@@ -4,7 +4,7 @@ Start with :func:`connect`; everything an application needs is re-exported here.
 """
 
 from .account import Account, Budget, CommandNotSupported
-from .auth import Secret
+from .auth import CodeChallenge, CodeDestination, LoginChallenge, Secret
 from .brand import Brand, VehicleInfo
 from .brands import register as register_brand
 from .clock import Clock
@@ -47,6 +47,8 @@ __all__ = [
     "Budget",
     "BudgetStatus",
     "Clock",
+    "CodeChallenge",
+    "CodeDestination",
     "CommandFailed",
     "CommandHandle",
     "CommandNotSupported",
@@ -62,6 +64,7 @@ __all__ = [
     "GrowingDelays",
     "InvalidCredentialsError",
     "InvalidInputError",
+    "LoginChallenge",
     "NotSupportedError",
     "Outcome",
     "Priority",

@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import jwt
 
 if TYPE_CHECKING:
@@ -116,3 +117,32 @@ class LoginChallenge:
             raise RuntimeError("this challenge belongs to no account")
         await account.login()  # clears the paused login; the fresh tokens need no request
         return account
+
+
+@attrs.frozen
+class CodeDestination:
+    """Where a one-time code can be sent: the server's ``id`` for it and how it is shown (``e***@example.com``)."""
+
+    id: str
+    masked: str
+
+
+class CodeChallenge(LoginChallenge):
+    """A login paused for a one-time code sent to the user (e-mail, text message).
+
+    The application lists :meth:`destinations`, asks for a code with :meth:`send_code`, and finishes with
+    :meth:`complete` and the code the user typed. The CLI and any other front end can drive every brand's
+    code challenge through these three steps.
+    """
+
+    async def destinations(self) -> list[CodeDestination]:
+        """Where a code can be sent."""
+        raise NotImplementedError
+
+    async def send_code(self, destination_id: str | None = None) -> None:
+        """Send a code (to the only destination, or to ``destination_id``)."""
+        raise NotImplementedError
+
+    async def complete(self, code: str, *, remember_device: bool = True) -> Account:
+        """Check the code, finish the login and return the logged-in account."""
+        raise NotImplementedError

@@ -25,9 +25,16 @@ import attrs
 
 from . import brands
 from .account import Account, Budget
+from .auth import CodeChallenge
 from .command import StatusChange
 from .connect import connect
-from .errors import EVClientError, InvalidInputError
+from .errors import (
+    AuthenticationError,
+    EVClientError,
+    InvalidInputError,
+    TwoFactorCodeRejected,
+    TwoFactorRequired,
+)
 from .redact import mask_vin
 
 EXIT_ERROR = 1
@@ -153,6 +160,8 @@ SETTINGS = {
     "app_secret": ("app_secret", "EVCLIENT_APP_SECRET"),
     "security_answer": ("security_answer", "EVCLIENT_SECURITY_ANSWER"),
     "region": ("region", "EVCLIENT_REGION"),
+    "locale": ("locale", "EVCLIENT_LOCALE"),
+    "account_id": ("account_id", "EVCLIENT_ACCOUNT_ID"),
 }
 
 
@@ -165,7 +174,8 @@ def _credentials(args: argparse.Namespace) -> dict[str, Any]:
 
         sims = all_brands()
         if args.brand in sims:
-            return {**sims[args.brand].demo_credentials(), **{k: v for k, v in given.items() if k == "region"}}
+            kept = {k: v for k, v in given.items() if k in ("region", "locale", "account_id")}
+            return {**sims[args.brand].demo_credentials(), **kept}
     return given
 
 
@@ -184,14 +194,66 @@ async def _open(args: argparse.Namespace) -> tuple[Account, StateFile | None]:
     # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
     history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
     try:
-        account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget,
-                                command_history=history, **credentials)
-    except InvalidInputError:
-        if not history:
-            raise
-        # A damaged history only costs what was learnt about the cars' latency; start again without it.
-        account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget, **credentials)
+        try:
+            account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget,
+                                    command_history=history, **credentials)
+        except InvalidInputError:
+            if not history:
+                raise
+            # A damaged history only costs what was learnt about the cars' latency; start again without it.
+            account = await connect(args.brand, servers=servers or None, tokens=tokens, budget=budget,
+                                    **credentials)
+    except TwoFactorRequired as required:
+        account = await _two_factor(required)
     return account, state
+
+
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(prompt: str) -> str:
+    return input(prompt)
+
+
+#: Codes a user may mistype before the CLI gives up (the server allows a few more).
+CODE_ATTEMPTS = 3
+
+
+async def _two_factor(required: TwoFactorRequired) -> Account:
+    """Walk the user through an e-mailed code: choose the address, send, type it (again if mistyped)."""
+    challenge = required.challenge
+    if not isinstance(challenge, CodeChallenge):
+        raise required
+    try:
+        if not _interactive():
+            raise TwoFactorRequired("this login needs the code the server e-mails; run the command in a terminal "
+                                    "once (the device is then remembered)", None)
+        addresses = await challenge.destinations()
+        if not addresses:
+            raise AuthenticationError("the server offers no address to send a code to")
+        chosen = addresses[0]
+        if len(addresses) > 1:
+            for n, address in enumerate(addresses, 1):
+                print(f"  {n}. {address.masked}")
+            answer = _ask("send the code to which address? ").strip()
+            if not answer.isdigit() or not 1 <= int(answer) <= len(addresses):
+                raise InvalidInputError(f"choose 1 to {len(addresses)}")
+            chosen = addresses[int(answer) - 1]
+        await challenge.send_code(chosen.id)
+        print(f"A code was e-mailed to {chosen.masked}.")
+        for attempt in range(1, CODE_ATTEMPTS + 1):
+            try:
+                account: Account = await challenge.complete(_ask("code: "))
+                return account
+            except (TwoFactorCodeRejected, InvalidInputError) as err:
+                if attempt == CODE_ATTEMPTS:
+                    raise
+                print(f"{err} — try again")
+        raise AssertionError("unreachable")
+    except BaseException:
+        await challenge.close()
+        raise
 
 
 async def _vehicles(account: Account, args: argparse.Namespace) -> int:
@@ -343,6 +405,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--security-answer", dest="security_answer",
                         help="BMW: the account's security answer, to unlock (or EVCLIENT_SECURITY_ANSWER)")
     parser.add_argument("--region", help="BMW: rest_of_world, usa or china (or EVCLIENT_REGION)")
+    parser.add_argument("--locale", help="MyRenault: the account's locale, e.g. fr_FR (or EVCLIENT_LOCALE)")
+    parser.add_argument("--account-id", dest="account_id",
+                        help="MyRenault: the Kamereon account when the login has several (or EVCLIENT_ACCOUNT_ID)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-state", action="store_true", help="do not keep tokens and budget between runs")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")

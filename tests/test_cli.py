@@ -182,3 +182,50 @@ async def test_stale_saved_tokens_and_a_wrong_password_cost_one_login_attempt_no
         await run(sim, "vehicles")
     # The refresh is refused, then the password once: a second attempt is how accounts get locked.
     assert sim.routes() == ["token-refresh", "login"]
+
+
+async def test_myrenault_reads_and_actions_from_the_cli(sim, capsys):
+    zoe = "VF1AG000X64000001"
+    assert await run(sim, "--brand", "renault", "--locale", "fr_FR", "vehicles") == 0
+    out = capsys.readouterr().out
+    assert zoe in out and "X102VE" in out and "hvac-start" in out
+    assert await run(sim, "--brand", "renault", "--json", "fetch", zoe, "charges", "start=2026-11-01",
+                     "end=2026-11-30") == 0
+    assert json.loads(capsys.readouterr().out)[0]["duration"] == 359 * 60.0
+    assert await run(sim, "--brand", "renault", "command", zoe, "hvac-start", "temperature=21.5") == 0
+    out = capsys.readouterr().out
+    assert "REQUESTED" in out and "done: CONFIRMED" in out
+    assert sim.world.car(zoe).hvac_on
+    assert await run(sim, "--brand", "renault", "command", zoe, "set-charge-schedules",
+                     'schedules={"id": 2, "activated": true, "monday": {"startTime": "T01:15Z", "duration": 90}}') == 0
+    assert "done: CONFIRMED" in capsys.readouterr().out
+
+
+async def test_myrenault_two_factor_prompts_for_the_emailed_code(sim, capsys, monkeypatch):
+    user = "tfa@evclient.dev"
+    typed = []
+
+    def ask(prompt):
+        # The first try is a typo; the second is the code from the e-mail.
+        code = "000000" if not typed else sim.world.messages(user)[-1].body[-6:]
+        typed.append((prompt, code))
+        return code
+
+    monkeypatch.setattr(cli, "_interactive", lambda: True)
+    monkeypatch.setattr(cli, "_ask", ask)
+    argv = ("--brand", "renault", "--username", user, "--password", "demo-password")
+    assert await run(sim, *argv, "vehicles") == 0
+    out = capsys.readouterr().out
+    assert "A code was e-mailed to" in out and "try again" in out and "VF1" not in out  # this person has no car
+    assert [p for p, _ in typed] == ["code: ", "code: "]
+    # The device is remembered and the login token saved: the next run asks nothing.
+    typed.clear()
+    assert await run(sim, *argv, "budget") == 0
+    assert typed == []
+
+
+async def test_myrenault_two_factor_without_a_terminal_says_what_to_do(sim, capsys):
+    argv = ("--brand", "renault", "--username", "tfa@evclient.dev", "--password", "demo-password")
+    args = cli.build_parser().parse_args(["--simulator", sim.url, *argv, "vehicles"])
+    with pytest.raises(cli.TwoFactorRequired, match="terminal"):
+        await cli.run_account_command(args)

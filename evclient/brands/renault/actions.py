@@ -42,6 +42,20 @@ CHARGE_MODES = {"always_charging": "always_charging", "always": "always_charging
                 "schedule_mode": "schedule_mode", "scheduled": "schedule_mode"}
 
 
+def _number(value: Any) -> float | None:
+    """A number, also from text (the CLI passes ``temperature=21.5`` as text); ``None`` when it is none."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return None
+    return None
+
+
 def _classify(status: str) -> Outcome:
     if status in (ACCEPTED, CONFIRMED):
         return Outcome.SUCCESS
@@ -215,11 +229,11 @@ def _validate_hvac_start(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dic
     unknown = set(params) - {"temperature", "at"}
     if unknown or "temperature" not in params:
         raise InvalidInputError("hvac-start takes temperature (°C) and optionally at (when to start)")
-    temperature = params["temperature"]
+    temperature = _number(params["temperature"])
     low, high = HVAC_TEMPERATURES
-    if isinstance(temperature, bool) or not isinstance(temperature, int | float) or not low <= temperature <= high:
-        raise InvalidInputError(f"temperature must be {low:g} to {high:g} °C, got {temperature!r}")
-    prepared: dict[str, Any] = {"temperature": float(temperature)}
+    if temperature is None or not low <= temperature <= high:
+        raise InvalidInputError(f"temperature must be {low:g} to {high:g} °C, got {params['temperature']!r}")
+    prepared: dict[str, Any] = {"temperature": temperature}
     if params.get("at") is not None:
         prepared["at"] = _when(params["at"], "at")
     return prepared
@@ -303,11 +317,11 @@ def _location_check(location: Any, raw: Mapping[str, Any]) -> str:
 
 
 def _level(params: Mapping[str, Any], key: str, bounds: tuple[int, int]) -> int:
-    value = params.get(key)
+    value = _number(params.get(key))
     low, high = bounds
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high or value % 5:
-        raise InvalidInputError(f"{key} must be {low} to {high} % in steps of 5, got {value!r}")
-    return value
+    if value is None or not low <= value <= high or value % 5:
+        raise InvalidInputError(f"{key} must be {low} to {high} % in steps of 5, got {params.get(key)!r}")
+    return int(value)
 
 
 def _validate_soc_levels(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str, int]:

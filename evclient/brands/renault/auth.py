@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...auth import Auth, LoginChallenge, Secret, jwt_expiry
+from ...auth import Auth, CodeChallenge, CodeDestination, Secret, jwt_expiry
 from ...brand import Api
 from ...errors import (
     AuthenticationError,
@@ -109,11 +109,11 @@ class RenaultAuth(Auth):
         }
 
 
-class EmailCodeChallenge(LoginChallenge):
+class EmailCodeChallenge(CodeChallenge):
     """MyRenault's e-mail two-factor step, paused for the user.
 
     ``await challenge.emails()`` lists where a code can go (masked); ``await challenge.send_code()``
-    sends one (to the only address, or to ``email_id``); ``await challenge.complete(code)`` finishes the
+    sends one (to the only address, or to ``destination_id``); ``await challenge.complete(code)`` finishes the
     login and returns the account. A wrong code raises :class:`TwoFactorCodeRejected` (try again); too many
     tries or an expired challenge raise :class:`TwoFactorExpired` (connect again). ``remember_device``
     (default on) spares this device the code for about a month.
@@ -150,8 +150,12 @@ class EmailCodeChallenge(LoginChallenge):
             gigya.tfa_emails(self._api, self._auth.locale, assertion, self._device()))
         return found
 
-    async def send_code(self, email_id: str | None = None) -> None:
-        """E-mail a one-time code (to ``email_id``, or to the account's only address)."""
+    async def destinations(self) -> list[CodeDestination]:
+        return list(await self.emails())
+
+    async def send_code(self, destination_id: str | None = None) -> None:
+        """E-mail a one-time code (to ``destination_id``, or to the account's only address)."""
+        email_id = destination_id
         assertion = await self._start()
         if email_id is None:
             addresses = await self.emails()

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from ...auth import Secret
+from ...auth import CodeDestination, Secret
 from ...brand import Api
 from ...errors import ResponseError
 from ...transport import Request
@@ -34,11 +34,8 @@ class Device:
 
 
 @attrs.frozen
-class TwoFactorEmail:
+class TwoFactorEmail(CodeDestination):
     """An address a code can be sent to: its ``id`` and how Gigya shows it (``e***@example.com``)."""
-
-    id: str
-    masked: str
 
 
 async def _call(api: Api, locale: Locale, method: str, name: str, fields: Mapping[str, Any],
