@@ -661,7 +661,8 @@ def _schedules_action(kind: str, key: str, slot_keys: set[str]) -> Any:
                 slot = item.get(day)
                 if slot is not None and (not isinstance(slot, dict) or set(slot) != slot_keys):
                     raise _bad_body(f"{day} takes {', '.join(sorted(slot_keys))}")
-        stored = [dict(item) for item in posted]
+        # Days sent as null have no slot: the server lists only the days that have one.
+        stored = [{k: v for k, v in item.items() if v is not None} for item in posted]
 
         def store(world: World, c: Car) -> None:
             c.extra.setdefault(key, {"mode": "always", "schedules": []})["schedules"] = stored
