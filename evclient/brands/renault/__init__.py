@@ -22,7 +22,7 @@ from ...auth import Auth, Secret
 from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import EndpointSpec
-from ...errors import EVClientError, InvalidInputError, NotSupportedError
+from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
 from ...scheduler import Window
 from ...transport import Request, Response
 from . import locales
@@ -30,6 +30,7 @@ from .actions import AVAILABLE, COMMANDS
 from .auth import EmailCodeChallenge, RenaultAuth
 from .endpoints import ENDPOINTS, IN_WATTS
 from .errors import decode_error
+from .models import person_accounts, vehicles
 from .support import MODELS, support
 
 __all__ = ["EmailCodeChallenge", "Renault"]
@@ -103,11 +104,10 @@ class Renault(Brand):
         await auth.ensure(api)
         response = await api.request(Request(method="GET", server="kamereon", endpoint="person",
                                              path=f"/commerce/v1/persons/{auth.person_id}"))
-        return [
-            {"accountId": str(a["accountId"]), "accountType": str(a.get("accountType")),
-             "accountStatus": str(a.get("accountStatus"))}
-            for a in response.json().get("accounts") or []
-        ]
+        with reading("person"):
+            found = person_accounts(response.json())
+        return [{"accountId": a.account_id, "accountType": str(a.account_type),
+                 "accountStatus": str(a.account_status)} for a in found]
 
     async def _account_id(self, api: Api) -> str:
         if self.account_id is not None:
@@ -126,20 +126,15 @@ class Renault(Brand):
         account_id = await self._account_id(api)
         response = await api.request(Request(method="GET", server="kamereon", endpoint="vehicles",
                                              path=f"/commerce/v1/accounts/{account_id}/vehicles"))
-        cars = []
-        for link in response.json().get("vehicleLinks") or []:
-            details = link.get("vehicleDetails") or {}
-            model = (details.get("model") or {}).get("code")
-            cars.append(VehicleInfo(
-                vin=str(link["vin"]), model=model, name=(details.get("model") or {}).get("label"),
-                context={"account_id": account_id},
-                capabilities={
-                    "energy": str((details.get("energy") or {}).get("code") or details.get("engineEnergyType") or ""),
-                    "registration": str(details.get("registrationNumber") or ""),
-                },
-                raw=details,
-            ))
-        return cars
+        with reading("vehicles"):
+            listed = vehicles(response.json())
+        return [
+            VehicleInfo(
+                vin=car.vin, model=car.model_code, name=car.model_label, context={"account_id": account_id},
+                capabilities={"energy": car.energy or "", "registration": car.registration or ""}, raw=car.raw,
+            )
+            for car in listed
+        ]
 
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if support(vehicle.model).power_in_watts and spec.name in IN_WATTS:

@@ -79,6 +79,10 @@ def login_token(body: Mapping[str, Any]) -> Secret:
 async def person_id(api: Api, locale: Locale, token: Secret) -> str:
     """``accounts.getAccountInfo``: the Kamereon person id."""
     body = await _call(api, locale, "POST", "accounts.getAccountInfo", {"login_token": token.reveal()})
+    return parse_person_id(body)
+
+
+def parse_person_id(body: Mapping[str, Any]) -> str:
     return str(body["data"]["personId"])
 
 
@@ -87,6 +91,10 @@ async def jwt(api: Api, locale: Locale, token: Secret) -> str:
     body = await _call(api, locale, "POST", "accounts.getJWT", {
         "login_token": token.reveal(), "fields": "data.personId,data.gigyaDataCenter", "expiration": 900,
     }, label="jwt")
+    return parse_jwt(body)
+
+
+def parse_jwt(body: Mapping[str, Any]) -> str:
     return str(body["id_token"])
 
 

@@ -20,8 +20,9 @@ DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sun
 
 
 def attributes(body: Any) -> Mapping[str, Any]:
+    """The ``attributes`` of a JSON:API answer (none: the car has sent no data yet)."""
     data = body["data"]
-    attrs_ = data.get("attributes", data)
+    attrs_ = data.get("attributes", {})
     if not isinstance(attrs_, Mapping):
         raise TypeError("attributes is not an object")
     return attrs_
@@ -238,8 +239,10 @@ class ChargeMode(ApiEnum):
     UNKNOWN = "unknown"
 
 
-def charge_mode(body: Any) -> ChargeMode:
-    return ChargeMode.parse(attributes(body)["chargeMode"])
+def charge_mode(body: Any) -> ChargeMode | None:
+    """charge-mode; ``None`` when the car has not reported one yet."""
+    mode = attributes(body).get("chargeMode")
+    return None if mode is None else ChargeMode.parse(mode)
 
 
 @attrs.frozen(kw_only=True)
@@ -285,6 +288,22 @@ def soc_levels(body: Any) -> SocLevels:
     a = body.get("data", {}).get("attributes", body) if isinstance(body.get("data"), Mapping) else body
     return SocLevels(soc_min=int(a["socMin"]), soc_target=int(a["socTarget"]),
                      last_update=optional(_time, a.get("lastEnergyUpdateTimestamp")))
+
+
+@attrs.frozen(kw_only=True)
+class KamereonAccount:
+    """One of the person's Kamereon accounts (``MYRENAULT``, ``MYDACIA``, ``SFDC``, …)."""
+
+    account_id: str
+    account_type: str | None
+    account_status: str | None
+
+
+def person_accounts(body: Any) -> tuple[KamereonAccount, ...]:
+    """The person's accounts (``GET /commerce/v1/persons/{personId}``)."""
+    return tuple(KamereonAccount(account_id=str(a["accountId"]), account_type=optional(str, a.get("accountType")),
+                                 account_status=optional(str, a.get("accountStatus")))
+                 for a in body.get("accounts") or [])
 
 
 def notification_settings(body: Any) -> Mapping[str, Any]:
@@ -468,9 +487,13 @@ def vehicle_details(body: Any) -> VehicleDetails:
     if not isinstance(d, Mapping):
         raise TypeError("vehicle details are not an object")
     model: Mapping[str, Any] = d["model"] if isinstance(d.get("model"), Mapping) else {}
+    vin = d.get("vin") or body.get("vin")
+    if not vin:
+        raise KeyError("vin")
     return VehicleDetails(
-        vin=str(d["vin"]), brand=_code(d.get("brand")), model_code=optional(str, model.get("code")),
-        model_label=optional(str, model.get("label")), energy=_code(d.get("energy")),
+        vin=str(vin), brand=_code(d.get("brand")), model_code=optional(str, model.get("code")),
+        model_label=optional(str, model.get("label")),
+        energy=_code(d.get("energy")) or optional(str, d.get("engineEnergyType")),
         registration=optional(str, d.get("registrationNumber")),
         first_registration=optional(dt.date.fromisoformat, d.get("firstRegistrationDate")),
         battery_code=_code(d.get("battery")), raw=dict(d),
