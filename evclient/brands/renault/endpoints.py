@@ -57,8 +57,10 @@ def contracts_query() -> dict[str, str]:
 
 
 ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
+    # Every polled endpoint has the same share, as Home Assistant does: with N of them, each is read
+    # every N × 60 / (60 − reserve) minutes.
     EndpointSpec(name="battery-status", path=KCA2 + "/battery-status", parse=models.battery_status,
-                 server="kamereon", weight=2.0),
+                 server="kamereon"),
     EndpointSpec(name="cockpit", path=KCA1 + "/cockpit", parse=models.cockpit, server="kamereon"),
     EndpointSpec(name="hvac-status", path=KCA1 + "/hvac-status", parse=models.hvac_status, server="kamereon"),
     EndpointSpec(name="location", path=KCA1 + "/location", parse=models.location, server="kamereon"),
