@@ -26,7 +26,9 @@ if TYPE_CHECKING:
     from .simulator import Simulator
 
 #: One command per brand that shows a status walk on the default world's cars.
-DEMO_COMMANDS = {"renault-ze": "charge-now", "bmw": "door-lock"}
+DEMO_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "renault-ze": ("charge-now", {}), "bmw": ("door-lock", {}), "renault": ("hvac-start", {"temperature": 21.0}),
+}
 SIMULATED_HOUR = 3600.0
 
 
@@ -59,6 +61,10 @@ def _headline(endpoint: str, value: Any) -> str | None:
     """One line about a changed value worth showing in the demo (the battery and locks), else ``None``."""
     if endpoint == "battery":  # ZE Services
         return f"battery {value.charge_level} %{' charging' if value.charging else ''}"
+    if endpoint == "battery-status":  # MyRenault
+        return f"battery {value.battery_level} %{' charging' if value.charging else ''}"
+    if endpoint == "hvac-status":  # MyRenault
+        return f"climate {'on' if value.hvac_on else 'off'}"
     if endpoint == "status" and getattr(value, "charging_level_hv", None) is not None:  # BMW
         return (f"battery {value.charging_level_hv} %, {value.charging_status}, doors {value.door_lock_state}")
     return None
@@ -97,11 +103,15 @@ async def _demo(speed: float) -> int:
 
         for name, account in accounts.items():
             _out(f"\n== {name}: {DEMO_USERNAME}")
-            for car in await account.vehicles():
+            for n, car in enumerate(await account.vehicles()):
                 _out(f"{mask_vin(car.vin)}  model {car.model or '-'}  commands: {', '.join(car.commands)}")
                 rows = []
                 for endpoint, state in car.endpoints.items():
                     if state.supported is False:
+                        continue
+                    # On-demand endpoints are shown on the first car only (and not those that need a date
+                    # range): each read spends budget the hour of polling below would rather have.
+                    if not state.spec.poll and (n or state.spec.query is not None):
                         continue
                     try:
                         rows.append(["  " + endpoint, summary(await car.refresh(endpoint), 90)])
@@ -125,9 +135,9 @@ async def _demo(speed: float) -> int:
         wall0 = sim.world.clock.wall()
         await asyncio.sleep(600.0)
         for name, account in accounts.items():
-            command = DEMO_COMMANDS.get(name)
-            if command is None:
+            if name not in DEMO_COMMANDS:
                 continue
+            command, params = DEMO_COMMANDS[name]
             car = (await account.vehicles())[0]
             _out(f"  {name}: {command} on {mask_vin(car.vin)}")
 
@@ -135,7 +145,7 @@ async def _demo(speed: float) -> int:
                 _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {brand} command status: {change.status}")
 
             try:
-                result = await car.command(command, progress=walk)
+                result = await car.command(command, progress=walk, **params)
                 _out(f"  {name}: {command} done ({result.status}) after {result.elapsed:.0f} s "
                      f"and {result.polls} status reads")
             except EVClientError as err:

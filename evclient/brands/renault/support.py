@@ -47,25 +47,30 @@ def _yes(*names: str) -> dict[str, bool]:
 
 
 HISTORY = ("charge-history", "hvac-history", "hvac-sessions")
+#: The kcm generation's ev/settings and the Zoe phase 1's calendar: each generation lacks the other's.
+KCA_GEN = _no("ev-settings", "charge-schedule")
+KCM_GEN = _no("charge-schedule")
 MODELS: dict[str, ModelSupport] = {m.name: m for m in (
     ModelSupport(
         name="X101VE",  # Zoe phase 1
         endpoints={**_yes("battery-status", "charge-mode", "charge-schedule", "cockpit", "hvac-status"),
-                   **_no("location", "lock-status", "pressure", "res-state", "soc-levels")},
+                   **_no("location", "lock-status", "pressure", "res-state", "soc-levels"), **_no("ev-settings")},
         horn_lights=False, refresh_location=False, power_in_watts=True,
     ),
     ModelSupport(
         name="X102VE",  # Zoe phase 2
         endpoints={**_yes("battery-status", "charging-settings", "cockpit", "hvac-settings", "hvac-status", "location",
                           "pressure"),
-                   **_no("charge-mode", "lock-status", "res-state", "soc-levels")},
+                   **_no("charge-mode", "lock-status", "res-state", "soc-levels"),
+                   **KCA_GEN},
         charge_stop="pause-resume", horn_lights=False, charge_mode=False,
     ),
     ModelSupport(
         name="XBG1VE",  # Dacia Spring
         endpoints={**_yes("battery-status", "cockpit", "hvac-status", "location"),
                    **_no(*HISTORY, "charge-mode", "charging-settings", "hvac-settings", "lock-status",
-                         "notification-settings", "pressure", "res-state", "soc-levels", "charges")},
+                         "notification-settings", "pressure", "res-state", "soc-levels", "charges"),
+                   **KCA_GEN, **_no("alerts")},
         charge_start="pause-resume", charge_stop="pause-resume", hvac_stop="stop", horn_lights=False,
         charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
@@ -74,7 +79,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-settings", "hvac-status",
                           "location", "soc-levels"),
                    **_no("charge-history", "charge-mode", "charging-settings", "hvac-history", "hvac-sessions",
-                         "lock-status", "notification-settings", "pressure", "res-state")},
+                         "lock-status", "notification-settings", "pressure", "res-state"),
+                   **KCM_GEN, **_no("alerts")},
         charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
         hvac_schedule=False,
     ),
@@ -82,7 +88,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="XCB1VE",  # Mégane E-Tech
         endpoints={**_yes("battery-status", "charging-settings", "cockpit", "hvac-settings", "hvac-status", "location",
                           "soc-levels"),
-                   **_no(*HISTORY, "charge-mode", "lock-status", "notification-settings", "pressure", "res-state")},
+                   **_no(*HISTORY, "charge-mode", "lock-status", "notification-settings", "pressure", "res-state"),
+                   **KCA_GEN},
         charge_start="kcm", charge_stop=None, hvac_stop="stop", refresh_location=False, charge_mode=False,
         charge_schedule="kcm",
     ),
@@ -90,7 +97,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="R5E1VE",  # Renault 5 E-Tech
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-settings", "hvac-status",
                           "location", "soc-levels"),
-                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
+                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
+                   **KCM_GEN},
         charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
         hvac_schedule=False,
     ),
@@ -99,7 +107,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-status", "location",
                           "soc-levels"),
                    **_no("charge-history", "charge-mode", "lock-status", "notification-settings", "pressure",
-                         "res-state")},
+                         "res-state"),
+                   **KCM_GEN},
         charge_start="settings", charge_stop=None, charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
@@ -107,21 +116,24 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         endpoints={**_yes("battery-status", "cockpit", "ev-settings", "hvac-settings", "hvac-status", "location",
                           "soc-levels"),
                    **_no(*HISTORY, "charge-mode", "charging-settings", "lock-status", "notification-settings",
-                         "pressure", "res-state")},
+                         "pressure", "res-state"),
+                   **KCM_GEN},
         charge_start="settings", charge_stop=None, charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
         name="XCB1SE",  # Scénic E-Tech
         endpoints={**_yes("battery-status", "cockpit", "ev-settings", "hvac-settings", "hvac-status", "location",
                           "soc-levels"),
-                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
+                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
+                   **KCM_GEN},
         charge_start="settings", charge_stop=None, charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
         name="A5E1AE",  # Alpine A290
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-status", "location",
                           "soc-levels"),
-                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state")},
+                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
+                   **KCM_GEN, **_no("alerts")},
         charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
         hvac_schedule=False,
     ),
@@ -129,7 +141,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="XJB1SU",  # Captur II (plug-in hybrid)
         endpoints={**_yes("battery-status", "charging-settings", "cockpit", "hvac-settings", "hvac-status", "location"),
                    **_no(*HISTORY, "charge-mode", "lock-status", "notification-settings", "pressure", "res-state",
-                         "soc-levels")},
+                         "soc-levels"),
+                   **KCA_GEN},
         charge_start=None, charge_stop=None, horn_lights=False, refresh_location=False, charge_mode=False,
         charge_schedule=None,
     ),
@@ -137,7 +150,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="XJA2VP",  # Clio V (combustion)
         endpoints={**_yes("cockpit", "location"),
                    **_no(*HISTORY, "battery-status", "charge-mode", "charging-settings", "charges", "hvac-settings",
-                         "hvac-status", "lock-status", "notification-settings", "pressure", "res-state", "soc-levels")},
+                         "hvac-status", "lock-status", "notification-settings", "pressure", "res-state", "soc-levels"),
+                   **KCA_GEN},
         charge_start=None, charge_stop=None, hvac_start=False, hvac_stop=None, horn_lights=False,
         refresh_location=False, charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
@@ -145,14 +159,16 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="XHN1SU",  # Austral (hybrid)
         endpoints={**_yes("cockpit", "location", "lock-status"),
                    **_no("battery-status", "charge-history", "charge-mode", "charging-settings", "hvac-status",
-                         "pressure", "res-state", "soc-levels")},
+                         "pressure", "res-state", "soc-levels"),
+                   **KCA_GEN},
         charge_start=None, charge_stop=None, hvac_start=False, hvac_stop=None, charge_mode=False,
         charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
         name="X071VE",  # Twingo III Electric
         endpoints={**_yes("battery-status", "charging-settings", "cockpit", "hvac-settings", "hvac-status", "location"),
-                   **_no(*HISTORY, "charge-mode", "lock-status", "notification-settings", "pressure", "res-state")},
+                   **_no(*HISTORY, "charge-mode", "lock-status", "notification-settings", "pressure", "res-state"),
+                   **KCA_GEN},
         charge_mode=False, charge_schedule=None,
     ),
 )}
