@@ -75,6 +75,11 @@ class Endpoint(Generic[T]):
     def name(self) -> str:
         return self.spec.name
 
+    @property
+    def stale(self) -> bool:
+        """Whether ``value`` is older than the latest attempt to read it (which failed: see ``last_error``)."""
+        return self.value is not None and self.last_error is not None
+
     def __repr__(self) -> str:
         state = {True: "supported", False: "unsupported", None: "unknown"}[self.supported]
         return f"<Endpoint {self.spec.name} {state} fetched_at={self.fetched_at}>"

@@ -92,3 +92,27 @@ async def test_an_unknown_models_missing_endpoints_leave_the_plan_and_the_rest_s
     late = [b - a for a, b in zip(by_target[(car.vin, "cockpit")], by_target[(car.vin, "cockpit")][1:], strict=False)
             if a >= start + 3600]
     assert statistics.median(late) == pytest.approx(5 * 60 / 54 * 60, rel=0.03)
+
+
+async def test_the_quota_answer_pauses_polling_15_minutes_and_keeps_the_last_values_marked_stale(sim):
+    zoe = "VF1AG000X64000001"
+    async with connect(sim) as account:
+        car = await account.vehicle(zoe)
+        before = await car.refresh("battery-status")
+        # Kamereon's quota answer, without Retry-After: evclient waits its own 15 minutes.
+        sim.fault("renault.battery-status", kind="status", status=429, times=1, body={
+            "type": "FUNCTIONAL", "errors": [{"errorCode": "err.func.wired.overloaded",
+                                              "errorMessage": "You have reached your quota limit"}]})
+        refused_at = sim.world.clock.wall()
+        with pytest.raises(evclient.QuotaExceeded) as caught:
+            await car.refresh("battery-status")
+        assert caught.value.retry_after == 900
+        endpoint = car.endpoints["battery-status"]
+        assert endpoint.value == before and endpoint.stale
+        assert account.budget.paused_for == pytest.approx(900, abs=1)
+        await account.start()
+        await asyncio.sleep(900 + 21 * 60)  # the pause, then one whole round of the 18 polled endpoints
+        await account.stop()
+        later = [e.t for e in kamereon_log(sim, refused_at + 1)]
+        assert later and min(later) >= refused_at + 900  # nothing went out during the pause
+        assert not endpoint.stale and endpoint.fetched_at > refused_at + 900  # read again since
