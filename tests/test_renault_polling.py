@@ -5,6 +5,7 @@ unknown model's missing endpoints dropped after their first answer."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import statistics
 from collections import defaultdict
 
@@ -61,7 +62,7 @@ async def test_a_day_of_polling_the_default_account(sim, reserve):
     by_target = polls_by_target(entries)
     assert set(by_target) == set(supported)  # nothing the model table rules out was ever asked for
     for target, times in by_target.items():
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False) if a >= start + 3600]
+        gaps = [b - a for a, b in itertools.pairwise(times) if a >= start + 3600]
         assert statistics.median(gaps) == pytest.approx(minutes * 60, rel=0.03), target
         assert max(gaps) <= minutes * 60 * 1.1, target
         assert len(times) == pytest.approx(DAY / (minutes * 60), abs=2), target
@@ -89,8 +90,7 @@ async def test_an_unknown_models_missing_endpoints_leave_the_plan_and_the_rest_s
     for gone in ("lock-status", "res-state", "pressure", "charge-mode"):
         assert len(by_target[(car.vin, gone)]) == 1  # asked once, never again
     # Nine polled endpoints at first, five after: each of the five now every 5 × 60 / 54 minutes.
-    late = [b - a for a, b in zip(by_target[(car.vin, "cockpit")], by_target[(car.vin, "cockpit")][1:], strict=False)
-            if a >= start + 3600]
+    late = [b - a for a, b in itertools.pairwise(by_target[(car.vin, "cockpit")]) if a >= start + 3600]
     assert statistics.median(late) == pytest.approx(5 * 60 / 54 * 60, rel=0.03)
 
 
