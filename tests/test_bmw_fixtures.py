@@ -20,9 +20,9 @@ from evclient.errors import (
     ServerError,
     reading,
 )
-from evclient.models import ApiEnum
 from evclient.simulator.fixtures import fixtures_dir
 from evclient.transport import Response
+from tests.helpers import unknown_enums
 
 OWN = fixtures_dir() / "bmw"
 SPECS = {spec.name: spec for spec in Bmw.endpoints}
@@ -32,33 +32,13 @@ REFERENCE_ENDPOINTS = {"status": "status", "all_trips": "all-trips", "charging_p
                        "last_destinations": "destinations", "last_trip": "last-trip", "range_maps": "range-map"}
 
 
-def _unknowns(value, path="") -> list[str]:
-    """Every enum in a parsed model that fell back to UNKNOWN although the body said something."""
-    import attrs
-
-    found = []
-    if isinstance(value, ApiEnum):
-        return [path] if value.name == "UNKNOWN" else []
-    if attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
-            if field.name != "raw":
-                found += _unknowns(getattr(value, field.name), f"{path}.{field.name}")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            found += _unknowns(v, f"{path}.{k}")
-    elif isinstance(value, tuple | list):
-        for i, v in enumerate(value):
-            found += _unknowns(v, f"{path}[{i}]")
-    return found
-
-
 OWN_BODIES = sorted(p for p in OWN.glob("*/*.json") if p.parent.name in SPECS)
 
 
 @pytest.mark.parametrize("path", OWN_BODIES, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_own_fixtures_parse(path):
     value = SPECS[path.parent.name].parse(json.loads(path.read_text()))
-    assert _unknowns(value) == []
+    assert unknown_enums(value) == []
 
 
 @pytest.mark.parametrize("path", sorted((OWN / "execution").glob("*.json")), ids=lambda p: p.stem)
@@ -104,10 +84,10 @@ CAPTURES = sorted(REFERENCE.glob("*/*.json")) if REFERENCE.is_dir() else []
 @needs_reference
 @pytest.mark.parametrize("path", [p for p in CAPTURES if p.stem.split("_position")[0] in REFERENCE_ENDPOINTS
                                   or p.stem.startswith("status")], ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_every_real_capture_parses_without_unknowns(path):
+def test_every_real_capture_parses_withoutunknown_enums(path):
     endpoint = "status" if path.stem.startswith("status") else REFERENCE_ENDPOINTS[path.stem]
     value = SPECS[endpoint].parse(json.loads(path.read_text()))
-    assert _unknowns(value) == []
+    assert unknown_enums(value) == []
     if isinstance(value, VehicleStatus):
         assert value.vin and value.update_time is not None
 

@@ -9,7 +9,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import attrs
 import pytest
 
 from evclient import (
@@ -25,6 +24,7 @@ from evclient import (
 from evclient.brands.renault import endpoints, gigya, models
 from evclient.brands.renault.errors import decode_error
 from evclient.transport import Response
+from tests.helpers import unknown_enums
 
 CAPTURES = Path(__file__).resolve().parents[2] / "shared" / "reference-fixtures" / "renault-api"
 pytestmark = pytest.mark.skipif(not CAPTURES.is_dir(), reason="the shared reference captures are not here")
@@ -92,24 +92,6 @@ def _no_parser(body: Any) -> Any:
     raise AssertionError("no evclient model for this capture")
 
 
-def _unknowns(value: Any, path: str = "") -> list[str]:
-    """Every UNKNOWN enum member inside a parsed value."""
-    found = []
-    if getattr(value, "name", None) == "UNKNOWN" and hasattr(value, "value"):
-        found.append(path or "value")
-    elif attrs.has(type(value)):
-        for field in attrs.fields(type(value)):
-            if field.name != "raw":
-                found += _unknowns(getattr(value, field.name), f"{path}.{field.name}")
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            found += _unknowns(item, f"{path}[{key}]")
-    elif isinstance(value, list | tuple):
-        for n, item in enumerate(value):
-            found += _unknowns(item, f"{path}[{n}]")
-    return found
-
-
 def _captures() -> list[str]:
     if not CAPTURES.is_dir():
         return []
@@ -117,11 +99,11 @@ def _captures() -> list[str]:
 
 
 @pytest.mark.parametrize("relative", [c for c in _captures() if c not in NOT_ANSWERS and c not in ERRORS])
-def test_every_answer_capture_parses_without_unknowns(relative):
+def test_every_answer_capture_parses_withoutunknown_enums(relative):
     body = json.loads((CAPTURES / relative).read_text(encoding="utf-8"))
     parsed = _parser_for(relative)(body)
     assert parsed is not None or relative.endswith("no_data.json")
-    assert _unknowns(parsed) == []
+    assert unknown_enums(parsed) == []
 
 
 @pytest.mark.parametrize("relative", sorted(ERRORS))

@@ -28,8 +28,6 @@ from .support import ModelSupport, support
 ACCEPTED = "ACCEPTED"  # the server took it; nothing to confirm
 REQUESTED = "REQUESTED"  # taken, the effect not seen yet
 CONFIRMED = "CONFIRMED"  # the changed endpoint shows the effect
-#: Statuses that mean the car will not do it (read from battery-status).
-REFUSED = {"NOT_PLUGGED", "CHARGE_ERROR", "FULL"}
 
 # A car acts on a Kamereon action within a minute or so; each confirming read costs a Kamereon
 # request from the hourly 60, so reads thin out quickly (at 20, 35, 60, 90, 150, 210, 300 s).
@@ -57,6 +55,7 @@ def _number(value: Any) -> float | None:
 
 
 def _classify(status: str) -> Outcome:
+    # Anything else is a refusal read from the car (NOT_PLUGGED, FULL, CHARGE_ERROR).
     if status in (ACCEPTED, CONFIRMED):
         return Outcome.SUCCESS
     if status == REQUESTED:
