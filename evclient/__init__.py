@@ -34,6 +34,7 @@ from .errors import (
 )
 from .redact import redact
 from .scheduler import BudgetStatus, Priority, Window, WindowUsage
+from .status import ChargeState, GeoPosition, PlugState, VehicleStatus, changed_fields
 from .transport import Timeouts
 from .vehicle import Vehicle
 
@@ -46,6 +47,7 @@ __all__ = [
     "Brand",
     "Budget",
     "BudgetStatus",
+    "ChargeState",
     "Clock",
     "CodeChallenge",
     "CodeDestination",
@@ -61,12 +63,14 @@ __all__ = [
     "EVClientError",
     "Endpoint",
     "EndpointSpec",
+    "GeoPosition",
     "GrowingDelays",
     "InvalidCredentialsError",
     "InvalidInputError",
     "LoginChallenge",
     "NotSupportedError",
     "Outcome",
+    "PlugState",
     "Priority",
     "PrivacyModeError",
     "QuotaExceeded",
@@ -84,9 +88,11 @@ __all__ = [
     "TwoFactorRequired",
     "Vehicle",
     "VehicleInfo",
+    "VehicleStatus",
     "Window",
     "WindowUsage",
     "__version__",
+    "changed_fields",
     "connect",
     "redact",
     "register_brand",

@@ -35,6 +35,7 @@ from .errors import (
 from .pollplan import Poller, PollPlan
 from .redact import mask_vin
 from .scheduler import BudgetStatus, Priority, Scheduler, Window
+from .status import VehicleStatus, changed_fields
 from .transport import Request, Response, Transport
 
 if TYPE_CHECKING:
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 _LOG = logging.getLogger("evclient")
 
 Listener = Callable[["Vehicle", frozenset[str]], None]
+StatusListener = Callable[["Vehicle", VehicleStatus, frozenset[str]], None]
 
 #: Past commands kept per car for the delay policies (and exported by :meth:`Account.command_history`).
 HISTORY_PER_CAR = 20
@@ -142,6 +144,8 @@ class Account:
         self._inflight: dict[tuple[Any, ...], _Flight] = {}
         self._last_admitted: dict[tuple[str, str], float] = {}
         self._listeners: list[Listener] = []
+        self._status_listeners: list[StatusListener] = []
+        self._statuses: dict[str, VehicleStatus] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._traces: dict[str, deque[CommandTrace]] = {}
         if command_history:
@@ -247,6 +251,20 @@ class Account:
         def unsubscribe() -> None:
             with contextlib.suppress(ValueError):
                 self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def subscribe_status(self, callback: StatusListener) -> Callable[[], None]:
+        """Call ``callback(vehicle, status, changed_fields)`` whenever a car's :class:`VehicleStatus` changes.
+
+        ``changed_fields`` names the fields whose value moved (e.g. ``{"battery_percent", "range_km"}``);
+        returns an unsubscriber.
+        """
+        self._status_listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._status_listeners.remove(callback)
 
         return unsubscribe
 
@@ -430,6 +448,18 @@ class Account:
                 listener(vehicle, changed)
             except Exception:  # one broken listener must not starve the others
                 _LOG.exception("an evclient listener failed")
+        if not self._status_listeners:
+            return
+        status = vehicle.status
+        moved = changed_fields(self._statuses.get(vehicle.vin), status)
+        self._statuses[vehicle.vin] = status
+        if not moved:
+            return
+        for status_listener in list(self._status_listeners):
+            try:
+                status_listener(vehicle, status, moved)
+            except Exception:
+                _LOG.exception("an evclient status listener failed")
 
     # -- background polling ----------------------------------------------------------------------------
 

@@ -14,8 +14,9 @@ if TYPE_CHECKING:
     from .auth import Auth
     from .clock import Clock
     from .command import CommandSpec
-    from .endpoint import EndpointSpec
+    from .endpoint import Endpoint, EndpointSpec
     from .errors import EVClientError
+    from .status import VehicleStatus
     from .transport import Request, Response
 
 
@@ -109,6 +110,12 @@ class Brand(abc.ABC):
     def common_params(self, server: str) -> Mapping[str, str]:
         """Query parameters every request to ``server`` carries (e.g. Kamereon's ``country``)."""
         return {}
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""
+        from .status import VehicleStatus
+
+        return VehicleStatus()
 
     def is_unsupported(self, error: EVClientError) -> bool:
         """Whether an endpoint's error means the car will never support it (drop it from polling)."""

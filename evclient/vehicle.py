@@ -9,6 +9,7 @@ from .command import CommandHandle, CommandResult, ProgressCallback
 from .endpoint import Endpoint
 from .redact import mask_vin
 from .scheduler import Priority
+from .status import VehicleStatus
 
 if TYPE_CHECKING:
     from .account import Account
@@ -48,6 +49,11 @@ class Vehicle:
         """Names of the commands this car may accept (those its model is known not to have are left out)."""
         brand = self._account.brand
         return tuple(s.name for s in brand.commands if brand.command_supported(self.info, s) is not False)
+
+    @property
+    def status(self) -> VehicleStatus:
+        """The car's brand-agnostic status from the latest values (no request; see :mod:`evclient.status`)."""
+        return self._account.brand.vehicle_status(self._endpoints)
 
     def value(self, name: str) -> Any:
         """The latest value of an endpoint (``None`` before the first good answer)."""

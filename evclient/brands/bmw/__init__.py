@@ -19,13 +19,15 @@ from ... import brands
 from ...auth import Auth, Secret
 from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
-from ...endpoint import EndpointSpec
+from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError
+from ...status import VehicleStatus
 from ...transport import Request, Response
 from .auth import BmwAuth
 from .commands import CAPABILITIES, COMMANDS
 from .endpoints import ENDPOINTS, SUPPORT
 from .errors import decode_error
+from .status import vehicle_status
 
 __all__ = ["Bmw"]
 
@@ -118,3 +120,6 @@ class Bmw(Brand):
         if spec.name == "door-unlock" and "security_answer" not in params and self.security_answer is not None:
             return {**params, "security_answer": self.security_answer}
         return params
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        return vehicle_status(endpoints)

@@ -21,9 +21,10 @@ from ... import brands
 from ...auth import Auth, Secret
 from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
-from ...endpoint import EndpointSpec
+from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
 from ...scheduler import Window
+from ...status import VehicleStatus
 from ...transport import Request, Response
 from . import locales
 from .actions import AVAILABLE, COMMANDS
@@ -31,6 +32,7 @@ from .auth import EmailCodeChallenge, RenaultAuth
 from .endpoints import ENDPOINTS, IN_WATTS
 from .errors import decode_error
 from .models import person_accounts, vehicles
+from .status import vehicle_status
 from .support import MODELS, support
 
 __all__ = ["EmailCodeChallenge", "Renault"]
@@ -148,3 +150,6 @@ class Renault(Brand):
         if vehicle.model not in MODELS:
             return None  # an unknown model tries every action; the server's answer says
         return AVAILABLE[spec.name](support(vehicle.model))
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        return vehicle_status(endpoints)

@@ -16,13 +16,15 @@ from ... import brands
 from ...auth import Auth, Secret
 from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
-from ...endpoint import EndpointSpec
+from ...endpoint import Endpoint, EndpointSpec
 from ...errors import AuthenticationError, EVClientError, InvalidInputError
+from ...status import VehicleStatus
 from ...transport import Response
 from .auth import ZEAuth
 from .commands import COMMANDS
 from .endpoints import ENDPOINTS, SCOPES
 from .errors import decode_error
+from .status import vehicle_status
 
 __all__ = ["RenaultZE"]
 
@@ -82,3 +84,6 @@ class RenaultZE(Brand):
 
     def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
         return self._scoped(vehicle, spec.name)
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        return vehicle_status(endpoints)

@@ -1,0 +1,93 @@
+"""VehicleStatus: one snapshot per car, the same units for every brand, filled from each brand's endpoints
+against the simulator's cars; status listeners hear which fields moved."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+import evclient
+from evclient import ChargeState, GeoPosition, PlugState, VehicleStatus, changed_fields
+from tests.conftest import ZOE as ZE_ZOE
+
+ZOE, CAPTUR = "VF1AG000X64000001", "VF1RJB00X67000004"
+REX = "WBY1Z21080V300001"
+BMW = {"username": "demo@evclient.dev", "password": "demo-password", "app_key": "demo-key",
+       "app_secret": "demo-secret"}
+
+
+def renault(sim):
+    return evclient.connect("renault", servers=sim.servers("renault"), username="demo@evclient.dev",
+                            password="demo-password")
+
+
+async def read_polled(car):
+    for name, endpoint in car.endpoints.items():
+        if endpoint.spec.poll and endpoint.supported is not False:
+            await car.refresh(name)
+
+
+async def test_myrenault_fills_the_status_from_its_endpoints(sim):
+    async with renault(sim) as account:
+        zoe, captur = await account.vehicle(ZOE), await account.vehicle(CAPTUR)
+        assert zoe.status == VehicleStatus()  # nothing read yet: nothing claimed
+        await read_polled(zoe)
+        await read_polled(captur)
+        status = zoe.status
+        car = sim.world.car(ZOE)
+        assert status.battery_percent == round(car.battery_level) and status.range_km == round(car.range_km)
+        assert status.charge_state is ChargeState.NOT_CHARGING and status.plug_state is PlugState.PLUGGED
+        assert status.odometer_km == pytest.approx(car.mileage_km)
+        assert status.position == GeoPosition(latitude=car.latitude, longitude=car.longitude)
+        assert status.tyre_pressures_kpa == {"front_left": 250.0, "front_right": 250.0, "rear_left": 240.0,
+                                             "rear_right": 240.0}
+        assert status.climate_on is False and status.outside_temperature_c == car.outside_temperature_c
+        # What the Zoe phase 2 does not report stays None rather than a guess.
+        assert status.locked is None and status.openings == {} and status.fuel_litres is None
+        assert status.measured_at["battery_percent"] == zoe.value("battery-status").timestamp
+        assert captur.status.fuel_litres == 27.0 and captur.status.fuel_range_km == 410.0
+        assert set(status.to_json()) >= {"battery_percent", "position", "measured_at"}
+
+
+async def test_ze_services_and_bmw_fill_what_they_report(sim):
+    async with sim.connect_ze() as account:
+        car = await account.vehicle(ZE_ZOE)
+        battery = await car.refresh("battery")
+        status = car.status
+        assert status.battery_percent == battery.charge_level and status.plug_state is PlugState.PLUGGED
+        assert status.position is None and status.odometer_km is None
+    async with evclient.connect("bmw", servers=sim.servers("bmw"), **BMW) as account:
+        rex = await account.vehicle(REX)
+        raw = await rex.refresh("status")
+        status = rex.status
+        assert status.battery_percent == 58 and status.range_km == 78 and status.fuel_litres == 8.9
+        assert status.locked is True  # SECURED
+        assert status.position is not None and status.position.heading == 211
+        assert status.openings and not any(status.openings.values())
+        assert {"door_front_left", "window_rear_right", "trunk", "hood"} <= set(status.openings)
+        assert status.odometer_km == raw.mileage_km
+        assert status.measured_at["locked"] == raw.update_time
+
+
+async def test_status_listeners_hear_the_fields_that_moved(sim):
+    heard = []
+    async with renault(sim) as account:
+        zoe = await account.vehicle(ZOE)
+        account.subscribe_status(lambda vehicle, status, fields: heard.append((vehicle.vin, fields)))
+        await zoe.refresh("battery-status")
+        assert heard == [(ZOE, frozenset({"battery_percent", "range_km", "charge_state", "plug_state",
+                                          "charge_power_kw"}))]
+        await zoe.refresh("battery-status")  # the same values: nothing to say
+        assert len(heard) == 1
+        await zoe.command("charge-start")
+        assert "charge_state" in heard[-1][1] and zoe.status.charge_state is ChargeState.CHARGING
+
+
+def test_changed_fields_compares_values_not_measurement_times():
+    now = dt.datetime(2026, 11, 22, tzinfo=dt.UTC)
+    a = VehicleStatus(battery_percent=50, measured_at={"battery_percent": now})
+    b = VehicleStatus(battery_percent=50, measured_at={"battery_percent": now + dt.timedelta(hours=1)})
+    assert a == b and changed_fields(a, b) == frozenset()
+    assert changed_fields(a, VehicleStatus(battery_percent=51)) == {"battery_percent"}
+    assert changed_fields(None, a) == {"battery_percent"}
