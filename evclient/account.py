@@ -181,6 +181,27 @@ class Account:
         """The admission log to pass back as ``Budget(state=...)`` after a restart."""
         return self.scheduler.export_state(self.clock.wall())
 
+    @property
+    def servers(self) -> dict[str, str]:
+        """The base URL of each of the brand's servers this account talks to."""
+        return dict(self._servers)
+
+    def cached_vehicles(self) -> list[Vehicle]:
+        """The cars as last listed, without a request (empty before the first listing)."""
+        return list((self._vehicles or {}).values())
+
+    def recent_commands(self, vin: str) -> tuple[CommandTrace, ...]:
+        """The car's last commands (newest last), as the delay policies see them."""
+        return tuple(self._traces.get(vin, ()))
+
+    async def diagnostics(self) -> dict[str, Any]:
+        """A JSON-serialisable report for bug reports: budget, each car's endpoints (support, age, last
+        error, last raw body), status and recent commands — with VINs, registrations, radio codes, positions,
+        addresses, account ids, e-mail addresses and every token redacted. Sends no request."""
+        from .diagnostics import account_diagnostics
+
+        return account_diagnostics(self)
+
     def command_history(self) -> dict[str, list[dict[str, Any]]]:
         """Each car's recent commands (VIN → traces), to pass back as ``connect(command_history=...)``.
 

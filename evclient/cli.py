@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import datetime as dt
-import enum
 import getpass
 import hashlib
 import json
@@ -20,8 +18,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
-
-import attrs
 
 from . import brands
 from .account import Account, Budget
@@ -35,6 +31,7 @@ from .errors import (
     TwoFactorCodeRejected,
     TwoFactorRequired,
 )
+from .models import plain
 from .redact import mask_vin
 
 EXIT_ERROR = 1
@@ -42,23 +39,6 @@ EXIT_USAGE = 2
 
 
 # -- output -------------------------------------------------------------------------------------------------
-
-
-def plain(value: Any) -> Any:
-    """A model as JSON-ready data: datetimes ISO 8601, durations in seconds, enums by value, no ``raw``."""
-    if attrs.has(type(value)):
-        return {a.name: plain(getattr(value, a.name)) for a in attrs.fields(type(value)) if a.name != "raw"}
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, dt.timedelta):
-        return value.total_seconds()
-    if isinstance(value, dict):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [plain(v) for v in value]
-    return value
 
 
 def summary(value: Any, width: int = 100) -> str:

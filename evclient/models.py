@@ -6,6 +6,8 @@ import datetime as dt
 import enum
 from typing import Any, Self
 
+import attrs
+
 
 class ApiEnum(enum.StrEnum):
     """A server enumeration. A value evclient does not know yet becomes ``UNKNOWN`` instead of an error;
@@ -30,3 +32,20 @@ def from_epoch_ms(value: Any) -> dt.datetime:
 def optional(parse: Any, value: Any) -> Any:
     """``parse(value)``, or ``None`` when the server left the field out or sent null."""
     return None if value is None else parse(value)
+
+
+def plain(value: Any) -> Any:
+    """A model as JSON-ready data: datetimes ISO 8601, durations in seconds, enums by value, no ``raw``."""
+    if attrs.has(type(value)):
+        return {a.name: plain(getattr(value, a.name)) for a in attrs.fields(type(value)) if a.name != "raw"}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(v) for v in value]
+    return value

@@ -1,0 +1,68 @@
+"""An account's diagnostics: what an integration attaches to a bug report, with nothing personal in it."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from .models import plain
+from .redact import REDACTED, mask_vin, redact
+
+if TYPE_CHECKING:
+    from .account import Account
+
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+#: Personal values the generic redaction does not know by key: addresses, names, ids.
+PERSONAL_KEYS = frozenset({
+    "street", "streetaddress", "city", "postalcode", "postal_code", "postcode", "zip", "address", "uid",
+    "uidsignature", "account_id", "person_id", "firstname", "lastname", "name", "nickname", "phone",
+    "mobile", "position", "center", "polyline", "lat", "lon", "registration", "obfuscated", "masked",
+    "deviceserialnumber", "dealerid", "partyid", "partymail", "partyphone",
+})
+
+
+def scrub(data: Any) -> Any:
+    """``redact()`` plus personal keys and e-mail addresses anywhere in text."""
+    cleaned = redact(data, extra_keys=PERSONAL_KEYS)
+    return _emails(cleaned)
+
+
+def _emails(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _emails(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_emails(v) for v in data]
+    if isinstance(data, str):
+        return _EMAIL.sub(REDACTED, data)
+    return data
+
+
+def account_diagnostics(account: Account) -> dict[str, Any]:
+    now = account.clock.wall()
+    cars = []
+    for vehicle in account.cached_vehicles():
+        endpoints = {}
+        for name, endpoint in vehicle.endpoints.items():
+            endpoints[name] = {
+                "supported": endpoint.supported,
+                "age_s": None if endpoint.fetched_at is None else round(now - endpoint.fetched_at, 1),
+                "stale": endpoint.stale,
+                "last_error": None if endpoint.last_error is None
+                else f"{type(endpoint.last_error).__name__}: {endpoint.last_error}",
+                "raw": endpoint.raw,
+            }
+        cars.append({"car": mask_vin(vehicle.vin), "model": vehicle.model, "commands": list(vehicle.commands),
+                     "status": plain(vehicle.status), "endpoints": endpoints,
+                     "commands_seen": [t.to_json() for t in account.recent_commands(vehicle.vin)]})
+    report = {
+        "brand": account.brand.name,
+        "servers": sorted(account.servers),
+        "polling": account.polling,
+        "poll_interval_s": round(account.poll_interval, 1),
+        "budget": plain(account.budget),
+        "budget_log": account.budget_state(),
+        "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
+        "vehicles": cars,
+    }
+    scrubbed: dict[str, Any] = scrub(report)
+    return scrubbed

@@ -1,0 +1,82 @@
+"""Diagnostics: useful for a bug report, with nothing of the simulator world's people, cars or places in it."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import evclient
+
+CREDENTIALS = {
+    "renault": {"username": "demo@evclient.dev", "password": "demo-password"},
+    "renault-ze": {"username": "demo@evclient.dev", "password": "demo-password"},
+    "bmw": {"username": "demo@evclient.dev", "password": "demo-password", "app_key": "demo-key",
+            "app_secret": "demo-secret"},
+}
+
+
+def secrets_of(sim, brand, account):
+    """Every string of the world that must not appear: VINs, e-mails, registrations, positions, tokens."""
+    found = {"demo@evclient.dev", "demo-password", "demo-secret"}
+    for car in sim.world.cars.values():
+        if car.brand != brand:
+            continue
+        found |= {car.vin, json.dumps(car.latitude), json.dumps(car.longitude)}
+        details = car.extra.get("details", {})
+        if "registration" in details:
+            found.add(details["registration"])
+    for (owner_brand, _), person in sim.world.accounts.items():
+        if owner_brand == brand:
+            found |= {v for v in person.extra.values() if isinstance(v, str)}  # person and account ids
+
+    def walk(value):
+        if isinstance(value, dict):
+            for v in value.values():
+                yield from walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from walk(v)
+        elif isinstance(value, str) and len(value) >= 8:
+            yield value
+
+    found |= set(walk({k: v for k, v in account.tokens.items() if k != "brand"}))
+    return found
+
+
+async def read_everything(account):
+    for car in await account.vehicles():
+        for name, endpoint in car.endpoints.items():
+            if endpoint.supported is False or (not endpoint.spec.poll and endpoint.spec.query is not None):
+                continue
+            try:
+                await car.refresh(name)
+            except evclient.EVClientError:
+                pass  # an unsupported endpoint's error belongs in the report too
+
+
+@pytest.mark.parametrize("brand", ["renault", "renault-ze", "bmw"])
+async def test_diagnostics_keep_what_helps_and_hide_what_identifies(sim, brand):
+    async with evclient.connect(brand, servers=sim.servers(brand), **CREDENTIALS[brand]) as account:
+        await read_everything(account)
+        report = await account.diagnostics()
+        text = json.dumps(report)  # JSON-serialisable as it is
+        leaked = {s for s in secrets_of(sim, brand, account) if s in text}
+        assert leaked == set()
+    assert report["brand"] == brand and report["tokens"]
+    car = report["vehicles"][0]
+    assert car["car"].startswith("*") and car["endpoints"]
+    read = [e for e in car["endpoints"].values() if e["raw"] is not None]
+    assert read and all(e["age_s"] is not None and e["supported"] for e in read)
+    assert any(e["last_error"] for c in report["vehicles"] for e in c["endpoints"].values()) or brand != "renault"
+    assert report["budget"]["windows"][0]["used"] > 0
+
+
+def test_scrub_hides_personal_keys_and_emails():
+    from evclient.diagnostics import scrub
+    from evclient.redact import REDACTED
+
+    cleaned = scrub({"vin": "VF1AG000X64000001", "note": "mail me at owner@example.com",
+                     "street": "1 rue de Rivoli", "gpsLatitude": 48.85, "nested": [{"accountId": "a-1"}]})
+    assert "owner@example.com" not in json.dumps(cleaned) and cleaned["street"] == REDACTED
+    assert cleaned["gpsLatitude"] == REDACTED and cleaned["nested"][0]["accountId"] != "a-1"
