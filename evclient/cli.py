@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import enum
 import getpass
 import hashlib
 import json
@@ -33,6 +34,7 @@ from .errors import (
 )
 from .models import plain
 from .redact import mask_vin
+from .status import VehicleStatus
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -254,7 +256,7 @@ async def _status(account: Account, args: argparse.Namespace) -> int:
     for car in cars:
         values: dict[str, Any] = {}
         for name, endpoint in car.endpoints.items():
-            if endpoint.supported is False:
+            if endpoint.supported is False or _needs_parameters(car, endpoint):
                 continue
             try:
                 values[name] = await car.refresh(name)
@@ -263,14 +265,58 @@ async def _status(account: Account, args: argparse.Namespace) -> int:
                     raise
                 values[name] = err
         report[car.vin] = values
+    statuses = {car.vin: car.status for car in cars}
     if args.json:
-        print(json.dumps({vin: {n: ({"error": str(v)} if isinstance(v, EVClientError) else plain(v))
-                                for n, v in values.items()} for vin, values in report.items()}, indent=2))
+        print(json.dumps({vin: {
+            "status": statuses[vin].to_json(),
+            "endpoints": {n: ({"error": str(v)} if isinstance(v, EVClientError) else plain(v))
+                          for n, v in values.items()},
+        } for vin, values in report.items()}, indent=2))
         return 0
     for vin, values in report.items():
         print(vin)
-        table([["  " + n, f"error: {v}" if isinstance(v, EVClientError) else summary(v)] for n, v in values.items()])
+        table(_status_rows(statuses[vin]))
+        print("  endpoints:")
+        table([["    " + n, f"error: {v}" if isinstance(v, EVClientError) else summary(v)] for n, v in values.items()])
     return 0
+
+
+def _needs_parameters(car: Any, endpoint: Any) -> bool:
+    """Whether an endpoint cannot be read without parameters (a history's date range): ``fetch`` reads those."""
+    try:
+        endpoint.spec.request(car.info.context, {})
+    except InvalidInputError:
+        return True
+    return False
+
+
+#: The unified status as the table shows it: field, label, unit.
+STATUS_ROWS = (
+    ("battery_percent", "battery", "%"), ("range_km", "range", "km"), ("charge_state", "charging", ""),
+    ("plug_state", "plug", ""), ("charge_power_kw", "charge power", "kW"), ("minutes_to_full", "to full", "min"),
+    ("odometer_km", "odometer", "km"), ("fuel_litres", "fuel", "l"), ("fuel_range_km", "fuel range", "km"),
+    ("locked", "locked", ""), ("climate_on", "climate on", ""), ("inside_temperature_c", "inside", "°C"),
+    ("outside_temperature_c", "outside", "°C"),
+)
+
+
+def _status_rows(status: VehicleStatus) -> list[list[str]]:
+    rows = []
+    for field, label, unit in STATUS_ROWS:
+        value = getattr(status, field)
+        if value is None:
+            continue
+        shown = value.value if isinstance(value, enum.Enum) else f"{value:g}" if isinstance(value, float) else value
+        rows.append(["  " + label, f"{shown} {unit}".rstrip()])
+    if status.position is not None:
+        heading = "" if status.position.heading is None else f", heading {status.position.heading:g}°"
+        rows.append(["  position", f"{status.position.latitude:.5f}, {status.position.longitude:.5f}{heading}"])
+    if status.openings:
+        opened = sorted(name for name, is_open in status.openings.items() if is_open)
+        rows.append(["  open", ", ".join(opened) or f"nothing ({len(status.openings)} reported closed)"])
+    if status.tyre_pressures_kpa:
+        rows.append(["  tyres", ", ".join(f"{k} {v:g} kPa" for k, v in status.tyre_pressures_kpa.items())])
+    return rows or [["  (no status reported)", ""]]
 
 
 async def _fetch(account: Account, args: argparse.Namespace) -> int:

@@ -33,7 +33,9 @@ async def test_vehicles_status_and_fetch(sim, capsys):
     assert ZOE in out and "charge-now" in out
 
     assert await run(sim, "--json", "status") == 0
-    status = json.loads(capsys.readouterr().out)[ZOE]
+    both = json.loads(capsys.readouterr().out)[ZOE]
+    assert both["status"]["battery_percent"] == 62 and both["status"]["plug_state"] == "plugged"
+    status = both["endpoints"]
     assert status["battery"]["charge_level"] == 62
     assert status["charge-schedule"]["days"]["mon"] == {"start": "01:00:00", "duration": 14400.0}
     assert set(status) == {"battery", "precondition-last", "precondition-history", "charge-history",
@@ -149,8 +151,8 @@ async def test_bmw_door_lock_from_the_cli_shows_the_status_walk(sim, capsys):
     assert walk == ["INITIATED", "PENDING", "DELIVERED", "EXECUTED"]
     assert "done: EXECUTED" in out
     assert await run(sim, "--brand", "bmw", "--json", "status", "WBY1Z61020V300002") == 0
-    status = json.loads(capsys.readouterr().out)["WBY1Z61020V300002"]["status"]
-    assert status["door_lock_state"] == "LOCKED"
+    both = json.loads(capsys.readouterr().out)["WBY1Z61020V300002"]
+    assert both["endpoints"]["status"]["door_lock_state"] == "LOCKED" and both["status"]["locked"] is True
 
 
 async def test_the_cli_remembers_each_cars_commands_between_runs(sim):
@@ -189,6 +191,9 @@ async def test_myrenault_reads_and_actions_from_the_cli(sim, capsys):
     assert await run(sim, "--brand", "renault", "--locale", "fr_FR", "vehicles") == 0
     out = capsys.readouterr().out
     assert zoe in out and "X102VE" in out and "hvac-start" in out
+    assert await run(sim, "--brand", "renault", "status", zoe) == 0
+    out = capsys.readouterr().out
+    assert "battery" in out and "63 %" in out and "front_left 250 kPa" in out and "endpoints:" in out
     assert await run(sim, "--brand", "renault", "--json", "fetch", zoe, "charges", "start=2026-11-01",
                      "end=2026-11-30") == 0
     assert json.loads(capsys.readouterr().out)[0]["duration"] == 359 * 60.0
