@@ -368,12 +368,24 @@ async def _budget(account: Account, args: argparse.Namespace) -> int:
     return 0
 
 
+async def _fingerprint(account: Account, args: argparse.Namespace) -> int:
+    from .fingerprint import fingerprint
+
+    before = account.budget.windows[0].used if account.budget.windows else 0
+    written = await fingerprint(account, Path(args.out))
+    spent = (account.budget.windows[0].used if account.budget.windows else 0) - before
+    print(f"wrote {len(written)} anonymised answers under {Path(args.out) / account.brand.name} "
+          f"({spent} requests); check them, then share the folder")
+    return 0
+
+
 ACCOUNT_COMMANDS: dict[str, Callable[[Account, argparse.Namespace], Any]] = {
     "vehicles": _vehicles,
     "status": _status,
     "fetch": _fetch,
     "command": _command,
     "budget": _budget,
+    "fingerprint": _fingerprint,
 }
 
 
@@ -449,6 +461,8 @@ def build_parser() -> argparse.ArgumentParser:
     command.add_argument("name")
     command.add_argument("params", nargs="*", metavar="key=value")
     sub.add_parser("budget", help="the account's request budget")
+    fingerprint = sub.add_parser("fingerprint", help="read every endpoint once and write anonymised fixtures")
+    fingerprint.add_argument("--out", default="evclient-fingerprint", help="the folder to write (default: %(default)s)")
     simulator = sub.add_parser("simulator", help="serve the simulated clouds")
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=int, default=8765, help="0 picks a free port")
