@@ -256,7 +256,8 @@ async def _status(account: Account, args: argparse.Namespace) -> int:
     for car in cars:
         values: dict[str, Any] = {}
         for name, endpoint in car.endpoints.items():
-            if endpoint.supported is False or _needs_parameters(car, endpoint):
+            # Histories need a date range: ``fetch`` reads those.
+            if endpoint.supported is False or endpoint.spec.needs_parameters(car.info.context):
                 continue
             try:
                 values[name] = await car.refresh(name)
@@ -279,15 +280,6 @@ async def _status(account: Account, args: argparse.Namespace) -> int:
         print("  endpoints:")
         table([["    " + n, f"error: {v}" if isinstance(v, EVClientError) else summary(v)] for n, v in values.items()])
     return 0
-
-
-def _needs_parameters(car: Any, endpoint: Any) -> bool:
-    """Whether an endpoint cannot be read without parameters (a history's date range): ``fetch`` reads those."""
-    try:
-        endpoint.spec.request(car.info.context, {})
-    except InvalidInputError:
-        return True
-    return False
 
 
 #: The unified status as the table shows it: field, label, unit.

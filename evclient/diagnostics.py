@@ -11,7 +11,7 @@ from .redact import REDACTED, mask_vin, redact
 if TYPE_CHECKING:
     from .account import Account
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 #: Personal values the generic redaction does not know by key: addresses, names, ids.
 PERSONAL_KEYS = frozenset({
     "street", "streetaddress", "city", "postalcode", "postal_code", "postcode", "zip", "address", "uid",
@@ -33,7 +33,7 @@ def _emails(data: Any) -> Any:
     if isinstance(data, list):
         return [_emails(v) for v in data]
     if isinstance(data, str):
-        return _EMAIL.sub(REDACTED, data)
+        return EMAIL.sub(REDACTED, data)
     return data
 
 

@@ -33,6 +33,14 @@ class EndpointSpec(Generic[T]):
     query: Callable[..., Mapping[str, str]] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
 
+    def needs_parameters(self, context: Mapping[str, str]) -> bool:
+        """Whether this endpoint cannot be read without parameters (a history's date range)."""
+        try:
+            self.request(context, {})
+        except InvalidInputError:
+            return True
+        return False
+
     def request(self, context: Mapping[str, str], params: Mapping[str, Any]) -> Request:
         """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`."""
         if self.query is not None:

@@ -13,14 +13,13 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .diagnostics import PERSONAL_KEYS
-from .errors import EVClientError, InvalidInputError
+from .diagnostics import EMAIL, PERSONAL_KEYS
+from .errors import EVClientError
 from .redact import SECRET_KEYS
 
 if TYPE_CHECKING:
     from .account import Account
 
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 PLACEHOLDER = "REDACTED"
 #: Where every anonymised position points (the middle of the Atlantic: obviously not a real car).
 FAKE_POSITION = {"lat": 45.0, "latitude": 45.0, "gpslatitude": 45.0, "lon": -30.0, "longitude": -30.0,
@@ -46,7 +45,7 @@ class Anonymiser:
     def text(self, value: str) -> str:
         for real, fake in self.vins.items():
             value = value.replace(real, fake)
-        return _EMAIL.sub("owner@example.com", value)
+        return EMAIL.sub("owner@example.com", value)
 
     def __call__(self, data: Any, key: str = "") -> Any:
         lowered = key.lower()
@@ -75,9 +74,7 @@ async def fingerprint(account: Account, folder: Path) -> list[Path]:
         for name, endpoint in car.endpoints.items():
             if endpoint.supported is False:
                 continue
-            try:
-                endpoint.spec.request(car.info.context, {})
-            except InvalidInputError:
+            if endpoint.spec.needs_parameters(car.info.context):
                 continue  # a history needs a date range: not part of a model's fingerprint
             try:
                 await car.refresh(name)
