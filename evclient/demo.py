@@ -111,7 +111,7 @@ async def _demo(speed: float) -> int:
                         continue
                     # On-demand endpoints are shown on the first car only (and not those that need a date
                     # range): each read spends budget the hour of polling below would rather have.
-                    if not state.spec.poll and (n or state.spec.query is not None):
+                    if not state.spec.poll and (n or state.spec.needs_parameters(car.info.context)):
                         continue
                     try:
                         rows.append(["  " + endpoint, summary(await car.refresh(endpoint), 90)])

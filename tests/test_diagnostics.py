@@ -48,7 +48,7 @@ def secrets_of(sim, brand, account):
 async def read_everything(account):
     for car in await account.vehicles():
         for name, endpoint in car.endpoints.items():
-            if endpoint.supported is False or (not endpoint.spec.poll and endpoint.spec.query is not None):
+            if endpoint.supported is False or endpoint.spec.needs_parameters(car.info.context):
                 continue
             with contextlib.suppress(evclient.EVClientError):  # its error belongs in the report too
                 await car.refresh(name)

@@ -31,7 +31,7 @@ from .actions import AVAILABLE, COMMANDS
 from .auth import EmailCodeChallenge, RenaultAuth
 from .endpoints import ENDPOINTS, IN_WATTS
 from .errors import decode_error
-from .models import person_accounts, vehicles
+from .models import KamereonAccount, person_accounts, vehicles
 from .status import vehicle_status
 from .support import MODELS, support
 
@@ -99,29 +99,27 @@ class Renault(Brand):
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         return decode_error(response, wall_now)
 
-    async def accounts(self, api: Api) -> list[dict[str, str]]:
-        """The person's Kamereon accounts: ``accountId``, ``accountType``, ``accountStatus``."""
+    async def accounts(self, api: Api) -> tuple[KamereonAccount, ...]:
+        """The person's Kamereon accounts (id, type such as MYRENAULT, status)."""
         auth = self._auth
         assert auth is not None
         await auth.ensure(api)
         response = await api.request(Request(method="GET", server="kamereon", endpoint="person",
                                              path=f"/commerce/v1/persons/{auth.person_id}"))
         with reading("person"):
-            found = person_accounts(response.json())
-        return [{"accountId": a.account_id, "accountType": str(a.account_type),
-                 "accountStatus": str(a.account_status)} for a in found]
+            return person_accounts(response.json())
 
     async def _account_id(self, api: Api) -> str:
         if self.account_id is not None:
             return self.account_id
-        found = [a for a in await self.accounts(api) if a["accountType"] in CAR_ACCOUNTS]
-        active = [a for a in found if a["accountStatus"] in ("ACTIVE", "None")] or found
+        found = [a for a in await self.accounts(api) if a.account_type in CAR_ACCOUNTS]
+        active = [a for a in found if a.account_status in ("ACTIVE", None)] or found
         if not active:
             raise NotSupportedError("this MyRenault login has no car account (MYRENAULT, MYDACIA, MYALPINE)")
         if len(active) > 1:
-            listed = ", ".join(f"{a['accountId']} ({a['accountType']})" for a in active)
+            listed = ", ".join(f"{a.account_id} ({a.account_type})" for a in active)
             raise InvalidInputError(f"this login has several car accounts; pass account_id= one of {listed}")
-        self.account_id = active[0]["accountId"]
+        self.account_id = active[0].account_id
         return self.account_id
 
     async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
