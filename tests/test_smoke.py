@@ -11,3 +11,19 @@ async def test_login_list_refresh(cloud):
         assert value.value == 1
         assert cloud.count("login") == 1
         assert asyncio.get_running_loop().time() < 1
+
+
+def test_every_builtin_brand_resolves_in_a_fresh_interpreter():
+    # A brand must not depend on the simulator (or anything else) having imported it first.
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from evclient import brands; "
+        "[brands.get(n) for n in brands.names()]; "
+        "print(' '.join(brands.names())); "
+        "sys.exit('evclient.simulator' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["bmw", "renault", "renault-ze"]

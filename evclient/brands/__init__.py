@@ -14,6 +14,7 @@ from ..errors import InvalidInputError
 # name → module that registers it when imported
 _BUILTIN: dict[str, str] = {
     "bmw": "evclient.brands.bmw",
+    "renault": "evclient.brands.renault",
     "renault-ze": "evclient.brands.renault_ze",
 }
 
