@@ -238,6 +238,11 @@ class Account:
         self._auth_error = None
         await self._ensure_auth(Priority.REFRESH)
 
+    async def account_choices(self) -> list[tuple[str, str]]:
+        """The brand's sub-accounts this login can use, as ``(id, label)`` pairs (e.g. MyRenault's Kamereon
+        accounts; pass the chosen id back as ``connect(account_id=...)``). Empty where a brand has none."""
+        return await self.brand.account_choices(self._apis[Priority.REFRESH])
+
     async def vehicles(self, *, refresh: bool = False) -> list[Vehicle]:
         """The account's cars (listed once, then cached; ``refresh=True`` lists them again)."""
         if self._vehicles is None or refresh:
@@ -266,7 +271,11 @@ class Account:
         await self._poller.stop()
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
-        """Call ``callback(vehicle, changed_endpoint_names)`` after each change; returns an unsubscriber."""
+        """Call ``callback(vehicle, changed_endpoint_names)`` after each change; returns an unsubscriber.
+
+        A change is a new value, or an endpoint that starts failing or recovers (its ``last_error``), so a
+        listener can mark what an endpoint feeds as stale without polling anything itself.
+        """
         self._listeners.append(callback)
 
         def unsubscribe() -> None:
@@ -442,12 +451,16 @@ class Account:
             with reading(name):
                 value = endpoint.spec.parse(body)
         except EVClientError as err:
+            previous = endpoint.last_error
             endpoint.last_error = err
             if self.brand.is_unsupported(err) and not isinstance(err, InvalidInputError):
                 endpoint.supported = False
                 self._drop_target(vehicle.vin, name)
+            if type(previous) is not type(err):
+                # Listeners learn that the endpoint went bad (its value is now stale) without a poll loop of their own.
+                self._notify(vehicle, frozenset((name,)))
             raise
-        changed = value != endpoint.value
+        changed = value != endpoint.value or endpoint.last_error is not None
         endpoint.value = value
         endpoint.raw = body
         endpoint.fetched_at = self.clock.to_wall(admitted)

@@ -86,6 +86,10 @@ class Brand(abc.ABC):
     async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
         """The account's cars."""
 
+    async def account_choices(self, api: Api) -> list[tuple[str, str]]:
+        """Sub-accounts the login can choose between, as ``(id, label)``; none by default."""
+        return []
+
     @abc.abstractmethod
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         """The evclient error a response stands for, or ``None`` when it is a success."""

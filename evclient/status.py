@@ -46,7 +46,9 @@ class VehicleStatus:
 
     ``openings`` maps each door, window, hatch, hood, trunk or sunroof the car reports to whether it is
     open (names such as ``door_front_left``, ``window_rear_right``, ``trunk``); ``tyre_pressures_kpa`` maps
-    ``front_left`` … ``rear_right``. ``measured_at`` (not compared) maps a field name to its time.
+    ``front_left`` … ``rear_right``. ``measured_at`` (not compared) maps a field name to its time, and
+    ``sources`` (not compared) to the endpoint it came from, so an integration can tell which fields an
+    endpoint's failure leaves stale.
     """
 
     battery_percent: float | None = None
@@ -66,6 +68,7 @@ class VehicleStatus:
     inside_temperature_c: float | None = None
     outside_temperature_c: float | None = None
     measured_at: Mapping[str, dt.datetime] = attrs.field(factory=dict, eq=False, repr=False)
+    sources: Mapping[str, str] = attrs.field(factory=dict, eq=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict (enums as their values, times as ISO 8601)."""
@@ -78,14 +81,16 @@ class VehicleStatus:
                 value = attrs.asdict(value)
             elif field.name == "measured_at":
                 value = {k: v.isoformat() for k, v in value.items()}
+            elif field.name == "sources":
+                continue
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[field.name] = value
         return out
 
 
-#: The fields a snapshot compares (everything but ``measured_at``).
-FIELDS = tuple(f.name for f in attrs.fields(VehicleStatus) if f.name != "measured_at")
+#: The fields a snapshot compares (everything but ``measured_at`` and ``sources``).
+FIELDS = tuple(f.name for f in attrs.fields(VehicleStatus) if f.eq)
 
 
 def changed_fields(old: VehicleStatus | None, new: VehicleStatus) -> frozenset[str]:
@@ -101,18 +106,25 @@ class StatusParts:
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
         self._times: dict[str, dt.datetime] = {}
+        self._sources: dict[str, str] = {}
 
-    def put(self, at: dt.datetime | None, **fields: Any) -> None:
-        """Set the fields that have a value (``None`` and empty mappings leave a field unreported)."""
+    def put(self, at: dt.datetime | None, source: Any, **fields: Any) -> None:
+        """Set the fields that have a value (``None`` and empty mappings leave a field unreported).
+
+        ``source`` is the endpoint (or its name) the values were read from.
+        """
+        origin = getattr(source, "name", source)
         for name, value in fields.items():
             if value is None or (isinstance(value, Mapping) and not value):
                 continue
             self._values[name] = value
             if at is not None:
                 self._times[name] = at
+            if isinstance(origin, str):
+                self._sources[name] = origin
 
     def build(self) -> VehicleStatus:
-        return VehicleStatus(**self._values, measured_at=dict(self._times))
+        return VehicleStatus(**self._values, measured_at=dict(self._times), sources=dict(self._sources))
 
 
 def minutes(duration: dt.timedelta | None) -> float | None:

@@ -48,6 +48,8 @@ async def test_myrenault_fills_the_status_from_its_endpoints(sim):
         assert status.measured_at["battery_percent"] == zoe.value("battery-status").timestamp
         assert captur.status.fuel_litres == 27.0 and captur.status.fuel_range_km == 410.0
         assert set(status.to_json()) >= {"battery_percent", "position", "measured_at"}
+        assert status.sources["battery_percent"] == "battery-status" and status.sources["position"] == "location"
+        assert status.sources["tyre_pressures_kpa"] == "pressure" and "locked" not in status.sources
 
 
 async def test_ze_services_and_bmw_fill_what_they_report(sim):
@@ -68,6 +70,7 @@ async def test_ze_services_and_bmw_fill_what_they_report(sim):
         assert {"door_front_left", "window_rear_right", "trunk", "hood"} <= set(status.openings)
         assert status.odometer_km == raw.mileage_km
         assert status.measured_at["locked"] == raw.update_time
+        assert set(status.sources.values()) == {"status"}
 
 
 async def test_status_listeners_hear_the_fields_that_moved(sim):
@@ -91,3 +94,31 @@ def test_changed_fields_compares_values_not_measurement_times():
     assert a == b and changed_fields(a, b) == frozenset()
     assert changed_fields(a, VehicleStatus(battery_percent=51)) == {"battery_percent"}
     assert changed_fields(None, a) == {"battery_percent"}
+
+
+async def test_listeners_hear_an_endpoint_fail_and_recover_once_each(sim):
+    heard = []
+    async with renault(sim) as account:
+        zoe = await account.vehicle(ZOE)
+        await zoe.refresh("battery-status")
+        account.subscribe(lambda vehicle, names: heard.append((names, vehicle.endpoints["battery-status"].last_error)))
+        sim.fault("renault.battery-status", status=500, times=None)
+        for _ in range(2):
+            with pytest.raises(evclient.ServerError):
+                await zoe.refresh("battery-status")
+        sim.faults.clear()
+        # One word when it went bad (the value is now stale); the second failure of the same kind is no news.
+        assert len(heard) == 1 and heard[0][0] == {"battery-status"}
+        assert isinstance(heard[0][1], evclient.ServerError) and zoe.endpoints["battery-status"].stale
+        await zoe.refresh("battery-status")  # the same value as before, but the endpoint is healthy again
+        assert len(heard) == 2 and heard[1] == (frozenset({"battery-status"}), None)
+        await zoe.refresh("battery-status")
+        assert len(heard) == 2
+
+
+async def test_account_choices_lists_the_car_accounts_of_a_login(sim):
+    async with renault(sim) as account:
+        choices = await account.account_choices()
+        assert choices and all(label.startswith(("MYRENAULT", "MYDACIA", "MYALPINE")) for _, label in choices)
+    async with sim.connect_ze() as account:
+        assert await account.account_choices() == []

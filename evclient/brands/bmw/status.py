@@ -48,7 +48,7 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
     remaining = s.charging_time_remaining
     charging = s.charging_status is models.ChargingStatus.CHARGING
     parts.put(
-        at, battery_percent=s.charging_level_hv, range_km=s.remaining_range_electric_km,
+        at, endpoint, battery_percent=s.charging_level_hv, range_km=s.remaining_range_electric_km,
         charge_state=None if s.charging_status in (None, models.ChargingStatus.INVALID)
         else CHARGE_STATES.get(s.charging_status, ChargeState.UNKNOWN),
         plug_state=None if s.connection_status is None else PLUG_STATES.get(s.connection_status, PlugState.UNKNOWN),

@@ -109,11 +109,18 @@ class Renault(Brand):
         with reading("person"):
             return person_accounts(response.json())
 
+    async def _car_accounts(self, api: Api) -> list[KamereonAccount]:
+        found = [a for a in await self.accounts(api) if a.account_type in CAR_ACCOUNTS]
+        return [a for a in found if a.account_status in ("ACTIVE", None)] or found
+
+    async def account_choices(self, api: Api) -> list[tuple[str, str]]:
+        """The Kamereon car accounts (MYRENAULT, MYDACIA, MYALPINE) of this login."""
+        return [(a.account_id, f"{a.account_type} {a.account_id}") for a in await self._car_accounts(api)]
+
     async def _account_id(self, api: Api) -> str:
         if self.account_id is not None:
             return self.account_id
-        found = [a for a in await self.accounts(api) if a.account_type in CAR_ACCOUNTS]
-        active = [a for a in found if a.account_status in ("ACTIVE", None)] or found
+        active = await self._car_accounts(api)
         if not active:
             raise NotSupportedError("this MyRenault login has no car account (MYRENAULT, MYDACIA, MYALPINE)")
         if len(active) > 1:

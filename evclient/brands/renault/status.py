@@ -36,7 +36,7 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
     battery, endpoint = value("battery-status")
     if isinstance(battery, models.BatteryStatus):
         remaining = battery.charging_remaining_time
-        parts.put(when(endpoint, battery.timestamp), battery_percent=battery.battery_level,
+        parts.put(when(endpoint, battery.timestamp), endpoint, battery_percent=battery.battery_level,
                   range_km=battery.battery_autonomy,
                   charge_state=CHARGE_STATES.get(battery.charge_state, ChargeState.UNKNOWN)
                   if battery.charging_status is not None else None,
@@ -46,15 +46,15 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
                   minutes_to_full=minutes(remaining) if battery.charging else None)
     cockpit, endpoint = value("cockpit")
     if isinstance(cockpit, models.Cockpit):
-        parts.put(when(endpoint), odometer_km=cockpit.total_mileage, fuel_litres=cockpit.fuel_quantity,
+        parts.put(when(endpoint), endpoint, odometer_km=cockpit.total_mileage, fuel_litres=cockpit.fuel_quantity,
                   fuel_range_km=cockpit.fuel_autonomy)
     hvac, endpoint = value("hvac-status")
     if isinstance(hvac, models.HvacStatus):
-        parts.put(when(endpoint, hvac.last_update), climate_on=hvac.hvac_on,
+        parts.put(when(endpoint, hvac.last_update), endpoint, climate_on=hvac.hvac_on,
                   inside_temperature_c=hvac.internal_temperature, outside_temperature_c=hvac.external_temperature)
     location, endpoint = value("location")
     if isinstance(location, models.Location):
-        parts.put(when(endpoint, location.last_update),
+        parts.put(when(endpoint, location.last_update), endpoint,
                   position=GeoPosition(latitude=location.latitude, longitude=location.longitude))
     locks, endpoint = value("lock-status")
     if isinstance(locks, models.LockStatus):
@@ -63,8 +63,9 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         if locks.hatch is not None and locks.hatch is not models.OpenState.UNKNOWN:
             openings["hatch"] = locks.hatch is models.OpenState.OPEN
         locked = None if locks.lock_status is models.LockState.UNKNOWN else locks.lock_status is models.LockState.LOCKED
-        parts.put(when(endpoint, locks.last_update), locked=locked, openings=openings)
+        parts.put(when(endpoint, locks.last_update), endpoint, locked=locked, openings=openings)
     tyres, endpoint = value("pressure")
     if isinstance(tyres, models.TyrePressure):
-        parts.put(when(endpoint), tyre_pressures_kpa={TYRES[w]: mbar / 10 for w, mbar in tyres.pressures_mbar.items()})
+        pressures = {TYRES[w]: mbar / 10 for w, mbar in tyres.pressures_mbar.items()}
+        parts.put(when(endpoint), endpoint, tyre_pressures_kpa=pressures)
     return parts.build()

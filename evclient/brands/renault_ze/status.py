@@ -22,7 +22,7 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         else:
             state = ChargeState.NOT_CHARGING
         remaining = battery.remaining_time
-        parts.put(when(endpoint, battery.last_update), battery_percent=battery.charge_level,
+        parts.put(when(endpoint, battery.last_update), endpoint, battery_percent=battery.charge_level,
                   range_km=battery.remaining_range, charge_state=state,
                   plug_state=PlugState.PLUGGED if battery.plugged else PlugState.UNPLUGGED,
                   minutes_to_full=minutes(remaining))
