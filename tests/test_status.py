@@ -118,7 +118,14 @@ async def test_listeners_hear_an_endpoint_fail_and_recover_once_each(sim):
 
 async def test_account_choices_lists_the_car_accounts_of_a_login(sim):
     async with renault(sim) as account:
-        choices = await account.account_choices()
-        assert choices and all(label.startswith(("MYRENAULT", "MYDACIA", "MYALPINE")) for _, label in choices)
+        assert await account.account_choices() == [("account-1", "MYRENAULT account-1")]  # SFDC is no car account
+    sim.world.account("renault", "demo@evclient.dev").extra["other_accounts"] = {"dacia-7": "MYDACIA"}
+    async with renault(sim) as account:
+        assert [id_ for id_, _ in await account.account_choices()] == ["account-1", "dacia-7"]
+        with pytest.raises(evclient.InvalidInputError, match="several car accounts"):
+            await account.vehicles()
+    async with evclient.connect("renault", servers=sim.servers("renault"), username="demo@evclient.dev",
+                                password="demo-password", account_id="dacia-7") as account:
+        assert await account.vehicles() == []
     async with sim.connect_ze() as account:
         assert await account.account_choices() == []

@@ -318,10 +318,17 @@ class RenaultSim(SimBrand):
              "country": "FR", "personId": account.extra["person_id"], "relationType": "OWNER"},
             {"accountId": "sfdc-" + account.extra["account_id"], "accountType": "SFDC", "accountStatus": "ACTIVE",
              "country": "FR", "personId": account.extra["person_id"], "relationType": "OWNER"},
+            # A person may hold more car accounts (e.g. MYDACIA beside MYRENAULT); they hold no cars here.
+            *({"accountId": other_id, "accountType": kind, "accountStatus": "ACTIVE", "country": "FR",
+               "personId": account.extra["person_id"], "relationType": "OWNER"}
+              for other_id, kind in account.extra.get("other_accounts", {}).items()),
         ]})
 
     async def vehicles(self, request: web.Request) -> web.StreamResponse:
         account = self._person(request)
+        if request.match_info["account_id"] in account.extra.get("other_accounts", {}):
+            return web.json_response({"accountId": request.match_info["account_id"], "country": "FR",
+                                      "vehicleLinks": []})
         if request.match_info["account_id"] != account.extra["account_id"]:
             raise Refusal(_kamereon_error(403, "err.func.403", "Access is denied for this resource"))
         cars = self.world.cars_of(self.name, account.username)

@@ -1,0 +1,103 @@
+"""evclient for Home Assistant: Renault (MyRenault, ZE Services) and BMW cars, polled politely.
+
+Built only on evclient's public API: ``evclient.connect`` with the stored tokens (never the password),
+``account.subscribe`` for pushed updates, ``vehicle.command`` for the buttons and actions, and
+``account.diagnostics`` for the diagnostics download.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import evclient
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import CONF_USERNAME, Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .const import (
+    CONF_ACCOUNT_ID,
+    CONF_APP_KEY,
+    CONF_APP_SECRET,
+    CONF_BRAND,
+    CONF_BUDGET_STATE,
+    CONF_COMMAND_HISTORY,
+    CONF_LOCALE,
+    CONF_REGION,
+    CONF_SIMULATOR,
+    CONF_TOKENS,
+    DOMAIN,
+)
+from .coordinator import EVClientCoordinator
+from .services import async_setup_services
+
+PLATFORMS = [
+    Platform.BINARY_SENSOR,
+    Platform.BUTTON,
+    Platform.DEVICE_TRACKER,
+    Platform.LOCK,
+    Platform.SELECT,
+    Platform.SENSOR,
+]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+type EVClientConfigEntry = ConfigEntry[EVClientCoordinator]
+
+
+def connect_args(data: dict[str, Any]) -> dict[str, Any]:
+    """``evclient.connect`` keyword arguments from an entry's (or a flow's) data, without the secrets."""
+    args: dict[str, Any] = {CONF_USERNAME: data[CONF_USERNAME]}
+    for key in (CONF_LOCALE, CONF_REGION, CONF_ACCOUNT_ID, CONF_APP_KEY, CONF_APP_SECRET):
+        if data.get(key) is not None:
+            args[key] = data[key]
+    if data.get(CONF_SIMULATOR):
+        from evclient.simulator.server import servers_for
+
+        args["servers"] = servers_for(data[CONF_BRAND], data[CONF_SIMULATOR])
+    return args
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> bool:
+    data = dict(entry.data)
+    budget = evclient.Budget(state=data.get(CONF_BUDGET_STATE))
+    try:
+        account = await evclient.connect(
+            data[CONF_BRAND],
+            session=async_get_clientsession(hass),
+            tokens=data[CONF_TOKENS],
+            budget=budget,
+            command_history=data.get(CONF_COMMAND_HISTORY),
+            **connect_args(data),
+        )
+    except evclient.TwoFactorRequired as err:
+        await err.challenge.close()
+        raise ConfigEntryAuthFailed("the login asks for a new one-time code") from err
+    except evclient.AuthenticationError as err:
+        raise ConfigEntryAuthFailed(str(err)) from err
+    except evclient.TemporaryError as err:
+        raise ConfigEntryNotReady(str(err)) from err
+    except evclient.EVClientError as err:
+        raise ConfigEntryNotReady(str(err)) from err
+
+    coordinator = EVClientCoordinator(hass, entry, account)
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except BaseException:
+        await account.close()
+        raise
+    entry.runtime_data = coordinator
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    await coordinator.async_start()
+    return True
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> bool:
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,48 @@
+"""The door lock, where the brand has lock and unlock commands (BMW)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import evclient
+from homeassistant.components.lock import LockEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from . import EVClientConfigEntry
+from .brands import BRANDS
+from .commands import run_command
+from .entity import StatusEntity, add_when_reported
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
+    coordinator = entry.runtime_data
+    commands = BRANDS[coordinator.account.brand.name].lock
+
+    def make(vin: str, status: evclient.VehicleStatus) -> Iterable[DoorLock]:
+        if commands is not None and status.locked is not None and set(commands) <= set(coordinator.vehicles[vin].commands):
+            yield DoorLock(coordinator, vin, commands)
+
+    entry.async_on_unload(add_when_reported(coordinator, add, make))
+
+
+class DoorLock(StatusEntity, LockEntity):
+    """Locks and unlocks the doors; the state is what the car last reported."""
+
+    _attr_name = "Door lock"
+
+    def __init__(self, coordinator: Any, vin: str, commands: tuple[str, str]) -> None:
+        super().__init__(coordinator, vin, "door_lock", "locked")
+        self._lock_command, self._unlock_command = commands
+
+    @property
+    def is_locked(self) -> bool | None:
+        value = self.reading
+        return None if value is None else bool(value)
+
+    async def async_lock(self, **kwargs: Any) -> None:
+        await run_command(self.vehicle, self._lock_command, {})
+
+    async def async_unlock(self, **kwargs: Any) -> None:
+        await run_command(self.vehicle, self._unlock_command, {})

@@ -1,0 +1,50 @@
+"""Selects: settings with a few values, read from an endpoint and changed by a command (charge mode)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from homeassistant.components.select import SelectEntity
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddEntitiesCallback
+
+from . import EVClientConfigEntry
+from .brands import BRANDS, SelectSpec
+from .commands import run_command
+from .entity import EVClientEntity, add_when_reported, healthy
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
+    coordinator = entry.runtime_data
+    brand = BRANDS[coordinator.account.brand.name]
+
+    def make(vin: str, _status: Any) -> Iterable[CommandSelect]:
+        vehicle = coordinator.vehicles[vin]
+        for spec in brand.selects:
+            if spec.command in vehicle.commands and vehicle.value(spec.endpoint) is not None:
+                yield CommandSelect(coordinator, vin, spec)
+
+    entry.async_on_unload(add_when_reported(coordinator, add, make))
+
+
+class CommandSelect(EVClientEntity, SelectEntity):
+    """A setting shown from its endpoint and changed through its command."""
+
+    def __init__(self, coordinator: Any, vin: str, spec: SelectSpec) -> None:
+        super().__init__(coordinator, vin, spec.key)
+        self.spec = spec
+        self._attr_name = spec.name
+        self._attr_icon = spec.icon
+        self._attr_options = list(spec.options)
+
+    @property
+    def available(self) -> bool:
+        return self.coordinator.last_update_success and healthy(self.vehicle.endpoints.get(self.spec.endpoint))
+
+    @property
+    def current_option(self) -> str | None:
+        return self.spec.current(self.vehicle.value(self.spec.endpoint))
+
+    async def async_select_option(self, option: str) -> None:
+        await run_command(self.vehicle, self.spec.command, {self.spec.param: option})

@@ -1,0 +1,95 @@
+"""Actions: the Renault integration's four (``ac_start``, ``ac_cancel``, ``charge_set_schedules``,
+``ac_set_schedules``) for every brand that has them, and ``send_command`` for any evclient command."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import evclient
+import voluptuous as vol
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
+
+from .brands import BRANDS, BrandSpec
+from .commands import run_command
+from .const import ATTR_COMMAND, ATTR_PARAMS, ATTR_SCHEDULES, ATTR_TEMPERATURE, ATTR_VEHICLE, ATTR_WHEN, DOMAIN
+
+VEHICLE = {vol.Required(ATTR_VEHICLE): cv.string}
+AC_START = vol.Schema({**VEHICLE, vol.Required(ATTR_TEMPERATURE): vol.Coerce(float),
+                       vol.Optional(ATTR_WHEN): cv.datetime})
+AC_CANCEL = vol.Schema(VEHICLE)
+# The schedules' own rules (ids, quarter hours, durations, "a day given as None clears it") are evclient's:
+# it checks them before any request, with a message that says which one is wrong.
+SCHEDULES = vol.Schema({**VEHICLE, vol.Required(ATTR_SCHEDULES): vol.All(cv.ensure_list, [dict])})
+SEND_COMMAND = vol.Schema({**VEHICLE, vol.Required(ATTR_COMMAND): cv.string,
+                           vol.Optional(ATTR_PARAMS, default=dict): dict})
+
+
+def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[evclient.Vehicle, BrandSpec]:
+    device = dr.async_get(hass).async_get(call.data[ATTR_VEHICLE])
+    if device is None:
+        raise ServiceValidationError(f"no device {call.data[ATTR_VEHICLE]!r}")
+    vin = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
+    for entry_id in device.config_entries:
+        entry = hass.config_entries.async_get_entry(entry_id)
+        if entry is None or entry.domain != DOMAIN or entry.state is not ConfigEntryState.LOADED:
+            continue
+        coordinator = entry.runtime_data
+        if vin in coordinator.vehicles:
+            return coordinator.vehicles[vin], BRANDS[coordinator.account.brand.name]
+    raise ServiceValidationError("that device is not a car of a loaded evclient account")
+
+
+def _unsupported(brand: BrandSpec, action: str) -> ServiceValidationError:
+    return ServiceValidationError(f"{brand.label} has no {action}")
+
+
+def _result(result: evclient.CommandResult) -> dict[str, Any]:
+    return {"status": result.status, "elapsed": round(result.elapsed, 1), "polls": result.polls}
+
+
+def async_setup_services(hass: HomeAssistant) -> None:
+    """Register the actions (once for all accounts)."""
+
+    async def ac_start(call: ServiceCall) -> None:
+        vehicle, brand = _vehicle(hass, call)
+        if brand.ac_start is None:
+            raise _unsupported(brand, "A/C start")
+        try:
+            name, params = brand.ac_start(call.data[ATTR_TEMPERATURE], call.data.get(ATTR_WHEN))
+        except vol.Invalid as err:
+            raise ServiceValidationError(str(err)) from err
+        await run_command(vehicle, name, params)
+
+    async def ac_cancel(call: ServiceCall) -> None:
+        vehicle, brand = _vehicle(hass, call)
+        if brand.ac_cancel is None:
+            raise _unsupported(brand, "A/C cancel")
+        await run_command(vehicle, brand.ac_cancel, {})
+
+    async def charge_set_schedules(call: ServiceCall) -> None:
+        vehicle, brand = _vehicle(hass, call)
+        if brand.charge_schedules is None:
+            raise _unsupported(brand, "charge schedules")
+        await run_command(vehicle, brand.charge_schedules, {"schedules": call.data[ATTR_SCHEDULES]})
+
+    async def ac_set_schedules(call: ServiceCall) -> None:
+        vehicle, brand = _vehicle(hass, call)
+        if brand.ac_schedules is None:
+            raise _unsupported(brand, "A/C schedules")
+        await run_command(vehicle, brand.ac_schedules, {"schedules": call.data[ATTR_SCHEDULES]})
+
+    async def send_command(call: ServiceCall) -> ServiceResponse:
+        vehicle, _brand = _vehicle(hass, call)
+        result = await run_command(vehicle, call.data[ATTR_COMMAND], dict(call.data[ATTR_PARAMS]))
+        return _result(result)
+
+    hass.services.async_register(DOMAIN, "ac_start", ac_start, schema=AC_START)
+    hass.services.async_register(DOMAIN, "ac_cancel", ac_cancel, schema=AC_CANCEL)
+    hass.services.async_register(DOMAIN, "charge_set_schedules", charge_set_schedules, schema=SCHEDULES)
+    hass.services.async_register(DOMAIN, "ac_set_schedules", ac_set_schedules, schema=SCHEDULES)
+    hass.services.async_register(DOMAIN, "send_command", send_command, schema=SEND_COMMAND,
+                                 supports_response=SupportsResponse.OPTIONAL)
