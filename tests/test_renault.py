@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 import pytest
@@ -153,3 +154,18 @@ async def test_gigya_and_kamereon_have_separate_budgets(sim):
         windows = {w.name: w for w in account.budget.windows}
         assert windows["gigya"].used == 4  # bootstrap, login, account info, JWT
         assert windows["kamereon"].used == 2  # person, vehicles
+
+
+async def test_a_429_on_the_token_renewal_pauses_the_account_instead_of_retrying_every_poll(sim):
+    async with connect(sim) as account:
+        car = (await account.vehicles())[0]
+        await asyncio.sleep(1000)  # past the JWT's 15 minutes
+        # An HTTP 429 whose body is no Gigya answer at all (a proxy's, say): still the server saying "slow down".
+        sim.fault("renault.accounts.getJWT", status=429, body={"message": "Too Many Requests"},
+                  headers={"Retry-After": "600"}, times=None)
+        with pytest.raises(evclient.QuotaExceeded) as caught:
+            await car.refresh("battery-status")
+        assert caught.value.retry_after == 600 and account.budget.paused_for == pytest.approx(600, abs=1)
+        await account.start()
+        await asyncio.sleep(599)
+        assert len(sim.requests(route="renault.accounts.getJWT")) == 2  # the first token, and the one refusal

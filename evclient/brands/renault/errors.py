@@ -44,11 +44,11 @@ def decode_error(response: Response, wall_now: float) -> EVClientError | None:
 def _gigya(response: Response, wall_now: float) -> EVClientError | None:
     body = response.json_or_none()
     endpoint = response.endpoint
+    if response.status == 429:  # whatever the body says: a ServerError would be retried at once, every poll
+        return QuotaExceeded("Gigya asks to slow down", retry_after=response.retry_after(wall_now))
     if not isinstance(body, dict):
         if response.ok and endpoint == "gigya accounts.webSdkBootstrap":
             return None  # its answer is the cookies
-        if response.status == 429:
-            return QuotaExceeded("Gigya asks to slow down", retry_after=response.retry_after(wall_now))
         if response.status >= 500 or response.status == 408 or response.ok:
             return ServerError(f"{endpoint}: Gigya answered HTTP {response.status} without JSON",
                                status=response.status, retry_after=response.retry_after(wall_now))

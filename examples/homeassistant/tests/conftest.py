@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from evclient.simulator.world import Car
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -26,6 +27,7 @@ ZOE1 = "VF1AG000X69000006"  # a Zoe phase 1, the one model with a charge-mode sw
 ZE_ZOE = "VF1AG000164412345"
 I3 = "WBY1Z21080V300001"
 TFA_USERNAME = "tfa@evclient.dev"
+BMW_ANSWER = DEMO_SECURITY_ANSWER
 BMW_FIELDS = {"region": "rest_of_world", "app_key": "demo-key", "app_secret": "demo-secret"}
 
 

@@ -16,7 +16,7 @@ async def run_command(vehicle: evclient.Vehicle, name: str, params: dict[str, An
     try:
         result = await vehicle.command(name, **params)
     except (evclient.InvalidInputError, evclient.NotSupportedError) as err:
-        raise ServiceValidationError(f"{name}: {err}") from err
+        raise ServiceValidationError(str(err)) from err
     except evclient.CommandTimedOut as err:
         raise HomeAssistantError(f"{name}: the car did not answer in time ({err.status})") from err
     except evclient.CommandFailed as err:

@@ -49,6 +49,7 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         self.vehicles: dict[str, evclient.Vehicle] = {}
         self._unsubscribe: Callable[[], None] | None = None
         self._reauth_started = False
+        self._tokens = entry.data.get(CONF_TOKENS)  # what this account last wrote (or was set up with)
 
     # -- refreshes Home Assistant asks for ---------------------------------------------------------------
 
@@ -102,24 +103,23 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
     def snapshot(self) -> Snapshot:
         return {vin: vehicle.status for vin, vehicle in self.vehicles.items()}
 
-    def save_state(self) -> None:
-        """Keep the renewed tokens in the entry (never the password), so a restart needs no login."""
-        tokens = self.account.tokens
-        if self.config_entry.data.get(CONF_TOKENS) != tokens:
-            self.hass.config_entries.async_update_entry(
-                self.config_entry, data={**self.config_entry.data, CONF_TOKENS: tokens}
-            )
+    def save_state(self, **more: Any) -> None:
+        """Keep the renewed tokens in the entry (never the password), so a restart needs no login.
+
+        Tokens a re-authentication wrote meanwhile win: this account's own are stale then.
+        """
+        data = dict(self.config_entry.data)
+        if data.get(CONF_TOKENS) == self._tokens:
+            self._tokens = data[CONF_TOKENS] = self.account.tokens
+        data.update(more)
+        if data != self.config_entry.data:
+            self.hass.config_entries.async_update_entry(self.config_entry, data=data)
 
     async def async_shutdown(self) -> None:
         await super().async_shutdown()
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
-        data: dict[str, Any] = {
-            **self.config_entry.data,
-            CONF_TOKENS: self.account.tokens,
-            CONF_BUDGET_STATE: self.account.budget_state(),
-            CONF_COMMAND_HISTORY: self.account.command_history(),
-        }
-        self.hass.config_entries.async_update_entry(self.config_entry, data=data)
+        self.save_state(**{CONF_BUDGET_STATE: self.account.budget_state(),
+                           CONF_COMMAND_HISTORY: self.account.command_history()})
         await self.account.close()  # the session is Home Assistant's: evclient leaves it open

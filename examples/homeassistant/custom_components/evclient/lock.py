@@ -7,6 +7,7 @@ from typing import Any
 
 import evclient
 from homeassistant.components.lock import LockEntity
+from homeassistant.const import ATTR_CODE
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
@@ -45,4 +46,6 @@ class DoorLock(StatusEntity, LockEntity):
         await run_command(self.vehicle, self._lock_command, {})
 
     async def async_unlock(self, **kwargs: Any) -> None:
-        await run_command(self.vehicle, self._unlock_command, {})
+        # BMW asks for the answer to the account's security question: the lock's code carries it.
+        params = {"security_answer": kwargs[ATTR_CODE]} if kwargs.get(ATTR_CODE) else {}
+        await run_command(self.vehicle, self._unlock_command, params)
