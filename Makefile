@@ -2,7 +2,11 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: test demo bench lint clean
+# Home Assistant 2025.x needs Python 3.13: from PATH, else from pyenv.
+PY_HA ?= $(shell command -v python3.13 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.13*/bin/python 2>/dev/null | tail -n 1)
+HA_VENV := .venv-ha
+
+.PHONY: test test-ha demo bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -17,11 +21,23 @@ $(VENV)/.cli-installed: $(BIN)/python pyproject.toml
 	touch $@
 
 lint: $(VENV)/.test-installed
-	$(BIN)/python -m ruff check evclient tests benchmarks
+	$(BIN)/python -m ruff check evclient tests benchmarks examples
 	$(BIN)/python -m mypy --strict evclient
 
 test: lint
 	$(BIN)/python -m pytest -q -W error
+	$(MAKE) test-ha
+
+$(HA_VENV)/.installed: examples/homeassistant/requirements.txt pyproject.toml
+	@test -n "$(PY_HA)" || { echo "test-ha needs Python 3.13 for Home Assistant (python3.13 or pyenv)"; exit 1; }
+	$(PY_HA) -m venv $(HA_VENV)
+	$(HA_VENV)/bin/python -m pip install -q --upgrade pip
+	$(HA_VENV)/bin/python -m pip install -q -r examples/homeassistant/requirements.txt -e .
+	touch $@
+
+# The Home Assistant example's tests, inside Home Assistant, in its own virtual environment.
+test-ha: $(HA_VENV)/.installed
+	cd examples/homeassistant && ../../$(HA_VENV)/bin/python -m pytest -q
 
 # One simulated hour of every brand against the built-in simulator (about 20 s).
 demo: $(VENV)/.cli-installed
@@ -32,4 +48,4 @@ bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/commands.py
 
 clean:
-	rm -rf $(VENV) build dist *.egg-info
+	rm -rf $(VENV) $(HA_VENV) build dist *.egg-info

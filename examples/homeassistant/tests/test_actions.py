@@ -28,13 +28,13 @@ async def test_a_button_runs_its_command_to_the_end_and_the_entity_follows(hass:
     add_zoe_phase_1(sim)
     await add_account(hass, sim)
     assert state(hass, "binary_sensor", ZOE1, "charging").state == "off"
-    await hass.services.async_call("button", "press", {"entity_id": entity_id(hass, "button", ZOE1, "start_charge")},
-                                   blocking=True)
+    button = entity_id(hass, "button", ZOE1, "start_charge")
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
     await hass.async_block_till_done()
     assert sim.world.car(ZOE1).charging
     assert state(hass, "binary_sensor", ZOE1, "charging").state == "on"
-    await hass.services.async_call("button", "press",
-                                   {"entity_id": entity_id(hass, "button", ZOE, "start_air_conditioner")}, blocking=True)
+    button = entity_id(hass, "button", ZOE, "start_air_conditioner")
+    await hass.services.async_call("button", "press", {"entity_id": button}, blocking=True)
     assert sim.world.car(ZOE).hvac_on and state(hass, "binary_sensor", ZOE, "hvac_status").state == "on"
 
 

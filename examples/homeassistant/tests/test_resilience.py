@@ -7,7 +7,6 @@ import asyncio
 import json
 
 import evclient
-
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME
 from homeassistant.core import HomeAssistant
 
@@ -26,7 +25,6 @@ def kamereon(sim) -> list:
 
 async def test_a_quota_pause_keeps_the_last_values_then_they_move_again(hass: HomeAssistant, sim) -> None:
     await add_account(hass, sim)
-    before = state(hass, "sensor", ZOE, "battery_level").state
     sim.fault("renault.battery-status", status=429, body=QUOTA, headers={"Retry-After": "1200"}, times=1)
     sim.world.car(ZOE).battery_level = 20.0
     await asyncio.sleep(3600)  # a poll of some car's battery meets the quota answer

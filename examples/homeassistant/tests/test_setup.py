@@ -11,7 +11,7 @@ from homeassistant.helpers import entity_registry as er
 
 from custom_components.evclient.const import DOMAIN
 
-from .conftest import CAPTUR, I3, ZE_ZOE, ZOE, add_account, add_zoe_phase_1, state, ZOE1
+from .conftest import CAPTUR, I3, ZE_ZOE, ZOE, ZOE1, add_account, add_zoe_phase_1, state
 
 
 async def test_renault_entities_show_the_cars_state(hass: HomeAssistant, sim) -> None:

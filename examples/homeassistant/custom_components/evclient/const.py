@@ -11,10 +11,10 @@ CONF_LOCALE: Final = "locale"
 CONF_REGION: Final = "region"
 CONF_ACCOUNT_ID: Final = "account_id"
 CONF_APP_KEY: Final = "app_key"
-CONF_APP_SECRET: Final = "app_secret"
+CONF_APP_SECRET: Final = "app_secret"  # noqa: S105 - a field name
 CONF_TOKENS: Final = "tokens"
 CONF_CODE: Final = "code"
-# Advanced: the base URL of an `evclient simulate` server, to try the integration without a car.
+# Advanced: the base URL of an `evclient simulator` server, to try the integration without a car.
 CONF_SIMULATOR: Final = "simulator_url"
 # Kept across restarts so the hourly budget and the learnt command latencies survive them.
 CONF_BUDGET_STATE: Final = "budget_state"

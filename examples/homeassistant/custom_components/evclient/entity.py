@@ -58,7 +58,9 @@ class EVClientEntity(CoordinatorEntity[EVClientCoordinator]):
 class StatusEntity(EVClientEntity):
     """An entity showing one :class:`evclient.VehicleStatus` field, or one ``item`` of a mapping field."""
 
-    def __init__(self, coordinator: EVClientCoordinator, vin: str, key: str, field: str, item: str | None = None) -> None:
+    def __init__(
+        self, coordinator: EVClientCoordinator, vin: str, key: str, field: str, item: str | None = None
+    ) -> None:
         super().__init__(coordinator, vin, key)
         self.field = field
         self.item = item

@@ -22,7 +22,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
     commands = BRANDS[coordinator.account.brand.name].lock
 
     def make(vin: str, status: evclient.VehicleStatus) -> Iterable[DoorLock]:
-        if commands is not None and status.locked is not None and set(commands) <= set(coordinator.vehicles[vin].commands):
+        vehicle = coordinator.vehicles[vin]
+        if commands is not None and status.locked is not None and set(commands) <= set(vehicle.commands):
             yield DoorLock(coordinator, vin, commands)
 
     entry.async_on_unload(add_when_reported(coordinator, add, make))
