@@ -107,5 +107,8 @@ async def test_the_bmw_lock_unlocks_and_locks_the_car(hass: HomeAssistant, sim) 
     assert hass.states.get(lock).state == "unlocked"
     await hass.services.async_call("lock", "lock", {"entity_id": lock}, blocking=True)
     assert hass.states.get(lock).state == "locked"
+    answer = await hass.services.async_call(DOMAIN, "send_command", {"vehicle": device_id(hass, I3),
+                                            "command": "light-flash"}, blocking=True, return_response=True)
+    assert answer is not None and answer["status"] == "EXECUTED" and answer["polls"] >= 1
     with pytest.raises(ServiceValidationError, match="no A/C cancel"):
         await hass.services.async_call(DOMAIN, "ac_cancel", {"vehicle": device_id(hass, I3)}, blocking=True)
