@@ -3,7 +3,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 
 # Home Assistant 2025.x needs Python 3.13: from PATH, else from pyenv.
-PY_HA ?= $(shell command -v python3.13 2>/dev/null || ls -d $(HOME)/.pyenv/versions/3.13*/bin/python 2>/dev/null | tail -n 1)
+PY_HA ?= $(shell for py in $(HOME)/.pyenv/versions/3.13*/bin/python python3.13; do \
+	  $$py -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && echo $$py && break; done)
 HA_VENV := .venv-ha
 
 .PHONY: test test-ha demo bench lint clean

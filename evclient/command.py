@@ -24,6 +24,7 @@ from .errors import (
     EVClientError,
     InvalidInputError,
     RateLimited,
+    ResponseError,
     TemporaryError,
     reading,
 )
@@ -111,6 +112,7 @@ ProgressCallback = Callable[[StatusChange], None]
 
 #: Seconds before asking again after a status read failed (a server hiccup, not news of the car).
 RETRY_GAP = 5.0
+MAX_RETRY_GAP = 60.0
 
 
 class CommandHandle:
@@ -209,12 +211,14 @@ async def run_command(
     current = submission
     trace = CommandTrace(spec.name, ((0.0, current.status),))
     failed_at: float | None = None
+    failures = 0
     outcome = spec.classify(current.status)
     final_look = False
     while outcome is Outcome.PENDING and spec.read_status is not None and not final_look:
         target = accepted + spec.delays.next_read(trace, past)
         if failed_at is not None:
-            target = max(target, failed_at + RETRY_GAP)
+            # Back off while reads keep failing: each one costs a request of the hour.
+            target = max(target, failed_at + min(RETRY_GAP * 2 ** (failures - 1), MAX_RETRY_GAP))
         wait = max(0.0, target - loop.time())
         remaining = started + deadline - loop.time()
         if wait >= remaining:
@@ -226,14 +230,20 @@ async def run_command(
         try:
             with reading(f"{spec.name} status"):
                 current = await spec.read_status(api_for(Priority.COMMAND_STATUS), vehicle, submission)
-        except RateLimited:  # a pause is not a passing error: the account refuses everything now
-            raise
-        except TemporaryError as err:
-            # The outcome is still out there: ask again a little later rather than lose it.
-            _LOG.debug("status of %s unavailable for now (%s); will ask again", spec.name, type(err).__name__)
-            failed_at = loop.time()
+        except RateLimited as err:
+            # The account is paused. Wait it out if the deadline allows: the outcome is still out there.
+            resume = loop.time() + (err.retry_after or 0.0)
+            if resume >= started + deadline:
+                raise
+            _LOG.debug("status of %s: the account is paused %.0f s; will ask again after", spec.name, resume)
+            failed_at, failures = resume, 1
             continue
-        failed_at = None
+        except (TemporaryError, ResponseError) as err:
+            # A lost or garbled answer: ask again a little later rather than lose the outcome.
+            _LOG.debug("status of %s unavailable for now (%s); will ask again", spec.name, type(err).__name__)
+            failed_at, failures = loop.time(), failures + 1
+            continue
+        failed_at, failures = None, 0
         trace = attrs.evolve(trace, reads=(*trace.reads, (round(loop.time() - accepted, 3), current.status)))
         record(current.status)
         outcome = spec.classify(current.status)

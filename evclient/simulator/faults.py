@@ -22,6 +22,9 @@ class FaultKind(enum.Enum):
     DROP = "drop"  # close the connection without answering
     DELAY = "delay"  # answer normally after ``delay`` seconds
     REVOKE = "revoke"  # revoke the account's tokens, then answer normally (so: 401)
+    EMPTY = "empty"  # ``status`` (default 200) with an empty body
+    SLOW_BODY = "slow_body"  # the normal answer's headers at once, its body trickled out over ``delay`` seconds
+    QUOTA = "quota"  # the brand's own quota answer, asking to wait ``retry_after`` seconds
 
 
 _DEFAULT_STATUS = {FaultKind.STATUS: 500, FaultKind.HTML: 502}
@@ -40,6 +43,7 @@ class Fault:
     delay: float = 0.0
     times: int | None = 1
     revoke_refresh: bool = False
+    retry_after: float = 3600.0
 
     @property
     def effective_status(self) -> int:
@@ -65,6 +69,8 @@ class Fault:
             raise ValueError(f"unknown fault kind {data.get('kind')!r}") from None
         if not isinstance(values.get("route", "*"), str):
             raise ValueError("route must be a string")
+        if not isinstance(values.get("retry_after", 1.0), int | float) or values.get("retry_after", 1.0) <= 0:
+            raise ValueError("retry_after must be a positive number")
         for key in ("status", "times"):
             if values.get(key) is not None and not isinstance(values[key], int):
                 raise ValueError(f"{key} must be a whole number")

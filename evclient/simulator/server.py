@@ -198,9 +198,13 @@ class Simulator:
     async def _apply(
         self, fault: Fault, brand: SimBrand, account: str | None, request: web.Request, handler: Handler
     ) -> web.StreamResponse:
-        if fault.delay:
-            await asyncio.sleep(fault.delay)
         kind = fault.kind
+        if fault.delay and kind is not FaultKind.SLOW_BODY:
+            await asyncio.sleep(fault.delay)
+        if kind is FaultKind.QUOTA:
+            return brand.quota_response(fault.retry_after)
+        if kind is FaultKind.EMPTY:
+            return web.Response(body=b"", status=fault.effective_status, headers=fault.headers)
         if kind is FaultKind.DROP:
             if request.transport is not None:
                 request.transport.close()
@@ -222,6 +226,8 @@ class Simulator:
             body = bytes(response.body)  # type: ignore[arg-type]
             return web.Response(body=body[: len(body) // 2], status=response.status,
                                 content_type=response.content_type)
+        if kind is FaultKind.SLOW_BODY and isinstance(response, web.Response) and response.body is not None:
+            return await _trickle(request, response, fault.delay)
         return response
 
     # -- /_sim/ ----------------------------------------------------------------------------------------
@@ -303,6 +309,23 @@ def servers_for(brand: str, base_url: str) -> dict[str, str]:
         raise ValueError(f"the simulator does not serve {brand!r} yet")
     base = base_url.rstrip("/")
     return {server: base + prefix for server, prefix in sims[brand].mounts.items()}
+
+
+async def _trickle(request: web.Request, response: web.Response, seconds: float) -> web.StreamResponse:
+    """Send ``response``'s headers now and its body in ten pieces spread over ``seconds``."""
+    body = bytes(response.body)  # type: ignore[arg-type]
+    stream = web.StreamResponse(status=response.status, headers={"Content-Type": response.content_type})
+    stream.content_length = len(body)
+    await stream.prepare(request)
+    step = max(1, len(body) // 10)
+    try:
+        for start in range(0, len(body), step):
+            await asyncio.sleep(seconds / 10)
+            await stream.write(body[start:start + step])
+        await stream.write_eof()
+    except ConnectionError:
+        pass  # the client gave up waiting, as it should
+    return stream
 
 
 def _json(data: Any, status: int = 200) -> web.Response:

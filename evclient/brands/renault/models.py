@@ -501,8 +501,14 @@ def vehicle_details(body: Any) -> VehicleDetails:
 
 
 def vehicles(body: Any) -> tuple[VehicleDetails, ...]:
-    """The account's vehicle listing (``vehicleLinks``)."""
-    return tuple(vehicle_details(link) for link in body.get("vehicleLinks") or [])
+    """The account's vehicle listing (``vehicleLinks``).
+
+    An answer without the list is refused rather than read as "no cars": that would drop every car.
+    """
+    links = body["vehicleLinks"]
+    if not isinstance(links, list):
+        raise TypeError("vehicleLinks is not a list")
+    return tuple(vehicle_details(link) for link in links)
 
 
 @attrs.frozen(kw_only=True)
