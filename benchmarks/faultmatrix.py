@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -21,6 +22,8 @@ import attrs
 import evclient
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 
+JWT = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}")
+FULL_VIN = re.compile(r"(?<![A-Za-z0-9*])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])")
 TIMEOUTS = evclient.Timeouts(connect=5.0, total=20.0)
 #: Longer than any honest case takes: retries with their back-off, a command's deadline, a quota pause.
 HANG_LIMIT = 2 * 3600.0
@@ -90,6 +93,7 @@ class CaseResult:
     over_budget: bool = False
     hung: bool = False
     foreign: str | None = None  # an exception type that is not evclient's
+    leak: bool = False  # the error's message or repr held a password, token or full VIN
     recovered: bool = False  # the account worked again afterwards
     requests: int = 0
     elapsed: float = 0.0
@@ -99,7 +103,8 @@ class CaseResult:
         """Everything that must hold, whatever the outcome."""
         if self.outcome == "n/a":
             return True
-        return self.met and not self.over_budget and not self.hung and self.foreign is None and self.recovered
+        return (self.met and not self.over_budget and not self.hung and self.foreign is None and self.recovered
+                and not self.leak)
 
 
 def applicable(case: BrandCase, route_class: str) -> bool:
@@ -146,6 +151,9 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
             result.outcome = "hung"
         except evclient.EVClientError as err:
             result.outcome = type(err).__name__
+            text = f"{err!s} {err!r} {err.__cause__!r}"
+            secrets = (DEMO_PASSWORD, *sim.world.tokens, *(v for v in case.credentials.values() if len(v) > 8))
+            result.leak = any(s in text for s in secrets) or bool(JWT.search(text) or FULL_VIN.search(text))
         except Exception as err:
             result.foreign = f"{type(err).__module__}.{type(err).__name__}"
             result.outcome = result.foreign

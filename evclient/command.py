@@ -4,8 +4,9 @@ Brands describe each command with a :class:`CommandSpec`; this engine is the sam
 When to read the status is the spec's :class:`~evclient.delays.DelayPolicy`, which sees the car's past
 commands (kept by the account).
 Submission runs at COMMAND priority and status polls at COMMAND_STATUS priority, both through the
-account's scheduler. A transient error while polling the status does not lose the outcome: the engine
-keeps asking until the deadline.
+account's scheduler. A lost or garbled status answer does not lose the outcome: the engine asks again,
+backing off, until the deadline, which counts from the server's acceptance (a wait for budget before the
+submission does not shorten it); a quota pause that ends before the deadline is waited out.
 """
 
 from __future__ import annotations
@@ -220,7 +221,7 @@ async def run_command(
             # Back off while reads keep failing: each one costs a request of the hour.
             target = max(target, failed_at + min(RETRY_GAP * 2 ** (failures - 1), MAX_RETRY_GAP))
         wait = max(0.0, target - loop.time())
-        remaining = started + deadline - loop.time()
+        remaining = accepted + deadline - loop.time()
         if wait >= remaining:
             # One last look right at the deadline, then give up.
             final_look = True
@@ -233,7 +234,7 @@ async def run_command(
         except RateLimited as err:
             # The account is paused. Wait it out if the deadline allows: the outcome is still out there.
             resume = loop.time() + (err.retry_after or 0.0)
-            if resume >= started + deadline:
+            if resume >= accepted + deadline:
                 raise
             _LOG.debug("status of %s: the account is paused %.0f s; will ask again after", spec.name, resume)
             failed_at, failures = resume, 1

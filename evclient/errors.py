@@ -119,7 +119,7 @@ class ResponseError(EVClientError):
 
 
 #: What parsing an unexpected body raises in plain Python code.
-SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError)
+SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError, ArithmeticError)
 
 
 @contextlib.contextmanager

@@ -1,13 +1,16 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+import re
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 import evclient
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Car, Simulator
+from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from tests import testbrand  # registers the "test" brand
 from tests.testcloud import PASSWORD, TestCloud, serve
 
@@ -26,6 +29,53 @@ class CloudFixture(TestCloud):
     def connect(self, username: str = "solo", **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
         kwargs.setdefault("password", PASSWORD)
         return evclient.connect("test", servers=self.servers(), username=username, **kwargs)
+
+
+#: What evclient must never write to a log line, whatever the test does.
+KNOWN_SECRETS = (DEMO_PASSWORD, PASSWORD, DEMO_SECURITY_ANSWER, "demo-secret")
+JWT = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}")
+FULL_VIN = re.compile(r"(?<![A-Za-z0-9*])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])")
+
+
+class _LogLines(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += f" {record.exc_info[1]!s} {record.exc_info[1]!r}"
+        self.lines.append(f"{record.name}: {text}")
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_any_log_line(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Every test runs with evclient logging at DEBUG; no line may hold a password, security answer, app
+    secret, token the simulator issued, JWT or full VIN."""
+    handler = _LogLines()
+    logger = logging.getLogger("evclient")
+    level = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+    simulator = request.node.funcargs.get("sim")
+    issued = list(simulator.world.tokens) if isinstance(simulator, Simulator) else []
+    for line in handler.lines:
+        if line.startswith("evclient.simulator"):
+            continue  # the simulator is the server: its own log may name what it serves
+        assert not leaked(line, issued), line
+
+
+def leaked(line: str, issued: Any = ()) -> bool:
+    """Whether a log line holds a secret or a full VIN."""
+    if any(secret in line for secret in (*KNOWN_SECRETS, *issued)):
+        return True
+    return bool(JWT.search(line) or FULL_VIN.search(line))
 
 
 @pytest.fixture(autouse=True)

@@ -27,3 +27,13 @@ def test_every_builtin_brand_resolves_in_a_fresh_interpreter():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["bmw", "renault", "renault-ze"]
+
+
+def test_the_log_guard_knows_a_secret_when_it_sees_one():
+    from tests.conftest import leaked
+
+    assert leaked("GET /cars/VF1AG000164412345/battery")
+    assert leaked("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig")
+    assert leaked("login with demo-password")
+    assert leaked("refresh with abcdef-opaque-1234", issued=["abcdef-opaque-1234"])
+    assert not leaked("GET /cars/*************2345/battery: 200 in 0.01 s")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import fnmatch
+import random
 from typing import Any
 
 import attrs
@@ -114,3 +115,38 @@ class FaultBook:
 
     def __len__(self) -> int:
         return len(self._faults)
+
+
+def _chaos_faults() -> tuple[Fault, ...]:
+    return (
+        Fault(status=500), Fault(status=502), Fault(status=503), Fault(kind=FaultKind.HTML),
+        Fault(kind=FaultKind.DROP), Fault(kind=FaultKind.TRUNCATED), Fault(kind=FaultKind.MALFORMED, status=200),
+        Fault(kind=FaultKind.DELAY, delay=90.0), Fault(kind=FaultKind.SLOW_BODY, delay=90.0),
+        Fault(kind=FaultKind.EMPTY), Fault(kind=FaultKind.REVOKE),
+        Fault(status=429, headers={"Retry-After": "300"}, body={}), Fault(kind=FaultKind.QUOTA, retry_after=900.0),
+    )
+
+
+@attrs.define
+class Chaos:
+    """Random trouble for soak tests: each brand request meets one of ``faults`` with probability ``rate``.
+
+    Seeded, so a run can be repeated; ``injected`` counts the faults dealt out.
+    """
+
+    rate: float
+    seed: int = 0
+    faults: tuple[Fault, ...] = attrs.field(factory=_chaos_faults)
+    injected: int = 0
+    _rng: random.Random = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        if not 0 <= self.rate <= 1:
+            raise ValueError("rate is a probability: 0 ≤ rate ≤ 1")
+        self._rng = random.Random(self.seed)
+
+    def pick(self) -> Fault | None:
+        if self._rng.random() >= self.rate:
+            return None
+        self.injected += 1
+        return self._rng.choice(self.faults)

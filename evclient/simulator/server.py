@@ -13,7 +13,7 @@ from aiohttp import web
 
 from .brands import SimBrand, all_brands, json_body
 from .clock import SimClock
-from .faults import Fault, FaultBook, FaultKind
+from .faults import Chaos, Fault, FaultBook, FaultKind
 from .fixtures import cars as fixture_cars
 from .quota import SlidingQuota
 from .world import CommandScript, World
@@ -68,6 +68,8 @@ class Simulator:
         self.brands: dict[str, SimBrand] = {n: cls(self.world) for n, cls in available.items() if n in wanted}
         self.world.brands.update(self.brands)
         self.faults = FaultBook()
+        #: Random faults on top of the scripted ones (soak tests); ``None``: none.
+        self.chaos: Chaos | None = None
         self.quotas = {name: SlidingQuota(*brand.quota) for name, brand in self.brands.items()}
         self.log: list[LogEntry] = []
         self.url: str | None = None
@@ -184,14 +186,22 @@ class Simulator:
                     entry.status = response.status
                     return response
             fault = self.faults.take(route, account)
+            label = None if fault is None else fault.kind.value
+            if fault is None and self.chaos is not None:
+                fault = self.chaos.pick()
+                label = None if fault is None else f"chaos:{fault.kind.value}"
             if fault is None:
                 response = await handler(request)
             else:
-                entry.fault = fault.kind.value
+                entry.fault = label
                 response = await self._apply(fault, brand, account, request, handler)
         except web.HTTPException as exc:
             entry.status = exc.status
             raise
+        except ConnectionError:
+            # The client hung up mid-request (a time-out, a dropped connection): nobody hears an answer.
+            entry.status = 499
+            return web.Response(status=499)
         entry.status = response.status
         return response
 

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
 #: Signs the simulator's JWTs. Not a secret: the simulator is a test double.
 SIGNING_KEY = "evclient-simulator-signing-key-not-a-secret-000"
 
+#: Messages the outbox keeps (the newest).
+OUTBOX_KEPT = 1000
+
 #: Where a charge stops by itself (percent).
 FULL = 100.0
 
@@ -298,6 +301,15 @@ class World:
 
     # -- tokens ----------------------------------------------------------------------------------------
 
+    def _forget_expired(self) -> None:
+        """Drop tokens expired over a day ago (a month-long soak must not grow the world without end)."""
+        if len(self.tokens) < 512:
+            return
+        horizon = self.clock.wall() - 86400
+        for token, issued in list(self.tokens.items()):
+            if issued.expires is not None and issued.expires < horizon:
+                del self.tokens[token]
+
     def issue_jwt(self, brand: str, username: str, lifetime: float, claims: dict[str, Any] | None = None) -> str:
         """A signed JWT (``sub``, ``jti``, ``iat``, ``exp``) the simulator will accept until it expires."""
         now = self.clock.wall()
@@ -306,12 +318,14 @@ class World:
         payload.update(claims or {})
         token = jwt.encode(payload, SIGNING_KEY, algorithm="HS256")
         self.tokens[token] = IssuedToken(brand, username, "access", float(expires))
+        self._forget_expired()
         return token
 
     def issue_opaque(self, brand: str, username: str, kind: str, lifetime: float | None = None) -> str:
         token = secrets.token_urlsafe(24)
         expires = None if lifetime is None else self.clock.wall() + lifetime
         self.tokens[token] = IssuedToken(brand, username, kind, expires)
+        self._forget_expired()
         return token
 
     def token(self, brand: str, token: str, kind: str = "access") -> tuple[IssuedToken | None, str]:
@@ -336,6 +350,7 @@ class World:
 
     def send(self, brand: str, to: str, channel: str, subject: str, body: str) -> None:
         self.outbox.append(Message(self.clock.wall(), brand, to, channel, subject, body))
+        del self.outbox[:-OUTBOX_KEPT]
 
     def messages(self, to: str | None = None) -> list[Message]:
         """What the cloud has sent so far (the world is brought up to now first)."""

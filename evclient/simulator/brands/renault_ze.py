@@ -28,6 +28,8 @@ NOTIFICATION_KEYS = ("battery_status", "charge_start", "charge_end", "charge_pro
                      "low_battery_reminder")
 #: Preconditioning works only above this battery level (percent), as the seed says.
 PRECONDITION_MIN_LEVEL = 45.0
+#: History records a car keeps (the service pages through a few months at most).
+HISTORY_KEPT = 100
 #: The scope each route needs.
 SCOPES = {
     "battery": "BATTERY_CHARGE_STATUS",
@@ -344,6 +346,7 @@ class RenaultZESim(SimBrand):
             if minutes is not None:
                 record["remaining_time"] = minutes * 60_000  # milliseconds here, minutes in battery
             car.extra["charge_history"].insert(0, record)
+            del car.extra["charge_history"][HISTORY_KEPT:]
             _notify(world, car, "charge_start", "Charge started", f"Charging at {round(car.battery_level)} %")
         elif event.startswith("charge_ended"):
             car.extra.pop("charge_now", None)
@@ -375,6 +378,7 @@ def _precondition_done(world: World, car: Car, outcome: str, kind: str = "USER_R
     ok = car.battery_level > PRECONDITION_MIN_LEVEL if outcome == "auto" else outcome == "success"
     car.extra["precondition_history"].insert(0, {"date": int(car.t * 1000), "type": kind,
                                                  "result": "SUCCESS" if ok else "ERROR"})
+    del car.extra["precondition_history"][HISTORY_KEPT:]
     car.last_update = car.t
     if ok:
         world.start_hvac(car, 300.0)

@@ -1,0 +1,222 @@
+"""The soak: weeks of polling and commands for one account per brand, with random faults, in virtual time.
+
+Run inside a looptime loop (``benchmarks/reliability.py`` and ``tests/test_soak.py`` do). Budget violations are
+counted from the simulator's own request log, never from the client's figures.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import logging
+import tracemalloc
+from typing import Any
+
+import attrs
+
+import evclient
+from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
+from evclient.simulator.faults import Chaos
+
+DAY = 86400.0
+HOUR = 3600.0
+
+ACCOUNTS: dict[str, dict[str, Any]] = {
+    "renault-ze": {},
+    "bmw": {"app_key": "demo-key", "app_secret": "demo-secret"},
+    "renault": {"locale": "fr_FR"},
+}
+COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
+    "renault-ze": ("precondition", {}),
+    "bmw": ("light-flash", {}),
+    "renault": ("hvac-start", {"temperature": 21}),
+}
+
+
+@attrs.define
+class SoakReport:
+    days: int
+    requests: int = 0
+    faults_injected: int = 0
+    budget_violations: int = 0
+    unhandled_exceptions: int = 0
+    commands: int = 0
+    commands_unresolved: int = 0
+    command_outcomes: dict[str, int] = attrs.field(factory=dict)
+    leaked_tasks: int = 0
+    secret_leaks: int = 0
+    stale_endpoints: int = 0  # polled endpoints not read in the last hours of the run: polling did not recover
+    rss_growth_kb: float = 0.0
+    traced_growth_kb: float = 0.0
+    top_growth: list[str] = attrs.field(factory=list)  # where the traced memory grew most (file:line: size)
+
+
+class _Records(logging.Handler):
+    """Keeps every log line evclient writes (formatted, with exception text) to look for secrets in."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = record.getMessage()
+        if record.exc_info and record.exc_info[1] is not None:
+            text += " " + repr(record.exc_info[1])
+        self.lines.append(text)
+
+
+def _rss_kb() -> float:
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return float(line.split()[1])
+    return 0.0
+
+
+def _window_max(times: list[float], seconds: float = HOUR) -> int:
+    times.sort()
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - seconds:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+async def _retrying(attempt: Any, what: str) -> Any:
+    """Like an application would: a failed attempt is tried again a minute (or the asked pause) later."""
+    for _ in range(60):
+        try:
+            return await attempt()
+        except evclient.RateLimited as err:
+            await asyncio.sleep((err.retry_after or 900.0) + 1)
+        except evclient.EVClientError:
+            await asyncio.sleep(60)
+    raise RuntimeError(f"{what}: no success in 60 tries")
+
+
+async def _connect(sim: Simulator, brand: str) -> evclient.Account:
+    account: evclient.Account = await _retrying(
+        lambda: evclient.connect(brand, servers=sim.servers(brand), username=DEMO_USERNAME, password=DEMO_PASSWORD,
+                                 **ACCOUNTS[brand]), f"{brand} login")
+    await _retrying(account.vehicles, f"{brand} listing")
+    return account
+
+
+async def soak(*, days: int = 30, rate: float = 0.05, seed: int = 7, command_every: float = 3 * HOUR) -> SoakReport:
+    """Run the soak and return its figures (every failure count should be 0)."""
+    report = SoakReport(days=days)
+    records = _Records()
+    logger = logging.getLogger("evclient")
+    previous_level = logger.level
+    logger.addHandler(records)
+    logger.setLevel(logging.DEBUG)
+    sim = Simulator()
+    await sim.start()
+    sim.chaos = Chaos(rate, seed)
+    accounts = {brand: await _connect(sim, brand) for brand in ACCOUNTS}
+    secrets = {DEMO_PASSWORD, DEMO_SECURITY_ANSWER, "demo-secret"}
+    vins = {car.vin for car in sim.world.cars.values()}
+    tasks: list[asyncio.Task[None]] = []
+    try:
+        for account in accounts.values():
+            await account.start()
+
+        async def commands(brand: str, account: evclient.Account) -> None:
+            name, params = COMMANDS[brand]
+            while True:
+                await asyncio.sleep(command_every)
+                cars = [car for car in account.cached_vehicles() if name in car.commands]
+                if not cars:
+                    continue
+                car = cars[report.commands % len(cars)]
+                report.commands += 1
+                try:
+                    result = await asyncio.wait_for(car.command(name, **params), 2 * HOUR)
+                    outcome = result.status
+                except TimeoutError:
+                    report.commands_unresolved += 1
+                    outcome = "hung"
+                except evclient.EVClientError as err:
+                    outcome = type(err).__name__
+                except Exception:
+                    report.unhandled_exceptions += 1
+                    report.commands_unresolved += 1
+                    outcome = "unhandled"
+                report.command_outcomes[outcome] = report.command_outcomes.get(outcome, 0) + 1
+
+        tasks = [asyncio.create_task(commands(b, a)) for b, a in accounts.items()]
+        times: dict[str, list[float]] = {}
+        gc.collect()
+        tracemalloc.start()
+        baseline_rss = baseline_traced = 0.0
+        for day in range(days):
+            await asyncio.sleep(DAY)
+            for account in accounts.values():
+                for token in _token_values(account.tokens):
+                    secrets.add(token)
+            report.secret_leaks += _leaks(records, secrets | vins)
+            # Count each account's requests in rolling hours from the simulator's log, then empty the log so
+            # that a month of it does not pass for a leak (the last hour's times are kept for the windows).
+            cut = sim.world.clock.wall() - HOUR
+            for entry in sim.log:
+                report.requests += 1
+                if entry.fault == "quota":  # the simulator's own quota refused it: the client overspent
+                    report.budget_violations += 1
+                if entry.account is not None:
+                    times.setdefault(f"{entry.brand}/{entry.account}", []).append(entry.t)
+            sim.log.clear()
+            for key, stamps in times.items():
+                if _window_max(stamps) > 60:
+                    report.budget_violations += 1
+                times[key] = [t for t in stamps if t > cut]
+            for car in sim.world.cars.values():
+                car.extra.pop("actions", None)
+            if day == 1:
+                gc.collect()
+                baseline_rss, baseline_traced = _rss_kb(), tracemalloc.get_traced_memory()[0] / 1024
+                first = tracemalloc.take_snapshot()
+        report.requests += len(sim.log)
+        gc.collect()
+        report.rss_growth_kb = round(_rss_kb() - baseline_rss, 1)
+        report.traced_growth_kb = round(tracemalloc.get_traced_memory()[0] / 1024 - baseline_traced, 1)
+        if days > 1:
+            report.top_growth = [str(stat) for stat in tracemalloc.take_snapshot().compare_to(first, "lineno")[:8]]
+        tracemalloc.stop()
+        now = sim.world.clock.wall()
+        for account in accounts.values():
+            for car in account.cached_vehicles():
+                for endpoint in car.endpoints.values():
+                    if endpoint.spec.poll and endpoint.supported and (endpoint.fetched_at or 0) < now - 6 * HOUR:
+                        report.stale_endpoints += 1
+        report.faults_injected = sim.chaos.injected
+    finally:
+        for task in tasks:
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        for account in accounts.values():
+            await account.close()
+        await sim.close()
+        logger.removeHandler(records)
+        logger.setLevel(previous_level)
+    await asyncio.sleep(0)
+    report.leaked_tasks = len([t for t in asyncio.all_tasks() if t is not asyncio.current_task() and not t.done()])
+    report.secret_leaks += _leaks(records, secrets | vins)
+    return report
+
+
+def _leaks(records: _Records, secrets: set[str]) -> int:
+    """Secrets found in the log lines written since the last look (which are then dropped)."""
+    text = "\n".join(records.lines)
+    records.lines.clear()
+    found = sum(1 for secret in secrets if secret and secret in text)
+    return found + text.count("eyJ")  # the start of every JWT
+
+
+def _token_values(tokens: Any) -> list[str]:
+    if isinstance(tokens, dict):
+        return [v for value in tokens.values() for v in _token_values(value)]
+    return [tokens] if isinstance(tokens, str) and len(tokens) >= 16 else []
