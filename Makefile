@@ -44,9 +44,9 @@ test-ha: $(HA_VENV)/.installed
 demo: $(VENV)/.cli-installed
 	$(BIN)/evclient demo
 
+# Every benchmark, then one table of figures against their targets (about 20 minutes; QUICK=1: 2 minutes).
 bench: $(VENV)/.test-installed
-	$(BIN)/python benchmarks/scheduler.py
-	$(BIN)/python benchmarks/commands.py
+	$(BIN)/python benchmarks/summary.py $(if $(QUICK),--quick)
 
 clean:
 	rm -rf $(VENV) $(HA_VENV) build dist *.egg-info

@@ -341,8 +341,6 @@ class Account:
         if base is None:
             raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
         common = self.brand.common_params(request.server)
-        if common:
-            request = attrs.evolve(request, params={**common, **(request.params or {})})
         attempt = 0
         reauthenticated = False
         while True:
@@ -359,7 +357,7 @@ class Account:
             response: Response | None = None
             try:
                 headers = self.auth.headers(request.server) if request.authenticated else None
-                response = await self._transport.send(base, request, headers)
+                response = await self._transport.send(base, request, headers, common)
                 error = self.brand.decode_error(response, self.clock.wall())
             except ConnectionFailed as err:
                 error = err

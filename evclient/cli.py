@@ -396,10 +396,13 @@ async def run_account_command(args: argparse.Namespace) -> int:
 # -- simulator and demo -------------------------------------------------------------------------------------
 
 
-async def run_simulator(host: str, port: int, speed: float) -> int:
+async def run_simulator(host: str, port: int, speed: float, quota: int | None = None) -> int:
     from .simulator import Simulator
+    from .simulator.quota import SlidingQuota
 
     sim = Simulator(speed=speed)
+    if quota is not None:  # e.g. for benchmarks that must never wait for the servers' quota
+        sim.quotas = {name: SlidingQuota(quota, 3600.0) for name in sim.quotas}
     url = await sim.start(host, port)
     print(f"evclient simulator listening on {url}", flush=True)
     for name in sim.brands:
@@ -459,6 +462,7 @@ def build_parser() -> argparse.ArgumentParser:
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     simulator.add_argument("--speed", type=float, default=1.0, help="simulated seconds per real second")
+    simulator.add_argument("--quota", type=int, help="requests per hour each account may make (default: the brand's)")
     demo = sub.add_parser("demo", help="show evclient at work against the built-in simulator")
     demo.add_argument("--speed", type=float, default=200.0, help="simulated seconds per real second")
     return parser
@@ -469,7 +473,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "simulator":
-            return asyncio.run(run_simulator(args.host, args.port, args.speed))
+            return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota))
         if args.command == "demo":
             from .demo import run_demo
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import functools
 import json
 import logging
 import ssl as _ssl
@@ -123,6 +124,15 @@ class Response:
         return max(0.0, when.timestamp() - wall_now)
 
 
+@functools.lru_cache(maxsize=4096)
+def _url(text: str) -> URL:
+    """The parsed URL (cached: a poller asks for the same few URLs all day)."""
+    url = URL(text)
+    if not url.is_absolute():
+        raise ValueError(text)
+    return url
+
+
 class Transport:
     """Sends requests on an injected or owned ``aiohttp.ClientSession``.
 
@@ -140,6 +150,7 @@ class Transport:
         self._session = session
         self._own_session: aiohttp.ClientSession | None = None
         self.timeouts = timeouts or Timeouts()
+        self._timeout = aiohttp.ClientTimeout(total=self.timeouts.total, connect=self.timeouts.connect)
         self._ssl = ssl_context
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -171,22 +182,27 @@ class Transport:
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
 
-    async def send(self, base_url: str, request: Request, headers: Mapping[str, str] | None = None) -> Response:
-        """Send ``request`` to ``base_url`` and read the whole answer."""
+    async def send(
+        self,
+        base_url: str,
+        request: Request,
+        headers: Mapping[str, str] | None = None,
+        params: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Send ``request`` to ``base_url`` and read the whole answer (``params``: query parameters every
+        request to that server carries; the request's own win)."""
         try:
-            url = URL(base_url.rstrip("/") + request.path)
-            if not url.is_absolute():
-                raise ValueError(base_url)
+            url = _url(base_url.rstrip("/") + request.path)
         except ValueError as err:
             raise InvalidInputError(f"{request.endpoint}: the server URL is not valid") from err
         session = self._get_session()
-        timeout = aiohttp.ClientTimeout(total=self.timeouts.total, connect=self.timeouts.connect)
+        timeout = self._timeout
         sent = {**request.headers, **(headers or {})}
         if request.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
         kwargs: dict[str, Any] = {"headers": sent, "timeout": timeout}
-        if request.params:
-            kwargs["params"] = dict(request.params)
+        if request.params or params:
+            kwargs["params"] = {**(params or {}), **(request.params or {})}
         if request.json is not None:
             kwargs["json"] = request.json
         elif request.data is not None:
@@ -200,7 +216,9 @@ class Transport:
                 body = await resp.read()
                 status = resp.status
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
-                cookies = {name: morsel.value for name, morsel in resp.cookies.items()}
+                # Parsing Set-Cookie is not free: only answers that set one (Gigya's) pay for it.
+                cookies = ({name: morsel.value for name, morsel in resp.cookies.items()}
+                           if "set-cookie" in resp_headers else {})
                 shown = resp.url
         except TimeoutError as err:
             _LOG.debug("%s %s timed out", request.method, redact_url(url))

@@ -21,3 +21,15 @@ def test_the_command_benchmark_prints_its_figures_as_the_last_line():
                             "detect_delay_p95_s"}
     assert figures["commands"] == 12
     assert figures["polls_evclient"] < figures["polls_fixed"]
+
+
+def test_the_reliability_benchmark_prints_its_figures_as_the_last_line():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reliability.py"), "--days", "0", "--no-matrix"],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"requests", "faults_injected", "budget_violations", "unhandled_exceptions", "commands",
+            "commands_unresolved", "leaked_tasks", "secret_leaks", "rss_growth_kb"} <= set(figures)
+    assert figures["budget_violations"] == figures["leaked_tasks"] == figures["secret_leaks"] == 0

@@ -239,3 +239,15 @@ async def test_a_wrongly_shaped_answer_anywhere_is_a_bad_response(cloud, route):
 
     with pytest.raises(ResponseError):
         await use_the_account()
+
+
+def test_tls_verification_cannot_be_switched_off_by_accident():
+    # Only a caller's own SSL context changes TLS; nothing in evclient turns verification off.
+    from pathlib import Path
+
+    import evclient as package
+
+    forbidden = ("ssl=False", "verify_ssl", "CERT_NONE", "check_hostname = False", "_create_unverified_context")
+    for path in Path(package.__file__).parent.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert not [word for word in forbidden if word in text], path
