@@ -14,7 +14,6 @@ waiter takes no slot. Time comes from the event loop only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import math
 from collections import deque
@@ -81,40 +80,57 @@ DEFAULT_WINDOWS = (Window(limit=60, seconds=3600.0, reserve=6),)
 class Slot:
     """One admitted request. Call :meth:`release` when its response has arrived (or it failed)."""
 
-    __slots__ = ("_scheduler", "admitted_at", "t")
+    __slots__ = ("_logs", "_scheduler", "admitted_at")
 
-    def __init__(self, scheduler: Scheduler | None, admitted_at: float) -> None:
-        self._scheduler = scheduler
+    def __init__(self, scheduler: Scheduler, admitted_at: float, logs: tuple[_WindowLog, ...]) -> None:
+        self._scheduler: Scheduler | None = scheduler
+        self._logs = logs
         self.admitted_at = admitted_at
-        # The time the window expiry counts from: infinite while the request is in flight.
-        self.t = _INF if scheduler is not None else admitted_at
 
     def cancel(self) -> None:
         """Give the slot back unused (no request was sent with it)."""
         scheduler = self._scheduler
         if scheduler is not None:
             self._scheduler = None
-            scheduler._give_back(self)
+            for w in self._logs:
+                w.in_flight -= 1
+            scheduler.admitted -= 1
+            if scheduler._waiters:
+                scheduler._dispatch()
 
     def release(self) -> None:
-        """Mark the request finished; from now on the slot ages out of its windows."""
+        """Mark the request finished; from now on it ages out of its windows."""
         scheduler = self._scheduler
         if scheduler is not None:
             self._scheduler = None
-            self.t = scheduler._loop.time()
+            now = scheduler._loop.time()
+            for w in self._logs:
+                w.in_flight -= 1
+                w.done.append(now)
             if scheduler._waiters:
                 scheduler._dispatch()
 
 
 class _WindowLog:
-    __slots__ = ("limit", "log", "poll_limit", "seconds", "window")
+    """One window's use: requests in flight, and the release times of those finished within it.
+
+    A request counts from its admission until ``seconds`` after its release (the server saw it somewhere
+    in between). Release times come in order, so the oldest is always first and expiry is a popleft.
+    Plain floats, not the slot objects: a window of an hour holds no object alive that long.
+    """
+
+    __slots__ = ("done", "in_flight", "limit", "poll_limit", "seconds", "window")
 
     def __init__(self, window: Window) -> None:
         self.window = window
         self.limit = window.limit
         self.poll_limit = window.poll_limit
         self.seconds = window.seconds
-        self.log: deque[Slot] = deque()
+        self.done: deque[float] = deque()
+        self.in_flight = 0
+
+    def __len__(self) -> int:
+        return len(self.done) + self.in_flight
 
     def cap(self, priority: int) -> int:
         """How full this window may be for a request of ``priority`` to be admitted."""
@@ -123,16 +139,17 @@ class _WindowLog:
     def expire(self, now: float) -> None:
         # Same expression as free_at(), so a wake-up at free_at() always finds the slot gone
         # (``now - seconds`` can round differently and spin the loop at the boundary).
-        log = self.log
+        done = self.done
         seconds = self.seconds
-        while log and log[0].t + seconds <= now:
-            log.popleft()
+        while done and done[0] + seconds <= now:
+            done.popleft()
 
     def free_at(self, cap: int) -> float:
-        """When the log will hold fewer than ``cap`` slots (infinite: wait for a release)."""
-        need = len(self.log) - cap + 1
-        latest = max(self.log[i].t for i in range(need))
-        return latest + self.seconds
+        """When the window will hold fewer than ``cap`` requests (infinite: wait for a release)."""
+        need = len(self) - cap + 1
+        if need > len(self.done):
+            return _INF
+        return self.done[need - 1] + self.seconds
 
 
 @attrs.define(order=True)
@@ -221,14 +238,6 @@ class Scheduler:
             self._abandon(waiter)
             raise
 
-    def _give_back(self, slot: Slot) -> None:
-        for log in self._logs:
-            with contextlib.suppress(ValueError):
-                log.log.remove(slot)
-        self.admitted -= 1
-        if self._waiters:
-            self._dispatch()
-
     def _abandon(self, waiter: _Waiter) -> None:
         fut = waiter.future
         if fut.done() and not fut.cancelled() and fut.exception() is None:
@@ -242,16 +251,15 @@ class Scheduler:
     def _fits(logs: Iterable[_WindowLog], priority: int, now: float) -> bool:
         for w in logs:
             w.expire(now)
-            if len(w.log) >= w.cap(priority):
+            if len(w) >= w.cap(priority):
                 return False
         return True
 
-    def _admit(self, logs: Iterable[_WindowLog], now: float) -> Slot:
-        slot = Slot(self, now)
+    def _admit(self, logs: tuple[_WindowLog, ...], now: float) -> Slot:
         for w in logs:
-            w.log.append(slot)
+            w.in_flight += 1
         self.admitted += 1
-        return slot
+        return Slot(self, now, logs)
 
     def _dispatch(self) -> None:
         if self._timer is not None:
@@ -276,7 +284,7 @@ class Scheduler:
             for w in logs:
                 w.expire(now)
                 cap = w.cap(waiter.priority)
-                if len(w.log) >= cap:
+                if len(w) >= cap:
                     full = True
                     wake = min(wake, w.free_at(cap))
             if full:
@@ -317,7 +325,7 @@ class Scheduler:
         usage = []
         for w in self._logs:
             w.expire(now)
-            usage.append(WindowUsage(w.window.name, len(w.log), w.limit, w.poll_limit, w.seconds))
+            usage.append(WindowUsage(w.window.name, len(w), w.limit, w.poll_limit, w.seconds))
         return BudgetStatus(tuple(usage), len(self._waiters), self.paused_for)
 
     def export_state(self, wall_now: float) -> dict[str, Any]:
@@ -326,8 +334,9 @@ class Scheduler:
         windows = {}
         for w in self._logs:
             w.expire(now)
-            # A slot still in flight counts as finishing now: the server has seen it.
-            windows[w.window.name] = [round(wall_now - (now - min(s.t, now)), 3) for s in w.log]
+            # A request still in flight counts as finishing now: the server has seen it.
+            done = [round(wall_now - (now - t), 3) for t in w.done]
+            windows[w.window.name] = done + [round(wall_now, 3)] * w.in_flight
         state: dict[str, Any] = {"windows": windows}
         if self._paused_until > now:
             state["paused_until"] = round(wall_now + (self._paused_until - now), 3)
@@ -339,9 +348,8 @@ class Scheduler:
         try:
             windows = state.get("windows", {})
             for w in self._logs:
-                imported = [Slot(None, now - (wall_now - float(s))) for s in windows.get(w.window.name, ())]
-                # Keep the live slot objects: requests in flight still release them.
-                w.log = deque(sorted([*imported, *w.log], key=_slot_time))
+                imported = [min(now, now - (wall_now - float(s))) for s in windows.get(w.window.name, ())]
+                w.done = deque(sorted([*imported, *w.done]))
                 w.expire(now)
             paused = state.get("paused_until")
             if paused is not None:
@@ -349,6 +357,3 @@ class Scheduler:
         except (AttributeError, TypeError, ValueError) as err:
             raise InvalidInputError("the saved budget state is malformed") from err
 
-
-def _slot_time(slot: Slot) -> float:
-    return slot.t
