@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import heapq
 import logging
 import math
+import weakref
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from .scheduler import EPSILON
 
@@ -126,29 +128,108 @@ class PollPlan(Generic[K]):
 PollFunction = Callable[[K], Awaitable[float | None]]
 
 
+class _Hub:
+    """One timer for every poller of an event loop.
+
+    A waiting poller costs one heap entry of plain numbers, not a future and a timer handle of its own:
+    with thousands of accounts in a process, the objects the garbage collector walks at every pass stay
+    as few as with one (the cost per decision stays flat as accounts are added).
+    """
+
+    __slots__ = ("__weakref__", "_heap", "_loop", "_pollers", "_seq", "_timer", "_timer_at")
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+        self._heap: list[tuple[float, int, int, int]] = []  # (when, seq, poller id, generation)
+        self._pollers: dict[int, Poller[Any]] = {}
+        self._seq = 0
+        self._timer: asyncio.TimerHandle | None = None
+        self._timer_at = math.inf
+
+    def add(self, poller: Poller[Any]) -> int:
+        self._seq += 1
+        self._pollers[self._seq] = poller
+        return self._seq
+
+    def remove(self, ident: int) -> None:
+        self._pollers.pop(ident, None)
+
+    def wake_at(self, ident: int, generation: int, when: float) -> None:
+        self._seq += 1
+        heapq.heappush(self._heap, (when, self._seq, ident, generation))
+        if when < self._timer_at:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer_at = when
+            self._timer = self._loop.call_at(when, self._fire)
+
+    def _fire(self) -> None:
+        self._timer, self._timer_at = None, math.inf
+        heap = self._heap
+        now = self._loop.time() + EPSILON
+        while heap and heap[0][0] <= now:
+            _, _, ident, generation = heapq.heappop(heap)
+            poller = self._pollers.get(ident)
+            if poller is not None and poller._generation == generation:
+                poller._due()
+        while heap:
+            when, _, ident, generation = heap[0]
+            poller = self._pollers.get(ident)
+            if poller is not None and poller._generation == generation:
+                self._timer_at = when
+                self._timer = self._loop.call_at(when, self._fire)
+                return
+            heapq.heappop(heap)  # a wake-up a replan or a stop made moot
+
+
+_HUBS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Hub] = weakref.WeakKeyDictionary()
+
+
+def _hub(loop: asyncio.AbstractEventLoop) -> _Hub:
+    hub = _HUBS.get(loop)
+    if hub is None:
+        hub = _HUBS[loop] = _Hub(loop)
+    return hub
+
+
 class Poller(Generic[K]):
     """Runs a :class:`PollPlan`: waits for each due time and calls ``poll(key)``.
 
     ``poll`` returns the time its request was admitted (or ``None`` when it never was) and handles its
-    own errors; the poller only keeps the rhythm.
+    own errors; the poller only keeps the rhythm. Waiting is a wake-up on the loop's shared timer; each
+    poll runs as a task of its own, one at a time.
     """
 
     def __init__(self, plan: PollPlan[K], poll: PollFunction[K], *, name: str = "evclient-poller") -> None:
         self.plan = plan
         self._poll = poll
         self._name = name
-        self._task: asyncio.Task[None] | None = None
-        self._wake: asyncio.Future[tuple[K, float] | None] | None = None
+        self._hub: _Hub | None = None
+        self._ident = 0
+        self._generation = 0  # bumped by every replan and stop: older wake-ups are ignored
+        self._task: asyncio.Task[None] | None = None  # the poll under way
+        self._running = False
 
     @property
     def running(self) -> bool:
-        return self._task is not None and not self._task.done()
+        return self._running
 
     def start(self) -> None:
-        if not self.running:
-            self._task = asyncio.get_running_loop().create_task(self._run(), name=self._name)
+        if self._running:
+            return
+        loop = asyncio.get_running_loop()
+        self._hub = _hub(loop)
+        self._ident = self._hub.add(self)
+        self._running = True
+        self._next()
 
     async def stop(self) -> None:
+        if not self._running:
+            return
+        self._running = False
+        self._generation += 1
+        if self._hub is not None:
+            self._hub.remove(self._ident)
         task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
@@ -157,39 +238,42 @@ class Poller(Generic[K]):
 
     def replanned(self) -> None:
         """The plan changed (targets added, removed or touched): look again at what is due."""
-        wake = self._wake
-        if wake is not None and not wake.done():
-            wake.set_result(None)
+        if self._running and self._task is None:
+            self._next()
 
-    async def _run(self) -> None:
+    def _next(self) -> None:
+        """Poll now if something is due, else ask the hub to wake us when it is."""
+        self._generation += 1
+        choice = self.plan.choose()
+        if choice is None:
+            return  # nothing to poll until a replan
+        assert self._hub is not None
+        if choice[1] > self._hub._loop.time() + EPSILON:
+            self._hub.wake_at(self._ident, self._generation, choice[1])
+        else:
+            self._due()
+
+    def _due(self) -> None:
+        if self._running and self._task is None:
+            choice = self.plan.choose()
+            if choice is None:
+                return
+            assert self._hub is not None
+            if choice[1] > self._hub._loop.time() + EPSILON:  # the plan moved on since the wake-up was set
+                self._next()
+                return
+            self._task = self._hub._loop.create_task(self._poll_once(choice[0]), name=self._name)
+
+    async def _poll_once(self, key: K) -> None:
         loop = asyncio.get_running_loop()
-        plan = self.plan
-        choice = plan.choose()
-        while True:
-            if choice is None or choice[1] > loop.time() + EPSILON:
-                wake = self._wake = loop.create_future()
-                timer = None if choice is None else loop.call_at(choice[1], _resolve, wake, choice)
-                try:
-                    woken = await wake
-                finally:
-                    self._wake = None
-                    if timer is not None:
-                        timer.cancel()
-                # Woken by its own timer, the choice still holds; woken by a change, look again.
-                choice = woken if woken is not None else plan.choose()
-                continue
-            key = choice[0]
-            try:
-                admitted = await self._poll(key)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # a poll function must not kill the rhythm; it logs its own errors
-                _LOG.exception("poll of %s failed unexpectedly", key)
-                admitted = None
-            plan.polled(key, loop.time() if admitted is None else admitted)
-            choice = plan.choose()
-
-
-def _resolve(fut: asyncio.Future[tuple[K, float] | None], choice: tuple[K, float] | None) -> None:
-    if not fut.done():
-        fut.set_result(choice)
+        try:
+            admitted = await self._poll(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a poll function must not kill the rhythm; it logs its own errors
+            _LOG.exception("poll of %s failed unexpectedly", key)
+            admitted = None
+        self.plan.polled(key, loop.time() if admitted is None else admitted)
+        self._task = None
+        if self._running:
+            self._next()
