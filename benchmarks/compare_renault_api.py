@@ -123,48 +123,49 @@ def bench_parse(bodies: dict[str, list[str]], rounds: int) -> tuple[float, float
         for name, text in work:
             response_schema.loads(text).get_attributes(PEER[name][1])
 
-    return _rate(ours, rounds, len(work)), _rate(theirs, max(1, rounds // 10), len(work))
-
-
-def _rate(fn: Callable[[], None], rounds: int, per_round: int) -> float:
-    fn()  # warm
-    started = time.perf_counter()
-    for _ in range(rounds):
-        fn()
-    return rounds * per_round / (time.perf_counter() - started)
+    ours(), theirs()  # warm
+    best = {ours: float("inf"), theirs: float("inf")}
+    for _ in range(max(3, rounds // 10)):  # taking turns, each keeps its best round
+        for side in (ours, theirs):
+            started = time.perf_counter()
+            side()
+            best[side] = min(best[side], time.perf_counter() - started)
+    return len(work) / best[ours], len(work) / best[theirs]
 
 
 async def bench_round_trips(url: str, reads: dict[str, list[str]], trips: int) -> tuple[float, float]:
-    """Process CPU seconds per request: evclient, then renault-api, each reading the same endpoints."""
+    """Process CPU seconds per request: evclient, then renault-api, each reading the same endpoints.
+
+    The two take turns, pass by pass, and each keeps its best pass: on a shared machine the noise hits
+    both alike, and the best pass is the one least disturbed.
+    """
     servers = evclient.simulator.server.servers_for("renault", url)
-    count = trips * sum(len(names) for names in reads.values())
+    per_pass = sum(len(names) for names in reads.values())
     async with evclient.connect("renault", servers=servers, username=DEMO_USERNAME, password=DEMO_PASSWORD,
-                                budget=UNLIMITED) as account:
+                                budget=UNLIMITED) as account, aiohttp.ClientSession() as session:
         cars = {car.vin: car for car in await account.vehicles()}
-        for vin, names in reads.items():  # warm: connections open, tokens held
-            for name in names:
-                await cars[vin].refresh(name)
-        started = time.process_time()
-        for _ in range(trips):
-            for vin, names in reads.items():
-                for name in names:
-                    await cars[vin].refresh(name)
-        ours = (time.process_time() - started) / count
-    async with aiohttp.ClientSession() as session:
         client = peer_client(session, servers)
         await client.session.login(DEMO_USERNAME, DEMO_PASSWORD)
         api_account = await client.get_api_account("account-1")
         vehicles = {vin: await api_account.get_api_vehicle(vin) for vin in reads}
-        for vin, names in reads.items():
-            for name in names:
-                await getattr(vehicles[vin], PEER[name][0])()
-        started = time.process_time()
-        for _ in range(trips):
+
+        async def ours() -> None:
+            for vin, names in reads.items():
+                for name in names:
+                    await cars[vin].refresh(name)
+
+        async def theirs() -> None:
             for vin, names in reads.items():
                 for name in names:
                     await getattr(vehicles[vin], PEER[name][0])()
-        theirs = (time.process_time() - started) / count
-    return ours, theirs
+
+        best = {ours: float("inf"), theirs: float("inf")}
+        for _ in range(trips + 1):  # the first pass of each only warms up
+            for side in (ours, theirs):
+                started = time.process_time()
+                await side()
+                best[side] = min(best[side], time.process_time() - started)
+    return best[ours] / per_pass, best[theirs] / per_pass
 
 
 def bench_memory(bodies: dict[str, list[str]], cars: int) -> tuple[float, float]:
@@ -195,7 +196,7 @@ def bench_memory(bodies: dict[str, list[str]], cars: int) -> tuple[float, float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="evclient against renault-api, side by side")
     parser.add_argument("--parse-rounds", type=int, default=300)
-    parser.add_argument("--trips", type=int, default=3)
+    parser.add_argument("--trips", type=int, default=10)
     parser.add_argument("--cars", type=int, default=10_000)
     args = parser.parse_args(argv)
     logging.getLogger("renault_api").setLevel(logging.ERROR)
@@ -216,7 +217,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{'':34}{'evclient':>14}{'renault-api':>14}")
     print(f"{'parse, bodies per second':34}{parse_ours:14,.0f}{parse_theirs:14,.0f}")
     print(f"{'CPU per request, µs':34}{cpu_ours * 1e6:14.0f}{cpu_theirs * 1e6:14.0f}   "
-          f"({requests} endpoints of {len(reads)} cars × {args.trips})")
+          f"({requests} endpoints of {len(reads)} cars, best of {args.trips} passes)")
     print(f"{f'memory per car, KiB ({args.cars} cars)':34}{mem_ours:14.2f}{mem_theirs:14.2f}")
     for key, (op, target) in TARGETS.items():
         value = figures[key]

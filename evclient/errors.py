@@ -14,8 +14,6 @@ Messages never hold secrets: callers pass only what is safe to show.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from typing import Any
 
 
@@ -122,18 +120,26 @@ class ResponseError(EVClientError):
 SHAPE_ERRORS = (KeyError, TypeError, ValueError, AttributeError, IndexError, LookupError, ArithmeticError)
 
 
-@contextlib.contextmanager
-def reading(endpoint: str) -> Iterator[None]:
+class reading:
     """Turn a wrongly shaped answer met inside the block into a :class:`ResponseError` naming ``endpoint``.
 
     Brand code indexes server bodies freely; the core wraps every call into it with this, so a raw
-    ``KeyError`` never escapes the library. evclient's own errors pass through unchanged.
+    ``KeyError`` never escapes the library. evclient's own errors pass through unchanged. (A class, not a
+    generator: it runs around every parse of every poll.)
     """
-    try:
-        yield
-    except EVClientError:
-        raise
-    except SHAPE_ERRORS as err:
+
+    __slots__ = ("endpoint",)
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
+        if error is None or isinstance(error, EVClientError) or not isinstance(error, SHAPE_ERRORS):
+            return
         raise ResponseError(
-            f"{endpoint}: the answer does not have the expected shape ({type(err).__name__})", endpoint=endpoint
-        ) from err
+            f"{self.endpoint}: the answer does not have the expected shape ({type(error).__name__})",
+            endpoint=self.endpoint,
+        ) from error

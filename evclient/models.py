@@ -19,7 +19,9 @@ class ApiEnum(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: Any) -> Self:
-        return cls(value)
+        # The value map first: calling an Enum class costs several times more, at every poll.
+        member = cls._value2member_map_.get(value) if isinstance(value, str) else None
+        return member if member is not None else cls(value)  # type: ignore[return-value]
 
 
 def from_epoch_ms(value: Any) -> dt.datetime:

@@ -125,12 +125,24 @@ class Response:
 
 
 @functools.lru_cache(maxsize=4096)
-def _url(text: str) -> URL:
-    """The parsed URL (cached: a poller asks for the same few URLs all day)."""
+def _url(text: str, query: tuple[tuple[str, Any], ...] | None) -> URL:
+    """The parsed URL with its query (cached: a poller asks for the same few URLs all day, and building
+    one costs more than the rest of the request's own work)."""
     url = URL(text)
     if not url.is_absolute():
         raise ValueError(text)
-    return url
+    return url.with_query(dict(query)) if query else url
+
+
+def _query_key(query: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...] | None:
+    if not query:
+        return None
+    items = tuple(query.items())
+    try:
+        hash(items)
+    except TypeError:  # a value that cannot be a cache key (a list): spell it out once
+        items = tuple((k, str(v)) for k, v in items)
+    return items
 
 
 class Transport:
@@ -191,8 +203,9 @@ class Transport:
     ) -> Response:
         """Send ``request`` to ``base_url`` and read the whole answer (``params``: query parameters every
         request to that server carries; the request's own win)."""
+        query = {**params, **request.params} if params and request.params else (request.params or params)
         try:
-            url = _url(base_url.rstrip("/") + request.path)
+            url = _url(base_url.rstrip("/") + request.path, _query_key(query))
         except ValueError as err:
             raise InvalidInputError(f"{request.endpoint}: the server URL is not valid") from err
         session = self._get_session()
@@ -201,8 +214,6 @@ class Transport:
         if request.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
         kwargs: dict[str, Any] = {"headers": sent, "timeout": timeout}
-        if request.params or params:
-            kwargs["params"] = {**(params or {}), **(request.params or {})}
         if request.json is not None:
             kwargs["json"] = request.json
         elif request.data is not None:

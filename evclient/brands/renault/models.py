@@ -23,7 +23,7 @@ def attributes(body: Any) -> Mapping[str, Any]:
     """The ``attributes`` of a JSON:API answer (none: the car has sent no data yet)."""
     data = body["data"]
     attrs_ = data.get("attributes", {})
-    if not isinstance(attrs_, Mapping):
+    if not isinstance(attrs_, dict):
         raise TypeError("attributes is not an object")
     return attrs_
 
@@ -98,6 +98,11 @@ class BatteryStatus:
         return self.plug_state is PlugState.PLUGGED
 
 
+# Value → member, looked up directly: calling an Enum class is slow, and this runs at every poll.
+_PLUG_STATES: dict[Any, PlugState] = {m.value: m for m in PlugState}
+_CHARGE_STATES: dict[Any, ChargeState] = {m.value: m for m in ChargeState}
+
+
 def battery_status(body: Any, *, power_in_watts: bool = False) -> BatteryStatus:
     a = attributes(body)
     plug, charge = a.get("plugStatus"), a.get("chargingStatus")
@@ -109,9 +114,10 @@ def battery_status(body: Any, *, power_in_watts: bool = False) -> BatteryStatus:
         battery_autonomy=optional(int, a.get("batteryAutonomy")),
         battery_capacity=optional(float, a.get("batteryCapacity")),
         battery_available_energy=optional(float, a.get("batteryAvailableEnergy")),
-        plug_state=PlugState(int(plug)) if plug is not None else PlugState.UNKNOWN,
+        plug_state=_PLUG_STATES.get(int(plug), PlugState.UNKNOWN) if plug is not None else PlugState.UNKNOWN,
         plug_status=optional(int, plug),
-        charge_state=ChargeState(float(charge)) if charge is not None else ChargeState.UNKNOWN,
+        charge_state=(_CHARGE_STATES.get(float(charge), ChargeState.UNKNOWN) if charge is not None
+                      else ChargeState.UNKNOWN),
         charging_status=optional(float, charge),
         charging_remaining_time=optional(_minutes, a.get("chargingRemainingTime")),
         charging_power_kw=None if power is None else float(power) / (1000.0 if power_in_watts else 1.0),
@@ -270,7 +276,7 @@ def schedules(body: Any) -> ScheduleSettings:
     a = attributes(body)
     parsed = []
     for item in a.get("schedules") or []:
-        days = {day: dict(item[day]) for day in DAYS if isinstance(item.get(day), Mapping)}
+        days = {day: dict(item[day]) for day in DAYS if isinstance(item.get(day), dict)}
         parsed.append(Schedule(id=int(item["id"]), activated=bool(item.get("activated", False)), days=days))
     return ScheduleSettings(mode=optional(str, a.get("mode")), schedules=tuple(parsed))
 
@@ -285,7 +291,7 @@ class SocLevels:
 
 
 def soc_levels(body: Any) -> SocLevels:
-    a = body.get("data", {}).get("attributes", body) if isinstance(body.get("data"), Mapping) else body
+    a = body.get("data", {}).get("attributes", body) if isinstance(body.get("data"), dict) else body
     return SocLevels(soc_min=int(a["socMin"]), soc_target=int(a["socTarget"]),
                      last_update=optional(_time, a.get("lastEnergyUpdateTimestamp")))
 
@@ -414,7 +420,7 @@ class EvSettings:
 
 
 def ev_settings(body: Any) -> EvSettings:
-    if not isinstance(body, Mapping):
+    if not isinstance(body, dict):
         raise TypeError("ev-settings is not an object")
     programs = []
     for p in body.get("programs") or []:
@@ -478,15 +484,15 @@ class VehicleDetails:
 
 
 def _code(value: Any) -> str | None:
-    code = value.get("code") if isinstance(value, Mapping) else value
+    code = value.get("code") if isinstance(value, dict) else value
     return None if code is None else str(code)
 
 
 def vehicle_details(body: Any) -> VehicleDetails:
-    d = body.get("vehicleDetails", body) if isinstance(body, Mapping) else body
-    if not isinstance(d, Mapping):
+    d = body.get("vehicleDetails", body) if isinstance(body, dict) else body
+    if not isinstance(d, dict):
         raise TypeError("vehicle details are not an object")
-    model: Mapping[str, Any] = d["model"] if isinstance(d.get("model"), Mapping) else {}
+    model: Mapping[str, Any] = d["model"] if isinstance(d.get("model"), dict) else {}
     vin = d.get("vin") or body.get("vin")
     if not vin:
         raise KeyError("vin")
@@ -590,10 +596,10 @@ class ActionAnswer:
 
 
 def action_answer(body: Any) -> ActionAnswer:
-    if not isinstance(body, Mapping):
+    if not isinstance(body, dict):
         raise TypeError("the action's answer is not an object")
     data = body.get("data")
-    if isinstance(data, Mapping):
+    if isinstance(data, dict):
         return ActionAnswer(kind=optional(str, data.get("type")), id=optional(str, data.get("id")), status=None,
                             attributes=dict(data.get("attributes") or {}))
     return ActionAnswer(kind=optional(str, body.get("type")), id=optional(str, body.get("commandId")),
