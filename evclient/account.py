@@ -12,7 +12,6 @@ import contextlib
 import logging
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -77,14 +76,6 @@ class Budget:
         return windows
 
 
-class _Flight:
-    __slots__ = ("task", "waiters")
-
-    def __init__(self, task: asyncio.Task[Any]) -> None:
-        self.task = task
-        self.waiters = 0
-
-
 class BoundApi:
     """The account as brand code sees it: requests at one priority."""
 
@@ -141,7 +132,7 @@ class Account:
         self._auth_error: AuthenticationError | None = None
         self._vehicles: dict[str, Vehicle] | None = None
         self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
-        self._inflight: dict[tuple[Any, ...], _Flight] = {}
+        self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
         self._last_admitted: dict[tuple[str, str], float] = {}
         self._listeners: list[Listener] = []
         self._status_listeners: list[StatusListener] = []
@@ -425,19 +416,37 @@ class Account:
             raise NotSupportedError(f"{name} is not supported by this car")
         request = endpoint.spec.request(vehicle.info.context, params)  # validates before any request
         key = (vehicle.vin, name, tuple(sorted((request.params or {}).items())))
-        flight = self._inflight.get(key)
-        if flight is None:
-            flight = _Flight(self._spawn(self._fetch_once(vehicle, endpoint, request, priority, bool(params))))
-            self._inflight[key] = flight
-            flight.task.add_done_callback(partial(self._land, key))
-        flight.waiters += 1
+        while True:
+            flight = self._inflight.get(key)
+            if flight is None:
+                break
+            # Someone is reading this already: share the answer rather than spend a request.
+            try:
+                return await asyncio.shield(flight)
+            except asyncio.CancelledError:
+                task = asyncio.current_task()
+                if flight.cancelled() and not (task is not None and task.cancelling()):
+                    continue  # the reader who led was cancelled, not us: read it ourselves
+                raise
+        # The first reader reads inline, in its own task (a task per read would cost more than the rest of
+        # the read's own work); a future lets later callers share the answer.
+        flight = self.clock.loop.create_future()
+        self._inflight[key] = flight
         try:
-            return await asyncio.shield(flight.task)
+            value = await self._fetch_once(vehicle, endpoint, request, priority, bool(params))
         except asyncio.CancelledError:
-            flight.waiters -= 1
-            if flight.waiters == 0 and not flight.task.done():
-                flight.task.cancel()
+            flight.cancel()
             raise
+        except BaseException as err:
+            flight.set_exception(err)
+            flight.exception()  # retrieved: the followers (if any) re-raise it themselves
+            raise
+        else:
+            flight.set_result(value)
+            return value
+        finally:
+            if self._inflight.get(key) is flight:
+                del self._inflight[key]
 
     async def _fetch_once(
         self, vehicle: Vehicle, endpoint: Endpoint[Any], request: Request, priority: Priority, on_demand_params: bool
@@ -470,9 +479,6 @@ class Account:
         if changed:
             self._notify(vehicle, frozenset((name,)))
         return value
-
-    def _land(self, key: tuple[Any, ...], _task: asyncio.Task[Any]) -> None:
-        self._inflight.pop(key, None)
 
     def _notify(self, vehicle: Vehicle, changed: frozenset[str]) -> None:
         for listener in list(self._listeners):
