@@ -196,7 +196,7 @@ def bench_memory(bodies: dict[str, list[str]], cars: int) -> tuple[float, float]
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="evclient against renault-api, side by side")
     parser.add_argument("--parse-rounds", type=int, default=300)
-    parser.add_argument("--trips", type=int, default=10)
+    parser.add_argument("--trips", type=int, default=40)
     parser.add_argument("--cars", type=int, default=10_000)
     args = parser.parse_args(argv)
     logging.getLogger("renault_api").setLevel(logging.ERROR)

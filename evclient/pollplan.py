@@ -196,8 +196,8 @@ class Poller(Generic[K]):
     """Runs a :class:`PollPlan`: waits for each due time and calls ``poll(key)``.
 
     ``poll`` returns the time its request was admitted (or ``None`` when it never was) and handles its
-    own errors; the poller only keeps the rhythm. Waiting is a wake-up on the loop's shared timer; each
-    poll runs as a task of its own, one at a time.
+    own errors; the poller only keeps the rhythm. Its wake-ups come from the loop's shared timer, so a
+    waiting poller holds one future and nothing else.
     """
 
     def __init__(self, plan: PollPlan[K], poll: PollFunction[K], *, name: str = "evclient-poller") -> None:
@@ -206,31 +206,26 @@ class Poller(Generic[K]):
         self._name = name
         self._hub: _Hub | None = None
         self._ident = 0
-        self._generation = 0  # bumped by every replan and stop: older wake-ups are ignored
-        self._task: asyncio.Task[None] | None = None  # the poll under way
-        self._running = False
+        self._generation = 0  # bumped at every wait: older wake-ups are ignored
+        self._task: asyncio.Task[None] | None = None
+        self._wake: asyncio.Future[None] | None = None
 
     @property
     def running(self) -> bool:
-        return self._running
+        return self._task is not None and not self._task.done()
 
     def start(self) -> None:
-        if self._running:
-            return
-        loop = asyncio.get_running_loop()
-        self._hub = _hub(loop)
-        self._ident = self._hub.add(self)
-        self._running = True
-        self._next()
+        if not self.running:
+            loop = asyncio.get_running_loop()
+            self._hub = _hub(loop)
+            self._ident = self._hub.add(self)
+            self._task = loop.create_task(self._run(self._hub), name=self._name)
 
     async def stop(self) -> None:
-        if not self._running:
-            return
-        self._running = False
+        task, self._task = self._task, None
         self._generation += 1
         if self._hub is not None:
             self._hub.remove(self._ident)
-        task, self._task = self._task, None
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -238,42 +233,34 @@ class Poller(Generic[K]):
 
     def replanned(self) -> None:
         """The plan changed (targets added, removed or touched): look again at what is due."""
-        if self._running and self._task is None:
-            self._next()
-
-    def _next(self) -> None:
-        """Poll now if something is due, else ask the hub to wake us when it is."""
-        self._generation += 1
-        choice = self.plan.choose()
-        if choice is None:
-            return  # nothing to poll until a replan
-        assert self._hub is not None
-        if choice[1] > self._hub._loop.time() + EPSILON:
-            self._hub.wake_at(self._ident, self._generation, choice[1])
-        else:
-            self._due()
+        self._due()
 
     def _due(self) -> None:
-        if self._running and self._task is None:
-            choice = self.plan.choose()
-            if choice is None:
-                return
-            assert self._hub is not None
-            if choice[1] > self._hub._loop.time() + EPSILON:  # the plan moved on since the wake-up was set
-                self._next()
-                return
-            self._task = self._hub._loop.create_task(self._poll_once(choice[0]), name=self._name)
+        wake = self._wake
+        if wake is not None and not wake.done():
+            wake.set_result(None)
 
-    async def _poll_once(self, key: K) -> None:
-        loop = asyncio.get_running_loop()
-        try:
-            admitted = await self._poll(key)
-        except asyncio.CancelledError:
-            raise
-        except Exception:  # a poll function must not kill the rhythm; it logs its own errors
-            _LOG.exception("poll of %s failed unexpectedly", key)
-            admitted = None
-        self.plan.polled(key, loop.time() if admitted is None else admitted)
-        self._task = None
-        if self._running:
-            self._next()
+    async def _run(self, hub: _Hub) -> None:
+        loop = hub._loop
+        plan = self.plan
+        while True:
+            choice = plan.choose()
+            if choice is None or choice[1] > loop.time() + EPSILON:
+                self._generation += 1
+                wake = self._wake = loop.create_future()
+                if choice is not None:
+                    hub.wake_at(self._ident, self._generation, choice[1])
+                try:
+                    await wake
+                finally:
+                    self._wake = None
+                continue
+            key = choice[0]
+            try:
+                admitted = await self._poll(key)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a poll function must not kill the rhythm; it logs its own errors
+                _LOG.exception("poll of %s failed unexpectedly", key)
+                admitted = None
+            plan.polled(key, loop.time() if admitted is None else admitted)
