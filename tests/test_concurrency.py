@@ -4,6 +4,7 @@ channel at a time, the budget (from the simulator's log) and priorities all hold
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 import evclient
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME
@@ -50,7 +51,7 @@ async def test_fifty_concurrent_calls(sim):
         assert len([e for e in battery_reads if e.t <= reads[0].t + 1]) == 1
         # The A/C commands share one channel: each one's wait ended before the next was sent.
         spans.sort()
-        assert all(earlier[1] <= later[0] for earlier, later in zip(spans, spans[1:], strict=False))
+        assert all(earlier[1] <= later[0] for earlier, later in itertools.pairwise(spans))
         assert sim.max_in_window(3600, brand="renault") <= 60 + 30  # Kamereon's 60 and Gigya's 30
         kamereon_times = sorted(e.t for e in kamereon(sim))
         assert max(sum(1 for t in kamereon_times if s <= t < s + 3600) for s in kamereon_times) <= 60
@@ -64,7 +65,7 @@ async def test_a_command_overtakes_refreshes_waiting_for_the_budget(sim):
         targets = [(car, name) for car in cars for name, ep in car.endpoints.items()
                    if ep.spec.poll and ep.supported is not False]
         i = 0
-        while [w for w in account.budget.windows if w.name == "kamereon"][0].used < 60:
+        while next(w for w in account.budget.windows if w.name == "kamereon").used < 60:
             car, name = targets[i % len(targets)]
             await car.refresh(name)
             i += 1
