@@ -195,7 +195,8 @@ async def soak(
                 first = tracemalloc.take_snapshot() if trace and os.environ.get("EVCLIENT_SOAK_TOP") else None
         report.requests += len(sim.log)
         gc.collect()
-        report.rss_growth_kb = round(_rss_kb() - baseline_rss, 1)
+        if days > 2:  # growth is counted from the end of the second day (warm caches, pools, tokens)
+            report.rss_growth_kb = round(_rss_kb() - baseline_rss, 1)
         if trace:
             report.traced_growth_kb = round(tracemalloc.get_traced_memory()[0] / 1024 - baseline_traced, 1)
         if first is not None:

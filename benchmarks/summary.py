@@ -40,11 +40,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     quick = args.quick
 
-    hours = ["--hours", "2"] if quick else []
+    hours = ["--hours", "6"] if quick else []
     small = run("scheduler.py", "--accounts", "1000", "--cars", "2", "--gc-freeze", *hours)
     large = run("scheduler.py", "--accounts", "5000", "--cars", "2", "--gc-freeze", *hours)
     commands = run("commands.py", *(["--commands", "60"] if quick else []))
-    reliability = run("reliability.py", *(["--days", "1", "--no-matrix"] if quick else ["--days", "30"]))
+    reliability = run("reliability.py", *(["--days", "3", "--no-matrix"] if quick else ["--days", "30"]))
     compare = run("compare_renault_api.py", *(["--cars", "1000", "--trips", "5"] if quick else []))
 
     checks: list[Check] = [
