@@ -153,6 +153,12 @@ class _Hub:
 
     def remove(self, ident: int) -> None:
         self._pollers.pop(ident, None)
+        if not self._pollers:
+            # No poller left to wake: leave no timer behind on the loop (an application checks for those).
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer, self._timer_at = None, math.inf
+            self._heap.clear()
 
     def wake_at(self, ident: int, generation: int, when: float) -> None:
         self._seq += 1

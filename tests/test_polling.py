@@ -233,3 +233,13 @@ async def test_history_takes_validated_parameters_and_is_not_polled(cloud):
         await account.start()
         await asyncio.sleep(3 * HOUR)
     assert sum(1 for e in cloud.log if e.path.endswith("/history")) == 1
+
+
+async def test_a_stopped_account_leaves_no_timer_on_the_loop(cloud):
+    # Home Assistant's test harness fails on a lingering timer: the pollers' shared timer goes with the last.
+    loop = asyncio.get_running_loop()
+    async with cloud.connect("solo") as account:
+        await account.start()
+        await asyncio.sleep(600)
+        await account.stop()
+    assert not [h for h in loop._scheduled if not h.cancelled() and "_Hub" in repr(h)]  # type: ignore[attr-defined]
