@@ -204,7 +204,7 @@ async def soak(
         if trace:
             tracemalloc.stop()
         now = sim.world.clock.wall()
-        for account in accounts.values():
+        for account in accounts.values() if days else ():  # a run of no days has polled nothing yet
             for car in account.cached_vehicles():
                 for endpoint in car.endpoints.values():
                     if endpoint.spec.poll and endpoint.supported and (endpoint.fetched_at or 0) < now - 6 * HOUR:
