@@ -434,10 +434,7 @@ class Account:
         self._inflight[key] = flight
         try:
             value = await self._fetch_once(vehicle, endpoint, request, priority, bool(params))
-        except asyncio.CancelledError:
-            flight.cancel()
-            raise
-        except BaseException as err:
+        except Exception as err:
             flight.set_exception(err)
             flight.exception()  # retrieved: the followers (if any) re-raise it themselves
             raise
@@ -445,6 +442,8 @@ class Account:
             flight.set_result(value)
             return value
         finally:
+            if not flight.done():  # cancelled (or interrupted): followers read for themselves
+                flight.cancel()
             if self._inflight.get(key) is flight:
                 del self._inflight[key]
 

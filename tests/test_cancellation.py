@@ -93,3 +93,18 @@ async def test_stopping_while_polls_are_in_flight(sim, moment):
         await account.start()  # and it starts again
         await asyncio.sleep(3600)
         assert car.endpoints["battery"].fetched_at is not None
+
+
+async def test_a_reader_sharing_a_cancelled_read_reads_for_itself(sim):
+    async with sim.connect_ze() as account:
+        car = await account.vehicle(ZOE)
+        sim.fault("renault-ze.battery", "delay", delay=HOLD)
+        leader = asyncio.ensure_future(car.refresh("battery"))
+        await asyncio.sleep(1)
+        follower = asyncio.ensure_future(car.refresh("battery"))  # shares the leader's request
+        await asyncio.sleep(1)
+        leader.cancel()
+        assert (await follower).charge_level >= 0  # its own request, not a CancelledError
+        with pytest.raises(asyncio.CancelledError):
+            await leader
+        assert len(sim.requests(route="renault-ze.battery")) == 2
