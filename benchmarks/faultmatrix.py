@@ -13,17 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import attrs
 
 import evclient
+from benchmarks.leaks import leaked
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 
-JWT = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}")
-FULL_VIN = re.compile(r"(?<![A-Za-z0-9*])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])")
 TIMEOUTS = evclient.Timeouts(connect=5.0, total=20.0)
 #: Longer than any honest case takes: retries with their back-off, a command's deadline, a quota pause.
 HANG_LIMIT = 2 * 3600.0
@@ -153,7 +151,7 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
             result.outcome = type(err).__name__
             text = f"{err!s} {err!r} {err.__cause__!r}"
             secrets = (DEMO_PASSWORD, *sim.world.tokens, *(v for v in case.credentials.values() if len(v) > 8))
-            result.leak = any(s in text for s in secrets) or bool(JWT.search(text) or FULL_VIN.search(text))
+            result.leak = leaked(text, secrets)
         except Exception as err:
             result.foreign = f"{type(err).__module__}.{type(err).__name__}"
             result.outcome = result.foreign

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import pytest
 
 import evclient
+from benchmarks import leaks
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Car, Simulator
 from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from tests import testbrand  # registers the "test" brand
@@ -33,8 +33,6 @@ class CloudFixture(TestCloud):
 
 #: What evclient must never write to a log line, whatever the test does.
 KNOWN_SECRETS = (DEMO_PASSWORD, PASSWORD, DEMO_SECURITY_ANSWER, "demo-secret")
-JWT = re.compile(r"eyJ[\w-]{6,}\.[\w-]{6,}")
-FULL_VIN = re.compile(r"(?<![A-Za-z0-9*])[A-HJ-NPR-Z0-9]{17}(?![A-Za-z0-9])")
 
 
 class _LogLines(logging.Handler):
@@ -73,9 +71,7 @@ def _no_secret_in_any_log_line(request: pytest.FixtureRequest) -> Iterator[None]
 
 def leaked(line: str, issued: Any = ()) -> bool:
     """Whether a log line holds a secret or a full VIN."""
-    if any(secret in line for secret in (*KNOWN_SECRETS, *issued)):
-        return True
-    return bool(JWT.search(line) or FULL_VIN.search(line))
+    return leaks.leaked(line, (*KNOWN_SECRETS, *issued))
 
 
 @pytest.fixture(autouse=True)
