@@ -13,7 +13,10 @@ from .connect import connect
 from .delays import AdaptiveDelays, CommandTrace, DelayPolicy, GrowingDelays, Outcome
 from .endpoint import Endpoint, EndpointSpec
 from .errors import (
+    AccountClosed,
     AuthenticationError,
+    BudgetExhausted,
+    CommandCancelled,
     CommandFailed,
     CommandTimedOut,
     ConnectionFailed,
@@ -24,16 +27,18 @@ from .errors import (
     PrivacyModeError,
     QuotaExceeded,
     RateLimited,
+    RedirectRefused,
     RequestTimeout,
     ResponseError,
     ServerError,
+    SessionClosed,
     TemporaryError,
     TwoFactorCodeRejected,
     TwoFactorExpired,
     TwoFactorRequired,
 )
 from .redact import redact
-from .scheduler import BudgetStatus, Priority, Window, WindowUsage
+from .scheduler import BudgetStatus, Priority, Window, WindowUsage, within
 from .status import ChargeState, GeoPosition, PlugState, VehicleStatus, changed_fields
 from .transport import Timeouts
 from .vehicle import Vehicle
@@ -42,15 +47,18 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Account",
+    "AccountClosed",
     "AdaptiveDelays",
     "AuthenticationError",
     "Brand",
     "Budget",
+    "BudgetExhausted",
     "BudgetStatus",
     "ChargeState",
     "Clock",
     "CodeChallenge",
     "CodeDestination",
+    "CommandCancelled",
     "CommandFailed",
     "CommandHandle",
     "CommandNotSupported",
@@ -75,10 +83,12 @@ __all__ = [
     "PrivacyModeError",
     "QuotaExceeded",
     "RateLimited",
+    "RedirectRefused",
     "RequestTimeout",
     "ResponseError",
     "Secret",
     "ServerError",
+    "SessionClosed",
     "StatusChange",
     "Submission",
     "TemporaryError",
@@ -96,4 +106,5 @@ __all__ = [
     "connect",
     "redact",
     "register_brand",
+    "within",
 ]

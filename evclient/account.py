@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
@@ -22,7 +23,11 @@ from .command import CommandHandle, CommandResult, CommandSpec, ProgressCallback
 from .delays import CommandTrace
 from .endpoint import Endpoint
 from .errors import (
+    AccountClosed,
     AuthenticationError,
+    BudgetExhausted,
+    CommandCancelled,
+    CommandTimedOut,
     ConnectionFailed,
     EVClientError,
     InvalidInputError,
@@ -33,7 +38,7 @@ from .errors import (
 )
 from .pollplan import Poller, PollPlan
 from .redact import mask_vin
-from .scheduler import BudgetStatus, Priority, Scheduler, Window
+from .scheduler import DEADLINE, BudgetStatus, Priority, Scheduler, Window
 from .status import VehicleStatus, changed_fields
 from .transport import Request, Response, Transport
 
@@ -47,6 +52,13 @@ StatusListener = Callable[["Vehicle", VehicleStatus, frozenset[str]], None]
 
 #: Past commands kept per car for the delay policies (and exported by :meth:`Account.command_history`).
 HISTORY_PER_CAR = 20
+
+def clamp_pause(seconds: float | None, default: float, maximum: float) -> float:
+    """The pause to take after a server's pushback: its ``Retry-After`` (or ``default`` when it gave none or
+    nonsense) held to [1 s, ``maximum``], so neither ``-5`` nor ``1e12`` is taken at its word."""
+    if seconds is None or math.isnan(seconds):
+        seconds = default
+    return min(max(seconds, 1.0), maximum)
 
 
 class CommandNotSupported(NotSupportedError, InvalidInputError):
@@ -69,10 +81,28 @@ class Budget:
     cooldown: float | None = None
     retries: int = 2
 
+    def __attrs_post_init__(self) -> None:
+        if self.reserve is not None and (isinstance(self.reserve, bool) or not isinstance(self.reserve, int)
+                                         or self.reserve < 0):
+            raise InvalidInputError(f"Budget.reserve must be a whole number of at least 0, got {self.reserve!r}")
+        if self.cooldown is not None and (isinstance(self.cooldown, bool) or not isinstance(self.cooldown, int | float)
+                                          or not math.isfinite(self.cooldown) or self.cooldown < 1):
+            raise InvalidInputError(f"Budget.cooldown must be a number of seconds of at least 1, got {self.cooldown!r}")
+        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 10:
+            raise InvalidInputError(f"Budget.retries must be a whole number from 0 to 10, got {self.retries!r}")
+        if self.windows is not None and not all(isinstance(w, Window) for w in self.windows):
+            raise InvalidInputError("Budget.windows must be evclient.Window objects")
+        if self.state is not None and not isinstance(self.state, Mapping):
+            raise InvalidInputError("Budget.state must be what Account.budget_state() returned")
+
     def resolve(self, brand_windows: Sequence[Window]) -> tuple[Window, ...]:
         windows = tuple(self.windows or brand_windows)
         if self.reserve is not None:
-            windows = tuple(attrs.evolve(w, reserve=min(self.reserve, w.limit - 1)) for w in windows)
+            for w in windows:
+                if self.reserve >= w.limit:
+                    raise InvalidInputError(f"Budget.reserve {self.reserve} leaves nothing for polling in window "
+                                            f"{w.name!r} of {w.limit} requests (at most {w.limit - 1})")
+            windows = tuple(attrs.evolve(w, reserve=self.reserve) for w in windows)
         return windows
 
 
@@ -115,16 +145,24 @@ class Account:
         budget: Budget | None = None,
         clock: Clock | None = None,
         command_history: Mapping[str, Sequence[Any]] | None = None,
+        vehicles: Sequence[Mapping[str, Any]] | None = None,
     ) -> None:
         self.brand = brand
         self.clock = clock or Clock()
         self._transport = transport
-        self._servers = {**brand.default_servers(), **(servers or {})}
+        defaults = brand.default_servers()
+        unknown = sorted(set(servers or {}) - set(defaults))
+        if unknown:
+            # A misspelt name would silently leave that traffic (and the credentials) on the real server.
+            raise InvalidInputError(f"{brand.name} has no server named {', '.join(map(repr, unknown))}; "
+                                    f"its servers are {', '.join(sorted(defaults))}")
+        self._servers = {**defaults, **(servers or {})}
         budget = budget or Budget()
         self.scheduler = Scheduler(budget.resolve(brand.windows), loop=self.clock.loop)
         if budget.state:
-            self.scheduler.import_state(budget.state, self.clock.wall())
-        self._cooldown = brand.cooldown if budget.cooldown is None else budget.cooldown
+            self.scheduler.import_state(budget.state, self.clock.wall(), max_pause=brand.max_pause,
+                                        legacy_server=brand.poll_server)
+        self._cooldown = min(brand.cooldown if budget.cooldown is None else budget.cooldown, brand.max_pause)
         self._retries = max(0, budget.retries)
         if tokens is not None and tokens.get("brand", brand.name) != brand.name:
             raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
@@ -152,6 +190,8 @@ class Account:
         self._poller = Poller(self._plan, self._poll, name=f"evclient-{brand.name}-poller")
         self._apis = {p: BoundApi(self, p) for p in Priority}
         self._closed = False
+        if vehicles is not None:
+            self._vehicles = self._build_vehicles(self._import_listing(vehicles))
 
     def __repr__(self) -> str:
         return f"<Account {self.brand.name} vehicles={len(self._vehicles or {})}>"
@@ -176,6 +216,20 @@ class Account:
     def servers(self) -> dict[str, str]:
         """The base URL of each of the brand's servers this account talks to."""
         return dict(self._servers)
+
+    def vehicle_listing(self) -> list[dict[str, Any]]:
+        """The cars as last listed (JSON-serialisable), to pass back as ``connect(vehicles=...)`` so that a
+        short-lived process (a CLI run, a script) need not spend a request listing them again."""
+        return [vehicle.info.to_json() for vehicle in (self._vehicles or {}).values()]
+
+    @staticmethod
+    def _import_listing(listing: Sequence[Mapping[str, Any]]) -> list[VehicleInfo]:
+        if isinstance(listing, str | bytes | Mapping) or not isinstance(listing, Sequence):
+            raise InvalidInputError("vehicles must be what Account.vehicle_listing() returned")
+        try:
+            return [VehicleInfo.from_json(item) for item in listing]
+        except ValueError as err:
+            raise InvalidInputError(f"vehicles: {err}") from None
 
     def cached_vehicles(self) -> list[Vehicle]:
         """The cars as last listed, without a request (empty before the first listing)."""
@@ -224,18 +278,30 @@ class Account:
         """Seconds between two background polls of this account (all cars together)."""
         return self._plan.interval
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (every call then raises :class:`~evclient.AccountClosed`)."""
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise AccountClosed("this account is closed; connect again to use it")
+
     async def login(self) -> None:
         """Log in (or check the stored tokens), clearing an earlier authentication failure."""
+        self._check_open()
         self._auth_error = None
         await self._ensure_auth(Priority.REFRESH)
 
     async def account_choices(self) -> list[tuple[str, str]]:
         """The brand's sub-accounts this login can use, as ``(id, label)`` pairs (e.g. MyRenault's Kamereon
         accounts; pass the chosen id back as ``connect(account_id=...)``). Empty where a brand has none."""
+        self._check_open()
         return await self.brand.account_choices(self._apis[Priority.REFRESH])
 
     async def vehicles(self, *, refresh: bool = False) -> list[Vehicle]:
         """The account's cars (listed once, then cached; ``refresh=True`` lists them again)."""
+        self._check_open()
         if self._vehicles is None or refresh:
             if self._listing is None or self._listing.done():
                 self._listing = self._spawn(self._list_vehicles())
@@ -245,15 +311,20 @@ class Account:
         return list(self._vehicles.values())
 
     async def vehicle(self, vin: str) -> Vehicle:
-        """One car by VIN."""
+        """One car by VIN (in any letter case)."""
+        if not isinstance(vin, str):
+            raise InvalidInputError(f"a VIN is a string, got {type(vin).__name__}")
+        wanted = vin.strip().upper()
         for vehicle in await self.vehicles():
-            if vehicle.vin == vin:
+            if vehicle.vin.upper() == wanted:
                 return vehicle
         raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
 
     async def start(self) -> None:
         """Start polling every supported endpoint of every car, evenly spread over the budget."""
+        self._check_open()
         await self.vehicles()
+        self._check_open()  # closed while the cars were listed: start nothing
         self._plan_targets()
         self._poller.start()
 
@@ -290,8 +361,13 @@ class Account:
         return unsubscribe
 
     async def close(self) -> None:
-        """Stop everything this account runs and close the HTTP session if the account opened it."""
+        """Stop everything this account runs and close the HTTP session if the account opened it.
+
+        Callers waiting for a slot, and every later call, get :class:`~evclient.AccountClosed`; nothing more
+        is sent. Closing twice is harmless.
+        """
         self._closed = True
+        self.scheduler.close()
         await self._poller.stop()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
@@ -326,18 +402,21 @@ class Account:
 
     async def _send(self, request: Request, priority: Priority) -> tuple[Response, float]:
         """Send ``request`` through the scheduler; returns the response and its admission time."""
-        if self._closed:
-            raise InvalidInputError("this account is closed")
+        self._check_open()
         base = self._servers.get(request.server)
         if base is None:
             raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
         common = self.brand.common_params(request.server)
         attempt = 0
         reauthenticated = False
+        deadline = DEADLINE.get()
         while True:
             if request.authenticated:
-                await self._ensure_auth(priority)
-            slot = await self.scheduler.acquire(priority, request.server)
+                if deadline is None:
+                    await self._ensure_auth(priority)
+                else:
+                    await self._ensure_auth_by(priority, deadline)
+            slot = await self.scheduler.acquire(priority, request.server, deadline=deadline)
             if request.authenticated and not self.auth.valid(self.clock.wall()):
                 # The token expired while this request waited for its slot: renew first.
                 slot.cancel()
@@ -358,11 +437,15 @@ class Account:
                 return response, slot.admitted_at
             assert error is not None
             if isinstance(error, RateLimited):
-                wait = error.retry_after if error.retry_after is not None else self._cooldown
+                wait = clamp_pause(error.retry_after, self._cooldown, self.brand.max_pause)
                 error.retry_after = wait
-                self.scheduler.pause(wait)
-                _LOG.warning("%s: the server pushed back; pausing the account for %.0f s", self.brand.name, wait)
+                # Only the server that pushed back: a login on another host keeps its own budget going.
+                self.scheduler.pause(wait, request.server)
+                _LOG.warning("%s: the %s server pushed back; pausing requests to it for %.0f s",
+                             self.brand.name, request.server, wait)
                 raise error
+            if isinstance(error, TemporaryError) and error.retry_after is not None:
+                error.retry_after = clamp_pause(error.retry_after, 1.0, self.brand.max_pause)
             if (
                 isinstance(error, AuthenticationError)
                 and request.authenticated
@@ -378,9 +461,20 @@ class Account:
                 delay = min(2.0**attempt, 30.0)
                 if error.retry_after is not None:
                     delay = max(delay, min(error.retry_after, 60.0))
+                if deadline is not None and self.clock.now() + delay >= deadline:
+                    raise error  # the retry could not happen before the caller's deadline
                 await asyncio.sleep(delay)
+                self._check_open()
                 continue
             raise error
+
+    async def _ensure_auth_by(self, priority: Priority, deadline: float) -> None:
+        """:meth:`_ensure_auth`, giving up at ``deadline`` (a renewal another caller leads may take longer)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self._ensure_auth(priority)
+        except TimeoutError:
+            raise BudgetExhausted("the login did not finish before the deadline", retry_after=None) from None
 
     # -- endpoints -------------------------------------------------------------------------------------
 
@@ -391,10 +485,14 @@ class Account:
         return vehicle
 
     async def _list_vehicles(self) -> dict[str, Vehicle]:
-        from .vehicle import Vehicle
 
         with reading("vehicles"):
             infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
+        return self._build_vehicles(infos)
+
+    def _build_vehicles(self, infos: Sequence[VehicleInfo]) -> dict[str, Vehicle]:
+        from .vehicle import Vehicle
+
         known = self._vehicles or {}
         result: dict[str, Vehicle] = {}
         for info in infos:
@@ -422,7 +520,15 @@ class Account:
                 break
             # Someone is reading this already: share the answer rather than spend a request.
             try:
-                return await asyncio.shield(flight)
+                deadline = DEADLINE.get()
+                if deadline is None:
+                    return await asyncio.shield(flight)
+                try:
+                    async with asyncio.timeout_at(deadline):
+                        return await asyncio.shield(flight)
+                except TimeoutError:
+                    raise BudgetExhausted(f"{name}: the shared read had no answer before the deadline "
+                                          "(it waits for the budget)", retry_after=None) from None
             except asyncio.CancelledError:
                 task = asyncio.current_task()
                 if flight.cancelled() and not (task is not None and task.cancelling()):
@@ -542,11 +648,17 @@ class Account:
         progress: ProgressCallback | None,
         deadline: float | None,
     ) -> CommandHandle:
+        self._check_open()
+        called = self.clock.now()
         spec = self._command_spec(vehicle, name)
         params = self.brand.command_params(vehicle.info, spec, params)
         prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request
-        if deadline is not None and not deadline > 0:
-            raise InvalidInputError("a command deadline must be positive")
+        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, int | float)
+                                     or not math.isfinite(deadline) or deadline <= 0):
+            raise InvalidInputError(f"a command deadline must be a positive number of seconds, got {deadline!r}")
+        seconds = spec.deadline if deadline is None else float(deadline)
+        # The deadline counts from this call: every wait for a slot or for the command channel is inside it.
+        deadline_at = called + seconds
         loop = self.clock.loop
         submitted: asyncio.Future[None] = loop.create_future()
         state = _CommandState(submitted=submitted)
@@ -556,27 +668,68 @@ class Account:
             lock = self._locks.setdefault((vehicle.vin, spec.lock_key(prepared)), asyncio.Lock())
 
         async def run() -> CommandResult:
-            async with lock if lock is not None else contextlib.nullcontext():
-                return await run_command(
-                    spec,
-                    vehicle.info,
-                    prepared,
-                    api_for=self.api,
-                    state=state,
-                    deadline=spec.deadline if deadline is None else deadline,
-                    progress=progress,
-                    past=tuple(history),
-                    remember=history.append,
-                )
+            DEADLINE.set(deadline_at)
+            try:
+                if lock is None:
+                    return await self._run_command(spec, vehicle, prepared, state, seconds, deadline_at, progress,
+                                                   history)
+                try:
+                    async with asyncio.timeout_at(deadline_at):
+                        await lock.acquire()
+                except TimeoutError:
+                    raise CommandTimedOut(f"{name}: the car's previous command of this kind was still running "
+                                          f"at the deadline ({seconds:.0f} s); nothing was sent") from None
+                try:
+                    return await self._run_command(spec, vehicle, prepared, state, seconds, deadline_at, progress,
+                                                   history)
+                finally:
+                    lock.release()
+            except BaseException as err:
+                if not submitted.done():  # failed before the server accepted it: the caller hears why
+                    submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
+                    submitted.exception()
+                if isinstance(err, asyncio.CancelledError) and self._closed:
+                    raise AccountClosed(f"{name}: the account was closed before the command's outcome") from None
+                raise
 
         task = self._spawn(run())
         try:
             await asyncio.shield(submitted)
         except asyncio.CancelledError:
-            if not submitted.done():
-                task.cancel()
-            raise
+            current = asyncio.current_task()
+            if current is not None and current.cancelling():
+                if not submitted.done():
+                    task.cancel()
+                raise
+            # Not our caller's cancellation: the account closed, or the command was stopped before submission.
+            if self._closed:
+                raise AccountClosed(f"{name}: the account was closed before the command was sent") from None
+            raise CommandCancelled(f"{name}: stopped before it was sent") from None
         return CommandHandle(name, task, state)
+
+    async def _run_command(
+        self,
+        spec: CommandSpec,
+        vehicle: Vehicle,
+        prepared: Any,
+        state: _CommandState,
+        seconds: float,
+        deadline_at: float,
+        progress: ProgressCallback | None,
+        history: deque[CommandTrace],
+    ) -> CommandResult:
+        return await run_command(
+            spec,
+            vehicle.info,
+            prepared,
+            api_for=self.api,
+            state=state,
+            deadline=seconds,
+            deadline_at=deadline_at,
+            progress=progress,
+            past=tuple(history),
+            remember=history.append,
+        )
 
     # -- housekeeping ----------------------------------------------------------------------------------
 

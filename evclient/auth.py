@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import asyncio
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -41,14 +42,32 @@ class Secret:
         return bool(self._value)
 
 
-def jwt_expiry(token: str) -> float | None:
-    """The ``exp`` claim of a JWT (epoch seconds), read without verifying the signature."""
+def _claim(claims: Mapping[str, Any], name: str) -> float | None:
+    value = claims.get(name)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value)
+    return None
+
+
+def jwt_expiry(token: str, received_at: float | None = None) -> float | None:
+    """When a JWT expires (epoch seconds), read without verifying the signature.
+
+    With ``received_at`` (the local wall time the token arrived) and an ``iat`` claim, the answer is
+    ``received_at + (exp - iat)``: the token's lifetime as the server meant it, on the local clock. A local
+    clock that is minutes off would otherwise judge a fresh token expired (or an expired one fresh) and
+    spend a refused request finding out.
+    """
     try:
         claims = jwt.decode(token, options={"verify_signature": False, "verify_exp": False})
     except jwt.PyJWTError:
         return None
-    exp = claims.get("exp")
-    return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+    exp = _claim(claims, "exp")
+    if exp is None:
+        return None
+    iat = _claim(claims, "iat")
+    if received_at is not None and iat is not None and exp > iat:
+        return received_at + (exp - iat)
+    return exp
 
 
 class Auth(abc.ABC):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import attrs
 
+from .redact import mask_vin
 from .scheduler import DEFAULT_WINDOWS, Window
 
 if TYPE_CHECKING:
@@ -52,6 +53,32 @@ class VehicleInfo:
         if "vin" not in self.context:
             object.__setattr__(self, "context", {**self.context, "vin": self.vin})
 
+    def __repr__(self) -> str:
+        # A repr ends up in logs and bug reports: no full VIN, registration, account id or dealer address.
+        return f"VehicleInfo(vin={mask_vin(self.vin)!r}, model={self.model!r}, name={self.name!r})"
+
+    def to_json(self) -> dict[str, Any]:
+        """What :meth:`from_json` takes back (for a cached listing; ``raw`` included)."""
+        return {"vin": self.vin, "model": self.model, "name": self.name, "context": dict(self.context),
+                "capabilities": dict(self.capabilities), "raw": dict(self.raw)}
+
+    @classmethod
+    def from_json(cls, data: Any) -> VehicleInfo:
+        """A car as :meth:`to_json` wrote it; ``ValueError`` when the data is not of that shape."""
+        if not isinstance(data, Mapping) or not isinstance(data.get("vin"), str) or not data["vin"]:
+            raise ValueError("a listed car needs a VIN")
+        optional = {key: data.get(key) for key in ("model", "name")}
+        if any(v is not None and not isinstance(v, str) for v in optional.values()):
+            raise ValueError("a listed car's model and name are strings")
+        maps = {key: data.get(key) or {} for key in ("context", "capabilities", "raw")}
+        if not all(isinstance(v, Mapping) for v in maps.values()):
+            raise ValueError("a listed car's context, capabilities and raw data are mappings")
+        for key in ("context", "capabilities"):
+            if not all(isinstance(k, str) and isinstance(v, str) for k, v in maps[key].items()):
+                raise ValueError(f"a listed car's {key} maps strings to strings")
+        return cls(vin=data["vin"], model=optional["model"], name=optional["name"], context=dict(maps["context"]),
+                   capabilities=dict(maps["capabilities"]), raw=dict(maps["raw"]))
+
 
 class Brand(abc.ABC):
     """One car cloud. Subclasses declare the class attributes and implement the abstract methods.
@@ -68,6 +95,9 @@ class Brand(abc.ABC):
     poll_server: ClassVar[str] = "api"
     #: Pause after a quota error when the server gives no Retry-After (seconds).
     cooldown: ClassVar[float] = 900.0
+    #: The longest pause a server's Retry-After (or a saved state) may impose; a brand with a daily quota
+    #: declares up to a day.
+    max_pause: ClassVar[float] = 3600.0
     endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
     commands: ClassVar[Sequence[CommandSpec]] = ()
 

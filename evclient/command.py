@@ -5,8 +5,9 @@ When to read the status is the spec's :class:`~evclient.delays.DelayPolicy`, whi
 commands (kept by the account).
 Submission runs at COMMAND priority and status polls at COMMAND_STATUS priority, both through the
 account's scheduler. A lost or garbled status answer does not lose the outcome: the engine asks again,
-backing off, until the deadline, which counts from the server's acceptance (a wait for budget before the
-submission does not shorten it); a quota pause that ends before the deadline is waited out.
+backing off, until the deadline; a quota pause that ends before the deadline is waited out. The deadline
+counts from the caller's call, every wait for a slot included: when no slot can come before it, the
+command ends with :class:`~evclient.errors.CommandTimedOut` at once, spending nothing more.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ import attrs
 
 from .delays import CommandTrace, DelayPolicy, GrowingDelays, Outcome
 from .errors import (
+    BudgetExhausted,
+    CommandCancelled,
     CommandFailed,
     CommandTimedOut,
     EVClientError,
@@ -29,7 +32,7 @@ from .errors import (
     TemporaryError,
     reading,
 )
-from .scheduler import Priority
+from .scheduler import DEADLINE, Priority
 
 if TYPE_CHECKING:
     from .brand import Api, VehicleInfo
@@ -113,6 +116,8 @@ ProgressCallback = Callable[[StatusChange], None]
 
 #: Seconds before asking again after a status read failed (a server hiccup, not news of the car).
 RETRY_GAP = 5.0
+#: Seconds the reads after a successful command may wait for a slot before they are left to the polls.
+REFRESH_GRACE = 10.0
 MAX_RETRY_GAP = 60.0
 
 
@@ -144,13 +149,25 @@ class CommandHandle:
         return self._task.done()
 
     async def wait(self) -> CommandResult:
-        return await asyncio.shield(self._task)
+        """The command's result; :class:`~evclient.errors.CommandCancelled` if :meth:`cancel` stopped it.
+
+        Cancelling the caller of ``wait()`` does not stop the command (``Vehicle.command()`` does).
+        """
+        try:
+            return await asyncio.shield(self._task)
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if not self._task.cancelled() or (current is not None and current.cancelling()):
+                raise
+            # The command was stopped, not this caller: it gets a typed error, never a stray cancellation.
+            raise CommandCancelled(f"{self.name}: stopped before its outcome; the car may still execute it") from None
 
     def __await__(self) -> Generator[Any, None, CommandResult]:
         return self.wait().__await__()
 
     def cancel(self) -> None:
-        """Stop following the command locally (the car may still execute it)."""
+        """Stop following the command locally: no more status reads, and the car's command channel is free
+        for the next command (the car may still execute this one)."""
         self._task.cancel()
 
 
@@ -172,14 +189,17 @@ async def run_command(
     progress: ProgressCallback | None,
     past: Sequence[CommandTrace] = (),
     remember: Callable[[CommandTrace], None] | None = None,
+    deadline_at: float | None = None,
 ) -> CommandResult:
     """Submit ``spec`` and follow its status to a terminal outcome; see :class:`CommandSpec`.
 
+    ``deadline`` is in seconds; ``deadline_at`` is the loop time it ends (default: ``deadline`` from now).
     ``past`` are the car's earlier commands for the delay policy; ``remember`` receives this one's
     trace once it has an outcome (also when it fails or times out).
     """
     loop = asyncio.get_running_loop()
     started = loop.time()
+    end = started + deadline if deadline_at is None else deadline_at
 
     def record(status: str) -> None:
         if state.history and state.history[-1].status == status:
@@ -196,6 +216,11 @@ async def run_command(
     try:
         with reading(spec.name):
             submission = await spec.submit(api_for(Priority.COMMAND), vehicle, prepared)
+    except BudgetExhausted as err:
+        timed_out = CommandTimedOut(f"{spec.name}: not sent: {err}")
+        submitted.set_exception(timed_out)
+        submitted.exception()
+        raise timed_out from None
     except BaseException as err:
         if not submitted.done():
             submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
@@ -221,7 +246,7 @@ async def run_command(
             # Back off while reads keep failing: each one costs a request of the hour.
             target = max(target, failed_at + min(RETRY_GAP * 2 ** (failures - 1), MAX_RETRY_GAP))
         wait = max(0.0, target - loop.time())
-        remaining = accepted + deadline - loop.time()
+        remaining = end - loop.time()
         if wait >= remaining:
             # One last look right at the deadline, then give up.
             final_look = True
@@ -231,10 +256,14 @@ async def run_command(
         try:
             with reading(f"{spec.name} status"):
                 current = await spec.read_status(api_for(Priority.COMMAND_STATUS), vehicle, submission)
+        except BudgetExhausted as err:
+            # No slot before the deadline: stop here rather than read past it.
+            _LOG.debug("status of %s: %s", spec.name, err)
+            break
         except RateLimited as err:
             # The account is paused. Wait it out if the deadline allows: the outcome is still out there.
             resume = loop.time() + (err.retry_after or 0.0)
-            if resume >= accepted + deadline:
+            if resume >= end:
                 raise
             _LOG.debug("status of %s: the account is paused %.0f s; will ask again after", spec.name, resume)
             failed_at, failures = resume, 1
@@ -255,7 +284,7 @@ async def run_command(
         remember(attrs.evolve(trace, outcome=outcome))
     if outcome is Outcome.PENDING:
         raise CommandTimedOut(
-            f"{spec.name}: no outcome within {deadline:.0f} s (last status {current.status})",
+            f"{spec.name}: no outcome within the deadline of {deadline:.0f} s (last status {current.status})",
             status=current.status,
             result=_result(spec, current, polls, elapsed, state),
         )
@@ -265,12 +294,22 @@ async def run_command(
     if outcome is Outcome.TIMED_OUT:
         message = f"{spec.name}: the server gave up ({current.status})"
         raise CommandTimedOut(message, status=current.status, result=result)
-    for name in spec.refresh_after:
-        try:
-            await api_for(Priority.REFRESH).fetch(vehicle, name)
-        except EVClientError as err:
-            _LOG.debug("refresh of %s after %s failed: %s", name, spec.name, type(err).__name__)
+    # The command has succeeded: these reads must not hold its result back while they wait for budget
+    # (background polls pick the values up later), so they get a few seconds at most.
+    token = DEADLINE.set(min(end, loop.time() + REFRESH_GRACE))
+    try:
+        for name in spec.refresh_after:
+            await _refresh(api_for(Priority.REFRESH), vehicle, name)
+    finally:
+        DEADLINE.reset(token)
     return result
+
+
+async def _refresh(api: Api, vehicle: VehicleInfo, name: str) -> None:
+    try:
+        await api.fetch(vehicle, name)
+    except EVClientError as err:
+        _LOG.debug("refresh of %s after a command failed: %s", name, type(err).__name__)
 
 
 def _result(spec: CommandSpec, current: Submission, polls: int, elapsed: float, state: _CommandState) -> CommandResult:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import ssl
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from typing import Any
 
 import aiohttp
@@ -21,12 +21,15 @@ class Connecting:
     """What :func:`connect` returns: ``await`` it for a logged-in :class:`Account`, or use
     ``async with connect(...) as account:`` to have the account closed on exit."""
 
-    def __init__(self, factory: Any) -> None:
+    def __init__(self, factory: Any, login: bool = True) -> None:
         self._factory = factory
+        self._login = login
         self._account: Account | None = None
 
     async def _open(self) -> Account:
         account: Account = self._factory()
+        if not self._login:
+            return account
         try:
             await account.login()
         except TwoFactorRequired as err:
@@ -63,6 +66,8 @@ def connect(
     ssl_context: ssl.SSLContext | None = None,
     clock: Clock | None = None,
     command_history: Mapping[str, Any] | None = None,
+    vehicles: Sequence[Mapping[str, Any]] | None = None,
+    login: bool = True,
     **credentials: Any,
 ) -> Connecting:
     """Connect to an account at ``brand`` (a registered name such as ``"renault-ze"``).
@@ -71,7 +76,10 @@ def connect(
     earlier ``account.tokens`` the password may be left out. ``session`` is used and never closed; without
     it the account opens and closes its own. ``servers`` overrides any of the brand's base URLs (e.g. to
     point at the simulator). ``command_history`` is an earlier ``account.command_history()``, so status
-polling keeps what it learnt about each car's latency. Bad arguments raise ``InvalidInputError`` before any request.
+    polling keeps what it learnt about each car's latency. ``vehicles`` is an earlier
+    ``account.vehicle_listing()``: the cars are then known without a request. ``login=False`` returns the
+    account without logging in (the first request that needs it does). Bad arguments raise
+    ``InvalidInputError`` before any request.
     """
     brand_cls = brands.get(brand) if isinstance(brand, str) else brand
     brand_obj = brand_cls(**credentials)
@@ -79,6 +87,6 @@ polling keeps what it learnt about each car's latency. Bad arguments raise ``Inv
     def factory() -> Account:
         transport = Transport(session, timeouts=timeouts, ssl_context=ssl_context)
         return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock,
-                       command_history=command_history)
+                       command_history=command_history, vehicles=vehicles)
 
-    return Connecting(factory)
+    return Connecting(factory, login)

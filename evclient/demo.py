@@ -18,6 +18,7 @@ from . import brands
 from .account import Account
 from .command import StatusChange
 from .connect import connect
+from .display import summary, table
 from .errors import EVClientError
 from .redact import mask_vin
 from .transport import Timeouts
@@ -83,7 +84,6 @@ def _spacing(times: list[float]) -> tuple[float, float, float]:
 
 
 async def _demo(speed: float) -> int:
-    from .cli import summary, table
     from .simulator import DEMO_USERNAME, Simulator
 
     started = time.monotonic()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any, Generic, TypeVar
 
@@ -41,13 +42,31 @@ class EndpointSpec(Generic[T]):
             return True
         return False
 
+    def parameters(self) -> tuple[tuple[str, bool], ...]:
+        """The on-demand parameters this endpoint takes, each with whether it is required."""
+        if self.query is None:
+            return ()
+        return tuple((p.name, p.default is inspect.Parameter.empty)
+                     for p in inspect.signature(self.query).parameters.values()
+                     if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD))
+
+    def _check_names(self, params: Mapping[str, Any]) -> None:
+        # Said in the caller's words, not as Python's "got an unexpected keyword argument".
+        accepted = self.parameters()
+        names = {name for name, _ in accepted}
+        unknown = sorted(set(params) - names)
+        missing = [name for name, required in accepted if required and name not in params]
+        if unknown or missing:
+            takes = ", ".join(name if required else f"[{name}]" for name, required in accepted)
+            problems = [f"unknown {', '.join(unknown)}"] if unknown else []
+            problems += [f"missing {', '.join(missing)}"] if missing else []
+            raise InvalidInputError(f"{self.name} takes {takes} ({'; '.join(problems)})")
+
     def request(self, context: Mapping[str, str], params: Mapping[str, Any]) -> Request:
         """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`."""
         if self.query is not None:
-            try:
-                query = dict(self.query(**params))
-            except TypeError as err:  # a missing or unknown keyword: the caller's mistake
-                raise InvalidInputError(f"{self.name}: {err}") from None
+            self._check_names(params)
+            query = dict(self.query(**params))
         elif params:
             raise InvalidInputError(f"{self.name} takes no parameters (got {', '.join(sorted(params))})")
         else:

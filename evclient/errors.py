@@ -7,7 +7,8 @@ Applications map these onto their own reactions:
 * :class:`NotSupportedError` → stop asking for this feature on this car;
 * :class:`InvalidInputError` → the caller's mistake; no request was spent;
 * :class:`CommandFailed` / :class:`CommandTimedOut` → the car said no / never answered;
-* :class:`ResponseError` → the server answered something evclient does not understand.
+* :class:`ResponseError` → the server answered something evclient does not understand;
+* :class:`AccountClosed` → the account was closed; nothing more is sent.
 
 Messages never hold secrets: callers pass only what is safe to show.
 """
@@ -77,6 +78,13 @@ class QuotaExceeded(RateLimited):
     """The brand's own quota error (e.g. Kamereon ``err.func.wired.overloaded``)."""
 
 
+class BudgetExhausted(RateLimited):
+    """evclient's own budget has no slot before the caller's deadline; nothing was sent.
+
+    :attr:`retry_after` says when the next slot frees (``None`` when it waits for a request under way).
+    """
+
+
 class NotSupportedError(EVClientError):
     """The car, its model or the account does not support this endpoint or command."""
 
@@ -87,6 +95,14 @@ class PrivacyModeError(NotSupportedError):
 
 class InvalidInputError(EVClientError, ValueError):
     """A parameter is out of range or malformed; raised before any request is spent."""
+
+
+class AccountClosed(InvalidInputError):
+    """The account was closed: every call after :meth:`~evclient.Account.close` raises this, sending nothing."""
+
+
+class SessionClosed(InvalidInputError):
+    """The ``aiohttp.ClientSession`` the application passed to ``connect()`` is closed; nothing was sent."""
 
 
 class CommandFailed(EVClientError):
@@ -114,6 +130,15 @@ class ResponseError(EVClientError):
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
+
+
+class RedirectRefused(ResponseError):
+    """The server answered with a redirect. evclient follows none: a redirected request would reach a server
+    without passing the budget, and could carry credentials to another origin."""
+
+
+class CommandCancelled(EVClientError):
+    """Following the command was stopped locally (``handle.cancel()``); the car may still execute it."""
 
 
 #: What parsing an unexpected body raises in plain Python code.

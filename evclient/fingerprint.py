@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from .account import Account
 
 PLACEHOLDER = "REDACTED"
+#: The folder, beside the endpoints' folders, holding what the car listing says of each car.
+LISTING = "_listing"
 #: Where every anonymised position points (the middle of the Atlantic: obviously not a real car).
 FAKE_POSITION = {"lat": 45.0, "latitude": 45.0, "gpslatitude": 45.0, "lon": -30.0, "longitude": -30.0,
                  "gpslongitude": -30.0}
@@ -71,6 +73,12 @@ async def fingerprint(account: Account, folder: Path) -> list[Path]:
     anonymise = Anonymiser({car.vin: fake_vin(n + 1) for n, car in enumerate(cars)})
     written = []
     for n, car in enumerate(cars):
+        model = re.sub(r"[^A-Za-z0-9_.-]+", "_", car.model or "car")
+        # The listing says what the model is and can do (BMW's capability flags): without it a
+        # contributed model is incomplete.
+        listing = {"vin": car.vin, "model": car.model, "name": car.name,
+                   "capabilities": dict(car.info.capabilities), "commands": list(car.commands), "raw": car.info.raw}
+        written.append(_write(folder / account.brand.name / LISTING / f"{model}-{n + 1}.json", anonymise(listing)))
         for name, endpoint in car.endpoints.items():
             if endpoint.supported is False:
                 continue
@@ -82,10 +90,12 @@ async def fingerprint(account: Account, folder: Path) -> list[Path]:
                 continue
             if endpoint.raw is None:
                 continue
-            model = re.sub(r"[^A-Za-z0-9_.-]+", "_", car.model or "car")
-            path = folder / account.brand.name / name / f"{model}-{n + 1}.json"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(anonymise(endpoint.raw), indent=1, ensure_ascii=False) + "\n",
-                            encoding="utf-8")
-            written.append(path)
+            written.append(_write(folder / account.brand.name / name / f"{model}-{n + 1}.json",
+                                  anonymise(endpoint.raw)))
     return written
+
+
+def _write(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return path

@@ -22,11 +22,12 @@ SECRET_KEYS = frozenset(
     }
 )
 
-_VIN = re.compile(r"\b([A-HJ-NPR-Z0-9]{13})([A-HJ-NPR-Z0-9]{4})\b")
+# Any letter case: a VIN typed in lower case is the same car, and as personal.
+_VIN = re.compile(r"\b([A-HJ-NPR-Z0-9]{13})([A-HJ-NPR-Z0-9]{4})\b", re.IGNORECASE)
 
 
 def mask_vin(text: str) -> str:
-    """Replace every VIN-looking word by its last four characters behind stars."""
+    """Replace every VIN-looking word (any letter case) by its last four characters behind stars."""
     return _VIN.sub(lambda m: "*" * 13 + m.group(2), text)
 
 

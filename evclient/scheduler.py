@@ -6,29 +6,56 @@ server saw it somewhere in between, so expiring from the finish time is what mak
 server's side too, whatever the latency). A token bucket would allow about twice the cap across a window
 boundary; a log does not.
 
-Waiters are served best priority first, FIFO within a priority. Background polls may use at most
-``limit - reserve`` slots of a window so that a user's command never waits behind them. A cancelled
-waiter takes no slot. Time comes from the event loop only.
+Waiters are served best priority first, FIFO within a priority. Background polls and on-demand reads may
+use at most ``limit - reserve`` slots of a window: the reserve belongs to commands and their status reads,
+so a user's command never waits behind reads. A cancelled waiter takes no slot. A waiter with a deadline
+is refused at once (:class:`BudgetExhausted`) when no slot can come before it. A pause answers the server
+that pushed back only. After :meth:`Scheduler.close` nobody is served. Time comes from the event loop only.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import contextvars
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from enum import IntEnum
 from typing import Any
 
 import attrs
 
-from .errors import InvalidInputError, RateLimited
+from .errors import AccountClosed, BudgetExhausted, InvalidInputError, RateLimited
 
 _INF = math.inf
 #: A timer set for ``t`` may wake a hair before ``t`` on a clock with a coarser grain (virtual-time
 #: loops); wake-ups are set this much later, and due times count this much earlier, so nothing spins.
 EPSILON = 1e-6
+
+
+#: The loop time by which the current task's requests must have a slot (a command's deadline, or
+#: :func:`within`): a request that cannot be admitted before it raises ``BudgetExhausted`` at once.
+DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("evclient_deadline", default=None)
+
+
+@contextlib.contextmanager
+def within(seconds: float) -> Iterator[None]:
+    """Give the requests made inside the block ``seconds`` to get a slot from their account's budget.
+
+    A read (or login, or listing) that cannot be admitted in time raises :class:`~evclient.BudgetExhausted`
+    at once, spending nothing, instead of waiting for the window to move; ``within(0)`` fails at once
+    whenever the budget is spent. A command keeps its own ``deadline``. ``asyncio.timeout`` still bounds
+    the whole call; this bounds the wait for budget and says so with a typed error.
+    """
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or math.isnan(seconds) or seconds < 0:
+        raise InvalidInputError(f"within() takes a number of seconds of at least 0, got {seconds!r}")
+    token = DEADLINE.set(asyncio.get_running_loop().time() + seconds)
+    try:
+        yield
+    finally:
+        DEADLINE.reset(token)
 
 
 class Priority(IntEnum):
@@ -59,14 +86,18 @@ class Window:
     reserve: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if self.limit < 1 or self.seconds <= 0:
-            raise InvalidInputError(f"window {self.name!r} needs a positive limit and length")
+        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
+            raise InvalidInputError(f"window {self.name!r}: the limit must be a whole number of at least 1")
+        if not (isinstance(self.seconds, int | float) and math.isfinite(self.seconds) and self.seconds > 0):
+            raise InvalidInputError(f"window {self.name!r}: the length must be a positive number of seconds")
+        if self.reserve is not None and (isinstance(self.reserve, bool) or not isinstance(self.reserve, int)):
+            raise InvalidInputError(f"window {self.name!r}: the reserve must be a whole number")
         if self.reserve is not None and not 0 <= self.reserve < self.limit:
             raise InvalidInputError(f"window {self.name!r}: reserve must be in 0..{self.limit - 1}")
 
     @property
     def poll_limit(self) -> int:
-        """How many slots of this window background polling may use."""
+        """How many slots of this window background polls and on-demand reads may use."""
         reserve = self.limit // 10 if self.reserve is None else self.reserve
         return self.limit - reserve
 
@@ -133,8 +164,9 @@ class _WindowLog:
         return len(self.done) + self.in_flight
 
     def cap(self, priority: int) -> int:
-        """How full this window may be for a request of ``priority`` to be admitted."""
-        return self.poll_limit if priority == Priority.POLL else self.limit
+        """How full this window may be for a request of ``priority`` to be admitted (reads leave the reserve
+        to commands and their status reads)."""
+        return self.poll_limit if priority >= Priority.REFRESH else self.limit
 
     def expire(self, now: float) -> None:
         # Same expression as free_at(), so a wake-up at free_at() always finds the slot gone
@@ -151,6 +183,14 @@ class _WindowLog:
             return _INF
         return self.done[need - 1] + self.seconds
 
+    def earliest_free(self, cap: int, now: float) -> float:
+        """The soonest the window can hold fewer than ``cap`` requests: a request still in flight frees its
+        slot ``seconds`` after it finishes, which is ``now`` at the earliest."""
+        if len(self) < cap:
+            return now
+        at = self.free_at(cap)
+        return now + self.seconds if at == _INF else at
+
 
 @attrs.define(order=True)
 class _Waiter:
@@ -158,6 +198,7 @@ class _Waiter:
     seq: int
     server: str = attrs.field(order=False)
     future: asyncio.Future[Slot] = attrs.field(order=False)
+    deadline: float = attrs.field(default=_INF, order=False)
 
 
 @attrs.frozen
@@ -169,15 +210,21 @@ class WindowUsage:
     limit: int
     poll_limit: int
     seconds: float
+    #: Seconds until the oldest finished request leaves the window (``None``: nothing to leave it).
+    next_free_s: float | None = None
 
 
 @attrs.frozen
 class BudgetStatus:
-    """Live figures of an account's budget: per-window use, queue length and pause."""
+    """Live figures of an account's budget: per-window use, queue length and pause.
+
+    ``paused_for`` is the longest pause; ``pauses`` gives each paused server's remaining seconds.
+    """
 
     windows: tuple[WindowUsage, ...]
     queued: int
     paused_for: float
+    pauses: Mapping[str, float] = attrs.field(factory=dict)
 
     @property
     def paused(self) -> bool:
@@ -188,7 +235,7 @@ class Scheduler:
     """Admits requests under a set of :class:`Window` budgets.
 
     ``await acquire(priority, server)`` waits for a slot and returns it; the caller releases it when the
-    request is over. ``pause(seconds)`` stops everything but lets polls wait it out.
+    request is over. ``pause(seconds, server)`` stops requests to that server but lets polls wait it out.
     """
 
     def __init__(self, windows: Sequence[Window] = DEFAULT_WINDOWS, *, loop: asyncio.AbstractEventLoop | None = None):
@@ -200,8 +247,13 @@ class Scheduler:
         self._waiters: list[_Waiter] = []
         self._seq = 0
         self._timer: asyncio.TimerHandle | None = None
-        self._paused_until = -_INF
+        #: Server name → loop time its pause ends; ``ALL`` pauses every server (a state saved before pauses
+        #: were per server).
+        self._paused: dict[str, float] = {}
+        self._closed = False
         self.admitted = 0
+
+    ALL = "*"
 
     @property
     def windows(self) -> tuple[Window, ...]:
@@ -218,18 +270,30 @@ class Scheduler:
 
     # -- admission -------------------------------------------------------------------------------------
 
-    async def acquire(self, priority: Priority, server: str = "default") -> Slot:
-        """Wait for a slot for one request to ``server``; raises :class:`RateLimited` while paused."""
+    async def acquire(self, priority: Priority, server: str = "default", *, deadline: float | None = None) -> Slot:
+        """Wait for a slot for one request to ``server``.
+
+        Raises :class:`RateLimited` while the server is paused (polls wait it out instead),
+        :class:`BudgetExhausted` when no slot can come before ``deadline`` (loop time), and
+        :class:`AccountClosed` once the scheduler is closed. None of these spends a slot.
+        """
+        if self._closed:
+            raise AccountClosed("this account is closed")
         loop = self._loop
         now = loop.time()
-        if now < self._paused_until and priority != Priority.POLL:
-            raise self._paused_error(now)
-        if not self._waiters and now >= self._paused_until:
-            logs = self._logs_for(server)
-            if self._fits(logs, priority, now):
-                return self._admit(logs, now)
+        until = self._pause_end(server)
+        if now < until and priority != Priority.POLL:
+            raise self._paused_error(server, now)
+        logs = self._logs_for(server)
+        if not self._waiters and now >= until and self._fits(logs, priority, now):
+            return self._admit(logs, now)
+        limit = _INF if deadline is None else deadline
+        if limit < _INF:
+            soonest = max([until, *(w.earliest_free(w.cap(priority), now) for w in logs)])
+            if soonest > limit:
+                raise self._exhausted(logs, priority, now)
         self._seq += 1
-        waiter = _Waiter(int(priority), self._seq, server, loop.create_future())
+        waiter = _Waiter(int(priority), self._seq, server, loop.create_future(), limit)
         heapq.heappush(self._waiters, waiter)
         self._dispatch()
         try:
@@ -237,6 +301,14 @@ class Scheduler:
         except asyncio.CancelledError:
             self._abandon(waiter)
             raise
+
+    def _exhausted(self, logs: Iterable[_WindowLog], priority: int, now: float) -> BudgetExhausted:
+        frees = [w.free_at(w.cap(priority)) for w in logs if len(w) >= w.cap(priority)]
+        at = max(frees, default=now)
+        wait = None if at == _INF else max(0.0, at - now)
+        when = "once a request under way finishes" if wait is None else f"in {_duration(wait)}"
+        return BudgetExhausted(f"no request slot before the deadline: the budget is spent; the next frees {when}",
+                               retry_after=wait)
 
     def _abandon(self, waiter: _Waiter) -> None:
         fut = waiter.future
@@ -265,20 +337,31 @@ class Scheduler:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._closed:
+            return
         now = self._loop.time()
-        paused = now < self._paused_until
         blocked: set[int] = set()
-        wake = self._paused_until if paused else _INF
+        wake = _INF
         still: list[_Waiter] = []
         for waiter in sorted(self._waiters):
             if waiter.future.done():
                 continue
             logs = self._logs_for(waiter.server)
+            until = self._pause_end(waiter.server)
+            if now < until:
+                # Only polls wait out a pause; they do not hold back requests to servers that are not paused.
+                wake = min(wake, until)
+                still.append(waiter)
+                continue
             ids = {id(w) for w in logs}
-            if paused or not blocked.isdisjoint(ids):
+            if not blocked.isdisjoint(ids):
                 # An earlier waiter (better priority, or first in line) needs these windows first.
                 blocked |= ids
+                if waiter.deadline <= now:
+                    waiter.future.set_exception(self._exhausted(logs, waiter.priority, now))
+                    continue
                 still.append(waiter)
+                wake = min(wake, waiter.deadline)
                 continue
             full = False
             for w in logs:
@@ -287,36 +370,73 @@ class Scheduler:
                 if len(w) >= cap:
                     full = True
                     wake = min(wake, w.free_at(cap))
-            if full:
+            if not full:
+                waiter.future.set_result(self._admit(logs, now))
+            elif waiter.deadline <= now:
+                waiter.future.set_exception(self._exhausted(logs, waiter.priority, now))
+            else:
                 blocked |= ids
                 still.append(waiter)
-            else:
-                waiter.future.set_result(self._admit(logs, now))
+                wake = min(wake, waiter.deadline)
         heapq.heapify(still)
         self._waiters = still
         if still and wake < _INF:
             # A hair late rather than early: expiry stays exact even on a coarse (virtual) clock.
             self._timer = self._loop.call_at(wake + EPSILON, self._dispatch)
 
+    def close(self) -> None:
+        """Serve nobody any more: every waiter, and every later caller, gets :class:`AccountClosed`."""
+        self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        waiters, self._waiters = self._waiters, []
+        for waiter in waiters:
+            if not waiter.future.done():
+                waiter.future.set_exception(AccountClosed("this account was closed while waiting for a slot"))
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
     # -- pushback --------------------------------------------------------------------------------------
 
-    def pause(self, seconds: float) -> None:
-        """Stop admitting for ``seconds``: callers get :class:`RateLimited`, polls wait it out."""
+    def pause(self, seconds: float, server: str = ALL) -> None:
+        """Stop admitting requests to ``server`` for ``seconds``: callers get :class:`RateLimited`, polls wait
+        it out. The caller clamps ``seconds``; a value that is not a finite number pauses nothing."""
+        if not math.isfinite(seconds) or seconds <= 0:
+            return
         now = self._loop.time()
-        self._paused_until = max(self._paused_until, now + max(0.0, seconds))
-        error = self._paused_error(now)
+        self._paused[server] = max(self._paused.get(server, -_INF), now + seconds)
         for waiter in self._waiters:
-            if waiter.priority != Priority.POLL and not waiter.future.done():
-                waiter.future.set_exception(error)
+            if (waiter.priority != Priority.POLL and not waiter.future.done()
+                    and (server == self.ALL or waiter.server == server)):
+                waiter.future.set_exception(self._paused_error(waiter.server, now))
         self._dispatch()
+
+    def _pause_end(self, server: str) -> float:
+        paused = self._paused
+        if not paused:
+            return -_INF
+        return max(paused.get(server, -_INF), paused.get(self.ALL, -_INF))
+
+    def paused_for_server(self, server: str) -> float:
+        """Seconds until requests to ``server`` are admitted again (0 when it is not paused)."""
+        return max(0.0, self._pause_end(server) - self._loop.time())
 
     @property
     def paused_for(self) -> float:
-        return max(0.0, self._paused_until - self._loop.time())
+        """The longest pause still running, in seconds."""
+        now = self._loop.time()
+        return max([0.0, *(until - now for until in self._paused.values())])
 
-    def _paused_error(self, now: float) -> RateLimited:
-        wait = self._paused_until - now
-        return RateLimited(f"the account is paused for {wait:.0f} s after the server's pushback", retry_after=wait)
+    def _pauses(self, now: float) -> dict[str, float]:
+        return {server: round(until - now, 3) for server, until in self._paused.items() if until > now}
+
+    def _paused_error(self, server: str, now: float) -> RateLimited:
+        wait = self._pause_end(server) - now
+        return RateLimited(f"requests are paused for {_duration(wait)} after the server pushed back",
+                           retry_after=wait)
 
     # -- figures and persistence -----------------------------------------------------------------------
 
@@ -325,11 +445,12 @@ class Scheduler:
         usage = []
         for w in self._logs:
             w.expire(now)
-            usage.append(WindowUsage(w.window.name, len(w), w.limit, w.poll_limit, w.seconds))
-        return BudgetStatus(tuple(usage), len(self._waiters), self.paused_for)
+            frees = round(w.done[0] + w.seconds - now, 3) if w.done else None
+            usage.append(WindowUsage(w.window.name, len(w), w.limit, w.poll_limit, w.seconds, frees))
+        return BudgetStatus(tuple(usage), len(self._waiters), self.paused_for, self._pauses(now))
 
     def export_state(self, wall_now: float) -> dict[str, Any]:
-        """The admission logs and pause as wall-clock stamps (JSON-serialisable)."""
+        """The admission logs and pauses as wall-clock stamps (JSON-serialisable)."""
         now = self._loop.time()
         windows = {}
         for w in self._logs:
@@ -338,22 +459,51 @@ class Scheduler:
             done = [round(wall_now - (now - t), 3) for t in w.done]
             windows[w.window.name] = done + [round(wall_now, 3)] * w.in_flight
         state: dict[str, Any] = {"windows": windows}
-        if self._paused_until > now:
-            state["paused_until"] = round(wall_now + (self._paused_until - now), 3)
+        pauses = {server: round(wall_now + (until - now), 3) for server, until in self._paused.items() if until > now}
+        if pauses:
+            state["paused"] = pauses
         return state
 
-    def import_state(self, state: Mapping[str, Any], wall_now: float) -> None:
-        """Load what :meth:`export_state` wrote, so a restart does not hand out a fresh budget."""
+    def import_state(self, state: Mapping[str, Any], wall_now: float, *, max_pause: float = 3600.0,
+                     legacy_server: str = ALL) -> None:
+        """Load what :meth:`export_state` wrote, so a restart does not hand out a fresh budget.
+
+        A saved pause is clamped to ``max_pause`` seconds from now, like a pause the server asks for, so a
+        damaged or hostile file cannot stop the account for years. A pause saved before pauses were per
+        server (``paused_until``) applies to ``legacy_server``.
+        """
+        if not isinstance(state, Mapping):
+            raise InvalidInputError("the saved budget state is malformed (not a mapping)")
         now = self._loop.time()
         try:
             windows = state.get("windows", {})
+            if not isinstance(windows, Mapping):
+                raise TypeError("windows")
             for w in self._logs:
-                imported = [min(now, now - (wall_now - float(s))) for s in windows.get(w.window.name, ())]
+                imported = []
+                for stamp in windows.get(w.window.name, ()):
+                    value = float(stamp)
+                    if not math.isfinite(value):
+                        raise ValueError("stamp")
+                    imported.append(min(now, now - (wall_now - value)))
                 w.done = deque(sorted([*imported, *w.done]))
                 w.expire(now)
-            paused = state.get("paused_until")
-            if paused is not None:
-                self._paused_until = max(self._paused_until, now + (float(paused) - wall_now))
-        except (AttributeError, TypeError, ValueError) as err:
+            pauses = dict(state.get("paused") or {})
+            if state.get("paused_until") is not None:  # the format before pauses were per server
+                pauses[legacy_server] = state["paused_until"]
+            for server, until in pauses.items():
+                left = float(until) - wall_now
+                if math.isnan(left) or left <= 0:
+                    continue
+                self.pause(min(left, max_pause), str(server))
+        except (AttributeError, TypeError, ValueError, OverflowError) as err:
             raise InvalidInputError("the saved budget state is malformed") from err
 
+
+def _duration(seconds: float) -> str:
+    """``42 s``, ``12 min``, ``3.5 h``: a wait as a person reads it."""
+    if seconds < 120:
+        return f"{max(0.0, seconds):.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"

@@ -12,6 +12,7 @@ import email.utils
 import functools
 import json
 import logging
+import math
 import ssl as _ssl
 from collections.abc import Mapping
 from typing import Any
@@ -20,18 +21,31 @@ import aiohttp
 import attrs
 from yarl import URL
 
-from .errors import ConnectionFailed, InvalidInputError, RequestTimeout, ResponseError
+from .errors import (
+    AccountClosed,
+    ConnectionFailed,
+    InvalidInputError,
+    RedirectRefused,
+    RequestTimeout,
+    ResponseError,
+    SessionClosed,
+)
 from .redact import redact_url
 
 _LOG = logging.getLogger("evclient.http")
 
 
+def _positive_seconds(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
+        raise InvalidInputError(f"Timeouts.{attribute.name} must be a positive number of seconds, got {value!r}")
+
+
 @attrs.frozen
 class Timeouts:
-    """Per-request limits in seconds."""
+    """Per-request limits in seconds (positive, finite)."""
 
-    connect: float = 10.0
-    total: float = 30.0
+    connect: float = attrs.field(default=10.0, validator=_positive_seconds)
+    total: float = attrs.field(default=30.0, validator=_positive_seconds)
 
 
 @attrs.frozen(kw_only=True)
@@ -114,14 +128,17 @@ class Response:
         if not value:
             return None
         try:
-            return max(0.0, float(value))
+            seconds = float(value)
         except ValueError:
             pass
+        else:
+            # NaN says nothing; the caller clamps the rest (negative, huge, infinite) to its own bounds.
+            return None if math.isnan(seconds) else seconds
         try:
             when = email.utils.parsedate_to_datetime(value)
         except (TypeError, ValueError, IndexError):
             return None
-        return max(0.0, when.timestamp() - wall_now)
+        return when.timestamp() - wall_now
 
 
 @functools.lru_cache(maxsize=4096)
@@ -148,8 +165,9 @@ def _query_key(query: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...] |
 class Transport:
     """Sends requests on an injected or owned ``aiohttp.ClientSession``.
 
-    An injected session is never closed; one the transport created is closed by :meth:`close`.
-    TLS verification stays on unless the caller passes its own ``ssl_context``.
+    An injected session is never closed; one the transport created is closed by :meth:`close`, after which
+    nothing is sent. Redirects are never followed: a 3xx answer is a :class:`RedirectRefused`. TLS
+    verification stays on unless the caller passes its own ``ssl_context``.
     """
 
     def __init__(
@@ -164,8 +182,14 @@ class Transport:
         self.timeouts = timeouts or Timeouts()
         self._timeout = aiohttp.ClientTimeout(total=self.timeouts.total, connect=self.timeouts.connect)
         self._ssl = ssl_context
+        self._closed = False
 
     def _get_session(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise AccountClosed("this account is closed")
+        if self._session is not None and (self._session.closed or self._session.connector is None
+                                          or self._session.connector.closed):
+            raise SessionClosed("the aiohttp session given to evclient is closed; connect again with an open one")
         if self._own_session is None or self._own_session.closed:
             # No cookie jar: cookies a brand needs (Gigya's device identity) are kept and sent explicitly,
             # and an application's jar neither leaks into our requests nor fills with our cookies.
@@ -191,6 +215,7 @@ class Transport:
 
     async def close(self) -> None:
         """Close what this transport opened; an injected session (and its connector) stays open."""
+        self._closed = True
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
 
@@ -213,7 +238,8 @@ class Transport:
         sent = {**request.headers, **(headers or {})}
         if request.cookies:
             sent["Cookie"] = "; ".join(f"{name}={value}" for name, value in request.cookies.items())
-        kwargs: dict[str, Any] = {"headers": sent, "timeout": timeout}
+        # Never follow a redirect: the next hop would skip the scheduler and could take credentials elsewhere.
+        kwargs: dict[str, Any] = {"headers": sent, "timeout": timeout, "allow_redirects": False}
         if request.json is not None:
             kwargs["json"] = request.json
         elif request.data is not None:
@@ -243,4 +269,8 @@ class Transport:
             _LOG.debug(
                 "%s %s -> %s (%.0f ms)", request.method, redact_url(shown), status, (loop.time() - started) * 1000
             )
+        if 300 <= status < 400:
+            raise RedirectRefused(
+                f"{request.endpoint}: the server answered HTTP {status} (a redirect); evclient follows no redirects",
+                endpoint=request.endpoint, status=status)
         return Response(status, resp_headers, body, request.endpoint, cookies)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -77,6 +78,15 @@ class Vehicle:
     async def command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
     ) -> CommandResult:
-        """Run a command to its outcome: a :class:`CommandResult`, or ``CommandFailed`` / ``CommandTimedOut``."""
+        """Run a command to its outcome: a :class:`CommandResult`, or ``CommandFailed`` / ``CommandTimedOut``.
+
+        ``deadline`` (seconds) counts from this call, waits for budget included. Cancelling this call stops
+        following the command (the car may still execute it).
+        """
         handle = await self.start_command(name, progress=progress, deadline=deadline, **params)
-        return await handle
+        try:
+            return await handle
+        except asyncio.CancelledError:
+            # The caller gave up: stop the status reads too, so they free the budget and the command channel.
+            handle.cancel()
+            raise

@@ -7,10 +7,12 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from evclient import InvalidCredentialsError, cli
+from evclient import InvalidCredentialsError, InvalidInputError, TwoFactorRequired, cli
+from evclient.cli import login
 from evclient.demo import run_demo
 from tests.conftest import ZOE
 
@@ -20,6 +22,10 @@ def _state_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path / "state"))
     monkeypatch.delenv("EVCLIENT_USERNAME", raising=False)
     monkeypatch.delenv("EVCLIENT_PASSWORD", raising=False)
+
+
+def saved_states(pattern: str = "*.json") -> list[Path]:
+    return sorted(Path(os.environ["EVCLIENT_STATE_DIR"]).glob(pattern))
 
 
 async def run(sim, *argv: str) -> int:
@@ -54,7 +60,7 @@ async def test_a_second_run_reuses_the_saved_tokens_and_budget(sim, capsys):
     budget = json.loads(capsys.readouterr().out)
     assert budget["windows"][0]["used"] == 2  # what the earlier runs spent still counts
     assert sim.routes() == ["login", "battery"]
-    state_files = list(cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("*.json"))
+    state_files = saved_states()
     assert len(state_files) == 1
     assert state_files[0].stat().st_mode & 0o777 == 0o600  # it holds tokens
 
@@ -64,7 +70,7 @@ async def test_command_shows_each_status_and_the_cost(sim, capsys):
     assert await run(sim, "command", ZOE, "charge-now") == 0
     out = capsys.readouterr().out
     assert "REQUESTED" in out and "CHARGING" in out
-    assert "2 requests (1 status reads)" in out
+    assert "2 requests (1 status read)" in out
 
 
 async def test_command_parameters_are_key_value(sim, capsys):
@@ -79,7 +85,7 @@ async def test_command_parameters_are_key_value(sim, capsys):
 def test_parse_params_keeps_leading_zeros_and_reads_json():
     assert cli.parse_params(["start=0100", "deploy=true", "x={\"a\": 1}", "empty="]) == {
         "start": "0100", "deploy": True, "x": {"a": 1}, "empty": ""}
-    with pytest.raises(cli.InvalidInputError):
+    with pytest.raises(InvalidInputError):
         cli.parse_params(["novalue"])
 
 
@@ -160,7 +166,7 @@ async def test_the_cli_remembers_each_cars_commands_between_runs(sim):
     sim.world.set_script("light-flash", latency=6.0, execution=2.0)
     for _ in range(2):
         assert await run(sim, "--brand", "bmw", "command", bev, "light-flash", "count=1") == 0
-    [state] = cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("bmw-*.json")
+    [state] = saved_states("bmw-*.json")
     saved = json.loads(state.read_text())
     assert [trace["name"] for trace in saved["commands"][bev]] == ["light-flash", "light-flash"]
     assert state.stat().st_mode & 0o077 == 0
@@ -174,9 +180,10 @@ async def test_the_cli_remembers_each_cars_commands_between_runs(sim):
 
 async def test_stale_saved_tokens_and_a_wrong_password_cost_one_login_attempt_not_two(sim):
     assert await run(sim, "vehicles") == 0
-    [state] = cli.Path(os.environ["EVCLIENT_STATE_DIR"]).glob("*.json")
+    [state] = saved_states()
     saved = json.loads(state.read_text())
     saved["tokens"]["token"] = "no-longer-a-valid-token"
+    saved["tokens"]["expires_at"] = 0  # expired long ago
     state.write_text(json.dumps(saved))
     sim.world.accounts[("renault-ze", "demo@evclient.dev")].password = "changed-elsewhere"
     sim.log.clear()
@@ -216,8 +223,8 @@ async def test_myrenault_two_factor_prompts_for_the_emailed_code(sim, capsys, mo
         typed.append((prompt, code))
         return code
 
-    monkeypatch.setattr(cli, "_interactive", lambda: True)
-    monkeypatch.setattr(cli, "_ask", ask)
+    monkeypatch.setattr(login, "interactive", lambda: True)
+    monkeypatch.setattr(login, "ask", ask)
     argv = ("--brand", "renault", "--username", user, "--password", "demo-password")
     assert await run(sim, *argv, "vehicles") == 0
     out = capsys.readouterr().out
@@ -232,5 +239,5 @@ async def test_myrenault_two_factor_prompts_for_the_emailed_code(sim, capsys, mo
 async def test_myrenault_two_factor_without_a_terminal_says_what_to_do(sim, capsys):
     argv = ("--brand", "renault", "--username", "tfa@evclient.dev", "--password", "demo-password")
     args = cli.build_parser().parse_args(["--simulator", sim.url, *argv, "vehicles"])
-    with pytest.raises(cli.TwoFactorRequired, match="terminal"):
+    with pytest.raises(TwoFactorRequired, match="terminal"):
         await cli.run_account_command(args)

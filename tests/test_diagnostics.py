@@ -41,7 +41,8 @@ def secrets_of(sim, brand, account):
         elif isinstance(value, str) and len(value) >= 8:
             yield value
 
-    found |= set(walk({k: v for k, v in account.tokens.items() if k != "brand"}))
+    # ZE's tokens also carry the login answer's car list and service scopes: not secrets (the VINs are above).
+    found |= set(walk({k: v for k, v in account.tokens.items() if k not in ("brand", "scopes", "vehicles")}))
     return found
 
 

@@ -28,8 +28,16 @@ async def test_fingerprint_writes_anonymised_fixtures_that_parse_back(sim, brand
     if brand != "renault-ze":  # ZE bodies do not repeat the VIN
         assert fake_vin(1) in text  # the same made-up VIN stands in for the first car everywhere
     # Loaded back as fixtures: each file parses with its endpoint's own parser for that model.
+    listings = [p for p in written if p.parent.name == "_listing"]
+    assert len(listings) == len(cars)
+    listed = json.loads(listings[0].read_text())
+    assert listed["vin"] == fake_vin(1) and listed["model"] == cars[0].model and listed["commands"]
+    if brand == "bmw":  # the capability flags that decide which remote services the car has
+        assert listed["capabilities"] and "doorLock" in listed["capabilities"]
     for path in written:
         endpoint = path.parent.name
+        if endpoint == "_listing":
+            continue
         model = path.stem.rsplit("-", 1)[0]
         spec = specs[(model, endpoint)]
         spec.parse(json.loads(path.read_text()))

@@ -146,7 +146,7 @@ def test_burst_is_capped_and_waits_for_the_oldest_to_age_out() -> None:
         times: list[float] = []
 
         async def one() -> None:
-            slot = await scheduler.acquire(Priority.REFRESH)
+            slot = await scheduler.acquire(Priority.COMMAND)
             times.append(loop.time())
             slot.release()
 

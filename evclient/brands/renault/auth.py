@@ -46,8 +46,12 @@ class RenaultAuth(Auth):
             Device(Secret(device["gmid"]), Secret(device["ucid"])) if device.get("gmid") and device.get("ucid")
             else None
         )
+        # The 15-minute JWT is kept too: a short-lived process (a CLI run) then mints none while it lasts.
+        jwt_saved, exp_saved = saved.get("jwt"), saved.get("jwt_expires_at")
         self._jwt: Secret | None = None
         self._exp: float | None = None
+        if isinstance(jwt_saved, str) and isinstance(exp_saved, int | float) and not isinstance(exp_saved, bool):
+            self._jwt, self._exp = Secret(jwt_saved), float(exp_saved)
 
     # -- Auth -------------------------------------------------------------------------------------------
 
@@ -87,7 +91,7 @@ class RenaultAuth(Auth):
         if self.person_id is None:
             self.person_id = await gigya.person_id(api, self.locale, self.login_token)
         token = await gigya.jwt(api, self.locale, self.login_token)
-        exp = jwt_expiry(token)
+        exp = jwt_expiry(token, received_at=api.clock.wall())
         if exp is None:
             raise AuthenticationError("Gigya's JWT carries no expiry")
         self._jwt, self._exp = Secret(token), exp
@@ -106,6 +110,8 @@ class RenaultAuth(Auth):
             "login_token": self.login_token.reveal() if self.login_token else None,
             "person_id": self.person_id,
             "device": {"gmid": self.device.gmid.reveal(), "ucid": self.device.ucid.reveal()} if self.device else None,
+            "jwt": self._jwt.reveal() if self._jwt is not None and self._exp is not None else None,
+            "jwt_expires_at": self._exp if self._jwt is not None else None,
         }
 
 

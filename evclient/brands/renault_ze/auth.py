@@ -25,7 +25,11 @@ class ZEAuth(Auth):
         saved = tokens or {}
         self._token: Secret | None = Secret(saved["token"]) if saved.get("token") else None
         self._refresh: Secret | None = Secret(saved["refresh_token"]) if saved.get("refresh_token") else None
-        self._exp = jwt_expiry(self._token.reveal()) if self._token else None
+        saved_exp = saved.get("expires_at")
+        if isinstance(saved_exp, int | float) and not isinstance(saved_exp, bool):
+            self._exp: float | None = float(saved_exp)  # judged on this machine's clock when it arrived
+        else:
+            self._exp = jwt_expiry(self._token.reveal()) if self._token else None
         self.vehicles: list[dict[str, Any]] | None = saved.get("vehicles")
         self.scopes: list[str] | None = saved.get("scopes")
 
@@ -59,7 +63,7 @@ class ZEAuth(Auth):
         ]
         self.scopes = [str(s) for s in user.get("scopes") or []]
         self._refresh = Secret(str(body["refresh_token"]))
-        self._set(str(body["token"]))
+        self._set(str(body["token"]), api.clock.wall())
 
     async def _refresh_token(self, api: Api, token: Secret, refresh: Secret) -> None:
         expired = token.reveal()
@@ -68,11 +72,11 @@ class ZEAuth(Auth):
             authenticated=False, headers={"Authorization": f"Bearer {expired}"},
             json={"token": expired, "refresh_token": refresh.reveal()},
         ))
-        self._set(str(response.json()["token"]))
+        self._set(str(response.json()["token"]), api.clock.wall())
 
-    def _set(self, token: str) -> None:
+    def _set(self, token: str, received_at: float) -> None:
         self._token = Secret(token)
-        self._exp = jwt_expiry(token)
+        self._exp = jwt_expiry(token, received_at)
         if self._exp is None:
             raise AuthenticationError("the server's token carries no expiry")
 
@@ -86,6 +90,7 @@ class ZEAuth(Auth):
         return {
             "token": self._token.reveal() if self._token else None,
             "refresh_token": self._refresh.reveal() if self._refresh else None,
+            "expires_at": self._exp,
             "vehicles": self.vehicles,
             "scopes": self.scopes,
         }

@@ -1,0 +1,396 @@
+"""``evclient``: the command line (install the ``cli`` extra).
+
+Account commands keep the tokens, the budget log and the car listing between runs in a private state file
+(see :mod:`evclient.cli.state`), so consecutive runs neither log in again, nor list the cars again, nor
+forget the requests already spent this hour.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from .. import brands
+from ..account import Account, Budget
+from ..connect import connect
+from ..errors import EVClientError, InvalidInputError, TwoFactorRequired
+from ..scheduler import within
+from . import login
+from .commands import ACCOUNT_COMMANDS, OFFLINE
+from .state import StateFile, state_dir
+
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_TERMINATED = 143
+
+
+def parse_params(items: Sequence[str]) -> dict[str, Any]:
+    """``key=value`` arguments. Values starting with ``{`` or ``[`` and true/false/null are JSON;
+    everything else stays a string (so ``0100`` keeps its leading zero)."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"parameters are key=value, got {item!r}")
+        if (value[:1] in "{[" and value) or value in {"true", "false", "null"}:
+            try:
+                params[key] = json.loads(value)
+            except ValueError:
+                raise InvalidInputError(f"{key}: {value!r} is not valid JSON") from None
+        else:
+            params[key] = value
+    return params
+
+
+def warn(message: str) -> None:
+    print(f"evclient: {message}", file=sys.stderr, flush=True)
+
+
+# -- the account --------------------------------------------------------------------------------------------
+
+
+def _servers(args: argparse.Namespace) -> dict[str, str]:
+    servers: dict[str, str] = {}
+    if args.simulator:
+        from ..simulator.server import servers_for
+
+        try:
+            servers.update(servers_for(args.brand, args.simulator))
+        except ValueError as err:
+            raise InvalidInputError(str(err)) from None
+    for item in args.server or ():
+        name, sep, url = item.partition("=")
+        if not sep or not name or not url:
+            raise InvalidInputError(f"--server takes NAME=URL, got {item!r}")
+        servers[name] = url
+    return servers
+
+
+#: Brand settings the CLI takes: option name → (connect() keyword, environment variable).
+SETTINGS = {
+    "username": ("username", "EVCLIENT_USERNAME"),
+    "password": ("password", "EVCLIENT_PASSWORD"),
+    "app_key": ("app_key", "EVCLIENT_APP_KEY"),
+    "app_secret": ("app_secret", "EVCLIENT_APP_SECRET"),
+    "security_answer": ("security_answer", "EVCLIENT_SECURITY_ANSWER"),
+    "region": ("region", "EVCLIENT_REGION"),
+    "locale": ("locale", "EVCLIENT_LOCALE"),
+    "account_id": ("account_id", "EVCLIENT_ACCOUNT_ID"),
+}
+
+
+def _credentials(args: argparse.Namespace) -> dict[str, Any]:
+    """The brand settings from options and environment; the simulator's demo account when none is given."""
+    given = {key: getattr(args, option) or os.environ.get(env) for option, (key, env) in SETTINGS.items()}
+    given = {k: v for k, v in given.items() if v}
+    if args.simulator and not given.get("username") and not given.get("password"):
+        from ..simulator.brands import all_brands
+
+        sims = all_brands()
+        if args.brand in sims:
+            kept = {k: v for k, v in given.items() if k in ("region", "locale", "account_id")}
+            return {**sims[args.brand].demo_credentials(), **kept}
+    return given
+
+
+async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[str, Any],
+                credentials: dict[str, Any], servers: dict[str, str]) -> Account:
+    tokens = saved.get("tokens") if isinstance(saved.get("tokens"), dict) else None
+    offline = args.command in OFFLINE
+    if "password" not in credentials and tokens is None and not offline:
+        if not login.interactive():
+            raise InvalidInputError("no password: use --password, EVCLIENT_PASSWORD or a terminal to type it")
+        credentials["password"] = getpass.getpass(f"{args.brand} password for {credentials.get('username')}: ")
+    try:
+        budget = Budget(state=saved["budget"]) if saved.get("budget") else None
+    except InvalidInputError as err:
+        raise InvalidInputError(f"{err} (in {state.path if state else 'the state'})") from None
+    listing = state.cached_listing(saved, time.time()) if state else None
+    history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
+    kwargs: dict[str, Any] = {"servers": servers or None, "tokens": tokens, "budget": budget,
+                              "vehicles": listing, "login": not offline, **credentials}
+    # Stale saved tokens need no second attempt here: each brand's auth falls back to the password by
+    # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
+    try:
+        try:
+            return await connect(args.brand, command_history=history, **kwargs)
+        except InvalidInputError as err:
+            if state is not None and "budget state" in str(err):
+                raise InvalidInputError(f"{err} (in {state.path}; move it away to start afresh)") from None
+            if not history and not listing:
+                raise
+            # A damaged history or listing only costs a request or what was learnt of the cars' latency.
+            kwargs["vehicles"] = None
+            return await connect(args.brand, **kwargs)
+    except TwoFactorRequired as required:
+        return await login.two_factor(required)
+
+
+async def _announce_waits(account: Account) -> None:
+    """Say once, on stderr, when the run waits for the budget, and for how long at most."""
+    told = False
+    while True:
+        await asyncio.sleep(1.0)
+        figures = account.budget
+        if figures.queued and not told:
+            full = [w for w in figures.windows if w.used >= w.poll_limit]
+            if full:
+                w = max(full, key=lambda w: w.next_free_s or 0.0)
+                when = f"about {w.next_free_s / 60:.0f} min" if w.next_free_s else "a moment"
+                warn(f"waiting for the budget: {w.used} of {w.limit} requests of the last {w.seconds / 3600:g} h "
+                     f"are spent ({w.name}); the next slot frees in {when} (--no-wait fails at once instead)")
+                told = True
+
+
+def _snapshot(account: Account) -> dict[str, Any]:
+    return {"tokens": account.tokens, "budget": account.budget_state(), "commands": account.command_history()}
+
+
+async def run_account_command(args: argparse.Namespace) -> int:
+    """Open the account (resuming from the state file), run one subcommand, save the state, close."""
+    args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
+    servers = _servers(args)
+    credentials = _credentials(args)
+    state = None if args.no_state else StateFile(args.brand, credentials.get("username"), servers)
+    if state is None:
+        return await _run(args, None, {}, credentials, servers)
+    lock = state.locked(warn) if args.command not in OFFLINE else contextlib.nullcontext(False)
+    async with lock:
+        return await _run(args, state, state.load(), credentials, servers)
+
+
+async def _run(args: argparse.Namespace, state: StateFile | None, saved: dict[str, Any],
+               credentials: dict[str, Any], servers: dict[str, str]) -> int:
+    wait = contextlib.nullcontext() if args.no_wait is False else within(0)
+    account: Account | None = None
+    watcher: asyncio.Task[None] | None = None
+    try:
+        with wait:
+            account = await _open(args, state, saved, credentials, servers)
+            watcher = asyncio.ensure_future(_announce_waits(account))
+            code: int = await ACCOUNT_COMMANDS[args.command](account, args)
+            return code
+    finally:
+        if watcher is not None:
+            watcher.cancel()
+        if account is not None:
+            if state is not None and args.command not in OFFLINE:
+                data = _snapshot(account)
+                if account.cached_vehicles():
+                    listed = (saved.get("vehicles") or {}).get("listed_at") if saved.get("vehicles") else None
+                    fresh = listed if account.vehicle_listing() == (saved.get("vehicles") or {}).get("cars") else None
+                    data["vehicles"] = {"listed_at": fresh or time.time(), "cars": account.vehicle_listing()}
+                try:
+                    spans = {w.name: w.seconds for w in account.budget.windows}
+                    state.save(data, loaded=saved.get("budget") or {}, spans=spans, wall_now=time.time())
+                except OSError as err:
+                    warn(f"could not save the state to {state.path} ({err.strerror or err}): the next run will "
+                         "not know the requests this one spent")
+            await account.close()
+
+
+# -- simulator and demo -------------------------------------------------------------------------------------
+
+
+async def run_simulator(host: str, port: int, speed: float, quota: int | None = None) -> int:
+    from ..simulator import Simulator
+    from ..simulator.quota import SlidingQuota
+
+    sim = Simulator(speed=speed)
+    if quota is not None:  # e.g. for benchmarks that must never wait for the servers' quota
+        sim.quotas = {name: SlidingQuota(quota, 3600.0) for name in sim.quotas}
+    url = await sim.start(host, port)
+    print(f"evclient simulator listening on {url}", flush=True)
+    for name in sim.brands:
+        for server, base in sim.servers(name).items():
+            print(f"  {name} {server}: {base}", flush=True)
+    print("  controls: " + url + "/_sim/", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        await sim.close()
+    return 0
+
+
+# -- options ------------------------------------------------------------------------------------------------
+
+
+def _number(kind: type[int] | type[float], low: float, high: float = math.inf, *, low_open: bool = False) -> Any:
+    """An argparse type: a finite ``kind`` within [low, high] (``low_open``: above low)."""
+    def convert(text: str) -> int | float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {'whole ' if kind is int else ''}number") from None
+        if not math.isfinite(value) or value > high or value < low or (low_open and value == low):
+            bound = f"above {low:g}" if low_open else f"at least {low:g}"
+            if high < math.inf:
+                bound = f"from {low:g} to {high:g}"
+            raise argparse.ArgumentTypeError(f"{text} is out of range: give a number {bound}")
+        return value
+
+    return convert
+
+
+def _brand_from(argv: Sequence[str] | None) -> str:
+    """The brand named on the command line (or in the environment), to tailor the subcommands' help."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--brand", default=os.environ.get("EVCLIENT_BRAND", "renault-ze"))
+    known, _ = early.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
+    return str(known.brand)
+
+
+def _endpoint_help(brand: str) -> str:
+    try:
+        cls = brands.get(brand)
+    except InvalidInputError:
+        return ""
+    lines = [f"endpoints of {brand} (params after the name as key=value):"]
+    for spec in cls.endpoints:
+        params = " ".join(name if required else f"[{name}]" for name, required in spec.parameters())
+        lines.append(f"  {spec.name:28} {params}".rstrip())
+    return "\n".join(lines)
+
+
+def _command_help(brand: str) -> str:
+    try:
+        cls = brands.get(brand)
+    except InvalidInputError:
+        return ""
+    lines = [f"commands of {brand} (params as key=value; see each one's description):"]
+    lines += [f"  {spec.name:24} {spec.description}".rstrip() for spec in cls.commands]
+    return "\n".join(lines)
+
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    brand = _brand_from(argv)
+    raw = argparse.RawDescriptionHelpFormatter
+    parser = argparse.ArgumentParser(
+        prog="evclient", description="Read and command electric cars politely.", formatter_class=raw,
+        epilog=f"Tokens, the budget log and the car listing are kept between runs in {state_dir()} "
+               "(EVCLIENT_STATE_DIR), one owner-only file per account; --no-state keeps nothing.")
+    parser.add_argument("--brand", default=os.environ.get("EVCLIENT_BRAND", "renault-ze"),
+                        help=f"one of {', '.join(brands.names())} (default: %(default)s)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--simulator", metavar="URL", help="use an evclient simulator (demo account by default)")
+    where.add_argument("--server", metavar="NAME=URL", action="append", help="override one of the brand's servers")
+    parser.add_argument("--username", help="or EVCLIENT_USERNAME")
+    parser.add_argument("--password", help="or EVCLIENT_PASSWORD (asked for when missing)")
+    parser.add_argument("--app-key", dest="app_key", help="BMW: the i Remote app key (or EVCLIENT_APP_KEY)")
+    parser.add_argument("--app-secret", dest="app_secret", help="BMW: the app secret (or EVCLIENT_APP_SECRET)")
+    parser.add_argument("--security-answer", dest="security_answer",
+                        help="BMW: the account's security answer, to unlock (or EVCLIENT_SECURITY_ANSWER)")
+    parser.add_argument("--region", help="BMW: rest_of_world, usa or china (or EVCLIENT_REGION)")
+    parser.add_argument("--locale", help="MyRenault: the account's locale, e.g. fr_FR (or EVCLIENT_LOCALE)")
+    parser.add_argument("--account-id", dest="account_id",
+                        help="MyRenault: the Kamereon account when the login has several (or EVCLIENT_ACCOUNT_ID)")
+    parser.add_argument("--json", action="store_true", help="print JSON")
+    parser.add_argument("--no-state", action="store_true", help="do not keep tokens and budget between runs")
+    parser.add_argument("--no-wait", action="store_true",
+                        help="fail at once when the budget is spent instead of waiting for a slot "
+                             "(a command still waits within its --deadline)")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="log what evclient does (-vv: each request)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("vehicles", help="list the account's cars")
+    status = sub.add_parser("status", help="every endpoint's latest value")
+    status.add_argument("vin", nargs="?")
+    fetch = sub.add_parser("fetch", help="read one endpoint", formatter_class=raw, epilog=_endpoint_help(brand))
+    fetch.add_argument("vin")
+    fetch.add_argument("endpoint")
+    fetch.add_argument("params", nargs="*", metavar="key=value")
+    command = sub.add_parser("command", help="send a command and follow it to its outcome", formatter_class=raw,
+                             epilog=_command_help(brand))
+    command.add_argument("vin")
+    command.add_argument("name")
+    command.add_argument("params", nargs="*", metavar="key=value")
+    command.add_argument("--deadline", type=_number(float, 0, low_open=True), metavar="SECONDS",
+                         help="give up following it after this long, waits for budget included "
+                              "(default: the command's own)")
+    sub.add_parser("budget", help="the account's request budget (sends nothing)")
+    fingerprint = sub.add_parser("fingerprint", help="read every endpoint once and write anonymised fixtures")
+    fingerprint.add_argument("--out", default="evclient-fingerprint", help="the folder to write (default: %(default)s)")
+    simulator = sub.add_parser("simulator", help="serve the simulated clouds")
+    simulator.add_argument("--host", default="127.0.0.1")
+    simulator.add_argument("--port", type=_number(int, 0, 65535), default=8765, help="0 picks a free port")
+    simulator.add_argument("--speed", type=_number(float, 0, 1e6, low_open=True), default=1.0,
+                           help="simulated seconds per real second")
+    simulator.add_argument("--quota", type=_number(int, 1), help="requests per hour each account may make "
+                                                                  "(default: the brand's)")
+    demo = sub.add_parser("demo", help="show evclient at work against the built-in simulator")
+    demo.add_argument("--speed", type=_number(float, 0, 1e6, low_open=True), default=200.0,
+                      help="simulated seconds per real second")
+    return parser
+
+
+def _logging(verbose: int) -> None:
+    logger = logging.getLogger("evclient")
+    if verbose <= 0:
+        # The error line says what went wrong; Python's last-resort handler would print warnings a second time.
+        if not any(isinstance(h, logging.NullHandler) for h in logger.handlers):
+            logger.addHandler(logging.NullHandler())
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.DEBUG if verbose > 1 else logging.INFO)
+
+
+async def _terminable(args: argparse.Namespace) -> int:
+    """Run the account command; SIGTERM or SIGHUP cancel it, so the state is still saved on the way out."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    terminated: list[int] = []
+
+    def stop(signum: int) -> None:
+        terminated.append(signum)
+        task.cancel()
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop, sig)
+    try:
+        return await run_account_command(args)
+    except asyncio.CancelledError:
+        if terminated:
+            warn(f"stopped by {signal.Signals(terminated[0]).name}; the state was saved")
+            return EXIT_TERMINATED
+        raise
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser(argv)
+    args = parser.parse_args(argv)
+    _logging(args.verbose)
+    try:
+        if args.command == "simulator":
+            return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota))
+        if args.command == "demo":
+            from ..demo import run_demo
+
+            return run_demo(speed=args.speed)
+        return asyncio.run(_terminable(args))
+    except EVClientError as err:
+        print(f"evclient: {type(err).__name__}: {err}", file=sys.stderr)
+        return EXIT_USAGE if isinstance(err, InvalidInputError) else EXIT_ERROR
+    except OSError as err:
+        print(f"evclient: {err.strerror or err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130

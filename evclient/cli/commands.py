@@ -1,0 +1,161 @@
+"""The account subcommands: each takes the open account and the parsed options and prints its answer."""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from ..account import Account
+from ..command import StatusChange
+from ..display import pretty, summary, table
+from ..errors import EVClientError, InvalidInputError
+from ..fingerprint import fingerprint
+from ..models import plain
+from ..status import VehicleStatus
+
+
+async def vehicles(account: Account, args: argparse.Namespace) -> int:
+    cars = await account.vehicles(refresh=True)  # asked for: list them now, whatever is cached
+    if args.json:
+        print(json.dumps([{"vin": c.vin, "model": c.model, "name": c.name, "commands": list(c.commands),
+                           "endpoints": {n: e.supported for n, e in c.endpoints.items()}} for c in cars], indent=2))
+        return 0
+    rows = [["VIN", "MODEL", "NAME", "COMMANDS"]]
+    rows += [[c.vin, c.model or "-", c.name or "-", ", ".join(c.commands)] for c in cars]
+    table(rows)
+    return 0
+
+
+async def status(account: Account, args: argparse.Namespace) -> int:
+    cars = [await account.vehicle(args.vin)] if args.vin else await account.vehicles()
+    report: dict[str, Any] = {}
+    for car in cars:
+        values: dict[str, Any] = {}
+        for name, endpoint in car.endpoints.items():
+            # Histories need a date range: ``fetch`` reads those.
+            if endpoint.supported is False or endpoint.spec.needs_parameters(car.info.context):
+                continue
+            try:
+                values[name] = await car.refresh(name)
+            except EVClientError as err:
+                if isinstance(err, InvalidInputError):
+                    raise
+                values[name] = err
+        report[car.vin] = values
+    statuses = {car.vin: car.status for car in cars}
+    if args.json:
+        print(json.dumps({vin: {
+            "status": statuses[vin].to_json(),
+            "endpoints": {n: ({"error": str(v)} if isinstance(v, EVClientError) else plain(v))
+                          for n, v in values.items()},
+        } for vin, values in report.items()}, indent=2))
+        return 0
+    for vin, values in report.items():
+        print(vin)
+        table(status_rows(statuses[vin]))
+        print("  endpoints:")
+        table([["    " + n, f"error: {v}" if isinstance(v, EVClientError) else summary(v)] for n, v in values.items()])
+    return 0
+
+
+#: The unified status as the table shows it: field, label, unit.
+STATUS_ROWS = (
+    ("battery_percent", "battery", "%"), ("range_km", "range", "km"), ("charge_state", "charging", ""),
+    ("plug_state", "plug", ""), ("charge_power_kw", "charge power", "kW"), ("minutes_to_full", "to full", "min"),
+    ("odometer_km", "odometer", "km"), ("fuel_litres", "fuel", "l"), ("fuel_range_km", "fuel range", "km"),
+    ("locked", "locked", ""), ("climate_on", "climate on", ""), ("inside_temperature_c", "inside", "°C"),
+    ("outside_temperature_c", "outside", "°C"),
+)
+
+
+def status_rows(vehicle_status: VehicleStatus) -> list[list[str]]:
+    rows = []
+    for field, label, unit in STATUS_ROWS:
+        value = getattr(vehicle_status, field)
+        if value is None:
+            continue
+        shown = value.value if isinstance(value, enum.Enum) else f"{value:g}" if isinstance(value, float) else value
+        rows.append(["  " + label, f"{shown} {unit}".rstrip()])
+    position = vehicle_status.position
+    if position is not None:
+        heading = "" if position.heading is None else f", heading {position.heading:g}°"
+        rows.append(["  position", f"{position.latitude:.5f}, {position.longitude:.5f}{heading}"])
+    if vehicle_status.openings:
+        opened = sorted(name for name, is_open in vehicle_status.openings.items() if is_open)
+        rows.append(["  open", ", ".join(opened) or f"nothing ({len(vehicle_status.openings)} reported closed)"])
+    if vehicle_status.tyre_pressures_kpa:
+        rows.append(["  tyres", ", ".join(f"{k} {v:g} kPa" for k, v in vehicle_status.tyre_pressures_kpa.items())])
+    return rows or [["  (no status reported)", ""]]
+
+
+async def fetch(account: Account, args: argparse.Namespace) -> int:
+    car = await account.vehicle(args.vin)
+    value = await car.refresh(args.endpoint, **args.parsed_params)
+    print(json.dumps(plain(value), indent=2) if args.json else pretty(value))
+    return 0
+
+
+def _used(account: Account) -> int:
+    return sum(w.used for w in account.budget.windows)
+
+
+async def command(account: Account, args: argparse.Namespace) -> int:
+    car = await account.vehicle(args.vin)
+    before = _used(account)
+
+    def progress(change: StatusChange) -> None:
+        if not args.json:
+            print(f"  {change.elapsed:7.1f} s  {change.status}", flush=True)
+
+    if not args.json:
+        print(f"{args.name} on {car.vin}:")
+    result = await car.command(args.name, progress=progress, deadline=args.deadline, **args.parsed_params)
+    spent = _used(account) - before
+    if args.json:
+        print(json.dumps({**plain(result), "requests": spent}, indent=2))
+    else:
+        reads = f"{result.polls} status read" + ("" if result.polls == 1 else "s")
+        requests = f"{spent} request" + ("" if spent == 1 else "s")
+        print(f"done: {result.status} after {result.elapsed:.1f} s, {requests} ({reads})")
+    return 0
+
+
+async def budget(account: Account, args: argparse.Namespace) -> int:
+    figures = account.budget
+    if args.json:
+        print(json.dumps(plain(figures), indent=2))
+        return 0
+    rows = [["WINDOW", "USED", "LIMIT", "POLLING MAY USE", "SPAN"]]
+    rows += [[w.name, str(w.used), str(w.limit), str(w.poll_limit), f"{w.seconds / 3600:g} h"]
+             for w in figures.windows]
+    table(rows)
+    for server, seconds in sorted(figures.pauses.items()):
+        print(f"requests to {server} are paused for another {seconds:.0f} s after the server pushed back")
+    return 0
+
+
+async def fingerprint_command(account: Account, args: argparse.Namespace) -> int:
+    before = _used(account)
+    written = await fingerprint(account, Path(args.out))
+    spent = _used(account) - before
+    print(f"wrote {len(written)} anonymised answers under {Path(args.out) / account.brand.name} "
+          f"({spent} request{'' if spent == 1 else 's'}); check them, then share the folder")
+    return 0
+
+
+Handler = Callable[[Account, argparse.Namespace], Awaitable[int]]
+
+ACCOUNT_COMMANDS: dict[str, Handler] = {
+    "vehicles": vehicles,
+    "status": status,
+    "fetch": fetch,
+    "command": command,
+    "budget": budget,
+    "fingerprint": fingerprint_command,
+}
+#: Subcommands that send no request: they read the saved state without logging in.
+OFFLINE = frozenset({"budget"})
