@@ -77,8 +77,14 @@ FAULTS: dict[str, dict[str, Any] | None] = {
     "429 with Retry-After": {"kind": "status", "status": 429, "headers": {"Retry-After": "120"}, "body": {}},
     "429 without Retry-After": {"kind": "status", "status": 429, "body": {}},
     "the brand's quota error": {"kind": "quota", "retry_after": 600.0},
+    "429, Retry-After 1e12 s": {"kind": "status", "status": 429, "headers": {"Retry-After": "1e12"}, "body": {}},
+    "429, Retry-After -5 s": {"kind": "status", "status": 429, "headers": {"Retry-After": "-5"}, "body": {}},
+    "redirect to another origin": {"kind": "status", "status": 307, "body": {},
+                                   "headers": {"Location": "http://127.0.0.1:9/elsewhere"}},
     "connection refused": None,
 }
+#: The longest pause any brand of the matrix may take after a server's pushback (Brand.max_pause).
+MAX_PAUSE = 3600.0
 
 
 @attrs.define
@@ -93,6 +99,7 @@ class CaseResult:
     foreign: str | None = None  # an exception type that is not evclient's
     leak: bool = False  # the error's message or repr held a password, token or full VIN
     recovered: bool = False  # the account worked again afterwards
+    pause: float = 0.0  # the longest pause the account took (never beyond MAX_PAUSE, whatever the server said)
     requests: int = 0
     elapsed: float = 0.0
 
@@ -102,7 +109,7 @@ class CaseResult:
         if self.outcome == "n/a":
             return True
         return (self.met and not self.over_budget and not self.hung and self.foreign is None and self.recovered
-                and not self.leak)
+                and not self.leak and self.pause <= MAX_PAUSE)
 
 
 def applicable(case: BrandCase, route_class: str) -> bool:
@@ -210,6 +217,8 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
             await task
         if spec is not None:
             result.met = len(sim.faults) == 0  # taken by a request (a fault with times=1 leaves the book)
+        if account is not None:
+            result.pause = account.budget.paused_for
         result.recovered = await _recovers(case, account, connect)
         window = sim.max_in_window(3600.0, brand=case.brand)
         result.over_budget = window > case.budget
@@ -269,7 +278,9 @@ def markdown(results: list[CaseResult]) -> str:
         "brand's quota answer raise `QuotaExceeded` and pause the account (a command's status read waits out",
         "a pause that ends before its deadline); a refused connection raises `ConnectionFailed`; lost or",
         "garbled answers to reads (listing, poll) are retried, a body that is not the expected JSON raises",
-        "`ResponseError`; a command's status read that fails is read again, so the outcome is not lost.",
+        "`ResponseError`; a command's status read that fails is read again, so the outcome is not lost;",
+        "a `Retry-After` is held to [1 s, one hour] (the pause is checked in every cell); a redirect is never",
+        "followed and raises `RedirectRefused`.",
         "",
     ]
     for brand in dict.fromkeys(r.brand for r in results):
@@ -300,10 +311,16 @@ def expected(route_class: str, fault: str) -> set[str]:
     """The documented outcomes of a cell (see ``markdown``)."""
     if fault == "401, token revoked":
         return {"ok"}  # one renewal of the token, then the same request again
-    if fault in ("429 with Retry-After", "429 without Retry-After", "the brand's quota error"):
-        # A status read waits out a pause that ends before the command's deadline.
-        short = fault == "429 with Retry-After" and route_class == "command status"
+    if fault in ("429 with Retry-After", "429 without Retry-After", "the brand's quota error",
+                 "429, Retry-After 1e12 s", "429, Retry-After -5 s"):
+        # A status read waits out a pause that ends before the command's deadline (Retry-After is held to
+        # [1 s, the brand's longest pause], so -5 s pauses 1 s and 1e12 s an hour).
+        short = fault in ("429 with Retry-After", "429, Retry-After -5 s") and route_class == "command status"
         return {"ok"} if short else {"QuotaExceeded"}
+    if fault == "redirect to another origin":
+        # Never followed: the next hop would skip the budget and might carry credentials elsewhere. A status
+        # read is read again (the outcome is not lost).
+        return {"ok"} if route_class == "command status" else {"RedirectRefused"}
     if fault == "connection refused":
         return {"ok"} if route_class == "command status" else {"ConnectionFailed"}
     if route_class == "command status":

@@ -21,10 +21,19 @@ PERSONAL_KEYS = frozenset({
 })
 
 
+#: Keys the generic redaction hides that an endpoint's body uses for something else: a model ``code``
+#: (``X102VE``) is no secret there, and a two-factor code never appears in an endpoint's body.
+BODY_KEPT = frozenset({"code"})
+
+
 def scrub(data: Any) -> Any:
-    """``redact()`` plus personal keys and e-mail addresses anywhere in text."""
+    """``redact()`` plus personal keys and e-mail addresses anywhere in text (for servers' bodies)."""
     cleaned = redact(data, extra_keys=PERSONAL_KEYS)
     return _emails(cleaned)
+
+
+def _scrub_body(data: Any) -> Any:
+    return _emails(redact(data, extra_keys=PERSONAL_KEYS, keep=BODY_KEPT))
 
 
 def _emails(data: Any) -> Any:
@@ -38,6 +47,8 @@ def _emails(data: Any) -> Any:
 
 
 def account_diagnostics(account: Account) -> dict[str, Any]:
+    """Servers' bodies and the cars' values are scrubbed; evclient's own figures and names (budget windows,
+    endpoint and field names, model codes) are kept as they are, since they are what a bug report needs."""
     now = account.clock.wall()
     cars = []
     for vehicle in account.cached_vehicles():
@@ -48,13 +59,18 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
                 "age_s": None if endpoint.fetched_at is None else round(now - endpoint.fetched_at, 1),
                 "stale": endpoint.stale,
                 "last_error": None if endpoint.last_error is None
-                else f"{type(endpoint.last_error).__name__}: {endpoint.last_error}",
-                "raw": endpoint.raw,
+                else scrub(f"{type(endpoint.last_error).__name__}: {endpoint.last_error}"),
+                "raw": _scrub_body(endpoint.raw),
             }
+        status = plain(vehicle.status)
+        sources = status.pop("sources", None) if isinstance(status, dict) else None
+        status = scrub(status)
+        if sources is not None:
+            status["sources"] = sources  # field name → endpoint name: nothing personal
         cars.append({"car": mask_vin(vehicle.vin), "model": vehicle.model, "commands": list(vehicle.commands),
-                     "status": plain(vehicle.status), "endpoints": endpoints,
-                     "commands_seen": [t.to_json() for t in account.recent_commands(vehicle.vin)]})
-    report = {
+                     "status": status, "endpoints": endpoints,
+                     "commands_seen": scrub([t.to_json() for t in account.recent_commands(vehicle.vin)])})
+    return {
         "brand": account.brand.name,
         "servers": sorted(account.servers),
         "polling": account.polling,
@@ -64,5 +80,3 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
         "vehicles": cars,
     }
-    scrubbed: dict[str, Any] = scrub(report)
-    return scrubbed

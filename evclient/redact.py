@@ -39,16 +39,21 @@ def redact_url(url: URL | str) -> str:
     return mask_vin(url.path_qs if not url.is_absolute() else str(url))
 
 
-def redact(data: Any, *, extra_keys: frozenset[str] = frozenset()) -> Any:
-    """A deep copy of ``data`` with secret and personal values replaced (for diagnostics)."""
-    keys = SECRET_KEYS | {k.lower() for k in extra_keys}
+def redact(data: Any, *, extra_keys: frozenset[str] = frozenset(), keep: frozenset[str] = frozenset()) -> Any:
+    """A deep copy of ``data`` with secret and personal values replaced (for diagnostics).
+
+    ``extra_keys`` are hidden too; ``keep`` are keys that mean something harmless in this data.
+    """
+    keys = (SECRET_KEYS | {k.lower() for k in extra_keys}) - keep
+    return _redact(data, keys)
+
+
+def _redact(data: Any, keys: frozenset[str]) -> Any:
     if isinstance(data, Mapping):
-        return {
-            k: (REDACTED if str(k).lower() in keys and v is not None else redact(v, extra_keys=extra_keys))
-            for k, v in data.items()
-        }
+        return {k: (REDACTED if str(k).lower() in keys and v is not None else _redact(v, keys))
+                for k, v in data.items()}
     if isinstance(data, list | tuple):
-        return [redact(v, extra_keys=extra_keys) for v in data]
+        return [_redact(v, keys) for v in data]
     if isinstance(data, str):
         return mask_vin(data)
     return data

@@ -63,6 +63,8 @@ async def test_diagnostics_keep_what_helps_and_hide_what_identifies(sim, brand):
         text = json.dumps(report)  # JSON-serialisable as it is
         leaked = {s for s in secrets_of(sim, brand, account) if s in text}
         assert leaked == set()
+        windows = {w.name for w in account.budget.windows}
+        first_model = account.cached_vehicles()[0].model
     assert report["brand"] == brand and report["tokens"]
     car = report["vehicles"][0]
     assert car["car"].startswith("*") and car["endpoints"]
@@ -70,6 +72,14 @@ async def test_diagnostics_keep_what_helps_and_hide_what_identifies(sim, brand):
     assert read and all(e["age_s"] is not None and e["supported"] for e in read)
     assert any(e["last_error"] for c in report["vehicles"] for e in c["endpoints"].values()) or brand != "renault"
     assert report["budget"]["windows"][0]["used"] > 0
+    # What a bug report needs is not over-redacted: window names, model codes, where each field came from.
+    assert {w["name"] for w in report["budget"]["windows"]} == windows
+    assert car["model"] == first_model
+    sources = {f: e for c in report["vehicles"] for f, e in (c["status"].get("sources") or {}).items()}
+    assert sources and set(sources.values()) <= set(car["endpoints"])
+    if brand == "renault":
+        assert "position" in sources
+        assert "X102VE" in text  # a model code inside a body (details' model.code) is no secret
 
 
 def test_scrub_hides_personal_keys_and_emails():

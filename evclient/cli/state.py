@@ -54,8 +54,8 @@ class StateFile:
         """The saved state; ``{}`` when there is none yet. A damaged file raises :class:`StateFileError`."""
         try:
             text = self.path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            return {}
+        except (FileNotFoundError, NotADirectoryError):
+            return {}  # none yet (or no folder for it: saving will say so)
         except OSError as err:
             raise StateFileError(f"cannot read the state file {self.path}: {err.strerror or err}") from None
         try:
