@@ -15,6 +15,7 @@ Messages never hold secrets: callers pass only what is safe to show.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 
@@ -164,7 +165,24 @@ class reading:
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: Any) -> None:
         if error is None or isinstance(error, EVClientError) or not isinstance(error, SHAPE_ERRORS):
             return
-        raise ResponseError(
-            f"{self.endpoint}: the answer does not have the expected shape ({type(error).__name__})",
-            endpoint=self.endpoint,
-        ) from error
+        raise ResponseError(f"{self.endpoint}: {_shape_problem(error)}", endpoint=self.endpoint) from error
+
+
+#: A field name worth naming in a message (not a VIN or an id used as a key).
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def _shape_problem(error: BaseException) -> str:
+    """What was wrong with an answer, in words rather than Python's exception names."""
+    if isinstance(error, KeyError) and error.args and isinstance(error.args[0], str) and _FIELD.fullmatch(
+            error.args[0]) and not error.args[0].isupper():
+        return f"the answer lacks the field {error.args[0]!r}"
+    if isinstance(error, KeyError):
+        return "the answer lacks a field"
+    if isinstance(error, IndexError):
+        return "a list in the answer is shorter than expected"
+    if isinstance(error, TypeError | AttributeError):
+        return "a field of the answer is not of the expected type"
+    if isinstance(error, ArithmeticError):
+        return "a number in the answer is out of range"
+    return "a field of the answer has a value that is not understood"

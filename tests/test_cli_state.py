@@ -21,7 +21,6 @@ from tests.test_cli import evclient, saved_states, simulator_process
 
 assert simulator_process  # the fixture, used below by name
 
-MEGANE = "VF1AG000X64000002"
 
 
 @pytest.fixture(autouse=True)

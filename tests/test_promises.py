@@ -371,3 +371,13 @@ def test_scheduler_refuses_waiters_after_close() -> None:
         slot.release()
 
     asyncio.run(scenario())
+
+
+async def test_a_wrongly_shaped_answer_is_described_in_words(cloud):
+    async with cloud.connect("solo") as account:
+        car = (await account.vehicles())[0]
+        cloud.fail("data", Fault(status=200, body={"unexpected": 1}))
+        with pytest.raises(evclient.ResponseError) as caught:
+            await car.refresh("e1")
+        assert str(caught.value) == "e1: the answer lacks the field 'name'"
+        assert "KeyError" not in str(caught.value)
