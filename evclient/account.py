@@ -1,8 +1,12 @@
-"""The account: one login at one brand, its scheduler, its cars and its background polling.
+"""The account: one login at one brand, composed of the parts that do the work.
 
-Every request the account makes goes through :meth:`Account._send`: auth, then a slot from the
-scheduler, then the transport, then the brand's error decoder; retries and re-authentication loop back
-through the same gate, so nothing can bypass the budget.
+* :class:`~evclient.pipeline.RequestPipeline` — every request: auth → slot → transport → decode → retry;
+* :class:`~evclient.reads.Reader` — endpoint reads (single flight) into the value store;
+* :class:`~evclient.store.ValueStore` — the one way in for values, and the listeners;
+* :class:`~evclient.command_runner.CommandRunner` — commands, their channels and each car's history;
+* the poll plan and poller (:mod:`evclient.pollplan`), and the brand's stream (:mod:`evclient.streams`).
+
+The account holds the cars, wires the parts together and owns their lifecycle.
 """
 
 from __future__ import annotations
@@ -10,8 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -19,50 +21,31 @@ import attrs
 
 from .brand import Brand, VehicleInfo
 from .clock import Clock
-from .command import CommandHandle, CommandResult, CommandSpec, ProgressCallback, _CommandState, run_command
+from .command import CommandHandle, ProgressCallback
+from .command_runner import CommandNotSupported, CommandRunner
 from .delays import CommandTrace
 from .endpoint import Endpoint
-from .errors import (
-    AccountClosed,
-    AuthenticationError,
-    BudgetExhausted,
-    CommandCancelled,
-    CommandTimedOut,
-    ConnectionFailed,
-    EVClientError,
-    InvalidInputError,
-    NotSupportedError,
-    RateLimited,
-    TemporaryError,
-    reading,
-)
+from .errors import EVClientError, InvalidInputError, reading
+from .pipeline import RequestPipeline
 from .pollplan import Poller, PollPlan
+from .reads import Reader
 from .redact import mask_vin
-from .scheduler import DEADLINE, BudgetStatus, Priority, Scheduler, Window
-from .status import VehicleStatus, changed_fields
-from .transport import Request, Response, Transport
+from .scheduler import BudgetStatus, Priority, Scheduler, Window
+from .store import Listener, Source, StatusListener, ValueStore
+from .streams import StreamListener, StreamRunner, StreamState
+from .transport import Request, Response, Transport, WebSocket
+from .validate import is_number, whole
+from .vehicle import Vehicle
 
 if TYPE_CHECKING:
-    from .vehicle import Vehicle
+    from .brand import Api
+
+__all__ = ["Account", "BoundApi", "Budget", "CommandNotSupported", "TokensListener"]
 
 _LOG = logging.getLogger("evclient")
 
-Listener = Callable[["Vehicle", frozenset[str]], None]
-StatusListener = Callable[["Vehicle", VehicleStatus, frozenset[str]], None]
-
-#: Past commands kept per car for the delay policies (and exported by :meth:`Account.command_history`).
-HISTORY_PER_CAR = 20
-
-def clamp_pause(seconds: float | None, default: float, maximum: float) -> float:
-    """The pause to take after a server's pushback: its ``Retry-After`` (or ``default`` when it gave none or
-    nonsense) held to [1 s, ``maximum``], so neither ``-5`` nor ``1e12`` is taken at its word."""
-    if seconds is None or math.isnan(seconds):
-        seconds = default
-    return min(max(seconds, 1.0), maximum)
-
-
-class CommandNotSupported(NotSupportedError, InvalidInputError):
-    """The car (or brand) has no such command; raised before any request."""
+#: Called with the account's new ``tokens`` each time they change (a login, a refresh, a rotation).
+TokensListener = Callable[[dict[str, Any]], None]
 
 
 @attrs.frozen(kw_only=True)
@@ -82,14 +65,11 @@ class Budget:
     retries: int = 2
 
     def __attrs_post_init__(self) -> None:
-        if self.reserve is not None and (isinstance(self.reserve, bool) or not isinstance(self.reserve, int)
-                                         or self.reserve < 0):
-            raise InvalidInputError(f"Budget.reserve must be a whole number of at least 0, got {self.reserve!r}")
-        if self.cooldown is not None and (isinstance(self.cooldown, bool) or not isinstance(self.cooldown, int | float)
-                                          or not math.isfinite(self.cooldown) or self.cooldown < 1):
+        if self.reserve is not None:
+            whole("Budget.reserve", self.reserve, 0)
+        if self.cooldown is not None and (not is_number(self.cooldown) or not 1 <= self.cooldown < float("inf")):
             raise InvalidInputError(f"Budget.cooldown must be a number of seconds of at least 1, got {self.cooldown!r}")
-        if isinstance(self.retries, bool) or not isinstance(self.retries, int) or not 0 <= self.retries <= 10:
-            raise InvalidInputError(f"Budget.retries must be a whole number from 0 to 10, got {self.retries!r}")
+        whole("Budget.retries", self.retries, 0, 10)
         if self.windows is not None and not all(isinstance(w, Window) for w in self.windows):
             raise InvalidInputError("Budget.windows must be evclient.Window objects")
         if self.state is not None and not isinstance(self.state, Mapping):
@@ -107,7 +87,7 @@ class Budget:
 
 
 class BoundApi:
-    """The account as brand code sees it: requests at one priority."""
+    """The account as brand code sees it: requests at one priority, endpoint reads, pushed values."""
 
     __slots__ = ("_account", "_priority")
 
@@ -120,19 +100,34 @@ class BoundApi:
         return self._account.clock
 
     async def request(self, request: Request) -> Response:
-        response, _ = await self._account._send(request, self._priority)
+        response, _ = await self._account.pipeline.send(request, self._priority)
         return response
 
     async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
-        return await self._account._fetch(self._account._vehicle(vehicle.vin), endpoint, self._priority, params)
+        return await self._account.reader.fetch(self._account.vehicle_for(vehicle.vin), endpoint, self._priority,
+                                                params)
+
+    async def authenticate(self) -> None:
+        await self._account.pipeline.ensure_auth(self._priority)
+        self._account._check_tokens()
+
+    def websocket(self, server: str, path: str, *, authenticated: bool = True
+                  ) -> contextlib.AbstractAsyncContextManager[WebSocket]:
+        pipeline = self._account.pipeline
+        pipeline.check_open()
+        base = pipeline.servers.get(server)
+        if base is None:
+            raise InvalidInputError(f"no server named {server!r} for {pipeline.brand.name}")
+        headers = pipeline.auth.headers(server) if authenticated else None
+        return pipeline.transport.websocket(base, path, headers, endpoint=f"{server} stream")
 
 
 class Account:
     """One account at one brand. Create it with :func:`evclient.connect`.
 
     ``await vehicles()`` lists the cars; ``await start()`` polls their endpoints in the background within
-    the budget; ``subscribe(callback)`` hears about changed values; ``tokens`` is what to store to resume
-    without the password; ``budget`` shows the live figures.
+    the budget (and opens the brand's stream, where it has one); ``subscribe(callback)`` hears about changed
+    values; ``tokens`` is what to store to resume without the password; ``budget`` shows the live figures.
     """
 
     def __init__(
@@ -149,47 +144,49 @@ class Account:
     ) -> None:
         self.brand = brand
         self.clock = clock or Clock()
-        self._transport = transport
         defaults = brand.default_servers()
         unknown = sorted(set(servers or {}) - set(defaults))
         if unknown:
             # A misspelt name would silently leave that traffic (and the credentials) on the real server.
             raise InvalidInputError(f"{brand.name} has no server named {', '.join(map(repr, unknown))}; "
                                     f"its servers are {', '.join(sorted(defaults))}")
-        self._servers = {**defaults, **(servers or {})}
+        servers = {**defaults, **(servers or {})}
         budget = budget or Budget()
         self.scheduler = Scheduler(budget.resolve(brand.windows), loop=self.clock.loop)
         if budget.state:
             self.scheduler.import_state(budget.state, self.clock.wall(), max_pause=brand.max_pause,
                                         legacy_server=brand.poll_server)
-        self._cooldown = min(brand.cooldown if budget.cooldown is None else budget.cooldown, brand.max_pause)
-        self._retries = max(0, budget.retries)
         if tokens is not None and tokens.get("brand", brand.name) != brand.name:
             raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
         self.auth = brand.create_auth(tokens)
-        self._auth_error: AuthenticationError | None = None
-        self._vehicles: dict[str, Vehicle] | None = None
-        self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
-        self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
-        self._last_admitted: dict[tuple[str, str], float] = {}
-        self._listeners: list[Listener] = []
-        self._status_listeners: list[StatusListener] = []
-        self._statuses: dict[str, VehicleStatus] = {}
-        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
-        self._traces: dict[str, deque[CommandTrace]] = {}
-        if command_history:
-            self._import_history(command_history)
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self._apis = {p: BoundApi(self, p) for p in Priority}
         poll_windows = self.scheduler.windows_for(brand.poll_server)
         # Requests to these servers spend the polls' budget (they share a window with the poll server).
         self._poll_budget_servers = {
-            name for name in self._servers if set(self.scheduler.windows_for(name)) & set(poll_windows)
+            name for name in servers if set(self.scheduler.windows_for(name)) & set(poll_windows)
         }
+        self.pipeline = RequestPipeline(
+            brand, auth=self.auth, scheduler=self.scheduler, transport=transport, servers=servers, clock=self.clock,
+            cooldown=brand.cooldown if budget.cooldown is None else budget.cooldown, retries=budget.retries,
+            api_for=self.api, on_admitted=self._admitted,
+        )
+        self.store = ValueStore()
+        self.reader = Reader(brand, self.pipeline, self.store, self.clock, on_read=self._read,
+                             on_unsupported=self._drop_target)
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.commands = CommandRunner(brand, self.clock, api_for=self.api, spawn=self._spawn,
+                                      is_closed=lambda: self.pipeline.closed)
+        if command_history:
+            self.commands.load(command_history)
         interval = max(w.seconds / w.poll_limit for w in poll_windows) if poll_windows else 60.0
         self._plan: PollPlan[tuple[str, str]] = PollPlan(interval)
         self._poller = Poller(self._plan, self._poll, name=f"evclient-{brand.name}-poller")
-        self._apis = {p: BoundApi(self, p) for p in Priority}
-        self._closed = False
+        self._last_admitted: dict[tuple[str, str], float] = {}
+        self._tokens_listeners: list[TokensListener] = []
+        self._last_tokens = self.tokens
+        self.stream = StreamRunner(brand, self, clock=self.clock, on_change=self._stream_changed)
+        self._vehicles: dict[str, Vehicle] | None = None
+        self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
         if vehicles is not None:
             self._vehicles = self._build_vehicles(self._import_listing(vehicles))
 
@@ -203,9 +200,31 @@ class Account:
         """A JSON-serialisable dict that ``connect(tokens=...)`` accepts to resume without the password."""
         return {"brand": self.brand.name, **self.auth.tokens()}
 
+    def subscribe_tokens(self, callback: TokensListener) -> Callable[[], None]:
+        """Call ``callback(tokens)`` as soon as the tokens change (a login, a refresh, a rotated refresh
+        token), so they are saved at once and a crash never forces a new login. Returns an unsubscriber."""
+        self._tokens_listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._tokens_listeners.remove(callback)
+
+        return unsubscribe
+
+    def _check_tokens(self) -> None:
+        tokens = self.tokens
+        if tokens == self._last_tokens:
+            return
+        self._last_tokens = tokens
+        for listener in list(self._tokens_listeners):
+            try:
+                listener(dict(tokens))
+            except Exception:
+                _LOG.exception("an evclient tokens listener failed")
+
     @property
     def budget(self) -> BudgetStatus:
-        """Live figures: used / limit per window, queue length, seconds paused."""
+        """Live figures: used / limit per window, queue length, pauses."""
         return self.scheduler.status()
 
     def budget_state(self) -> dict[str, Any]:
@@ -215,59 +234,41 @@ class Account:
     @property
     def servers(self) -> dict[str, str]:
         """The base URL of each of the brand's servers this account talks to."""
-        return dict(self._servers)
+        return dict(self.pipeline.servers)
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called (every call then raises :class:`~evclient.AccountClosed`)."""
+        return self.pipeline.closed
+
+    def cached_vehicles(self) -> list[Vehicle]:
+        """The cars as last listed, without a request (empty before the first listing)."""
+        return list((self._vehicles or {}).values())
 
     def vehicle_listing(self) -> list[dict[str, Any]]:
         """The cars as last listed (JSON-serialisable), to pass back as ``connect(vehicles=...)`` so that a
         short-lived process (a CLI run, a script) need not spend a request listing them again."""
         return [vehicle.info.to_json() for vehicle in (self._vehicles or {}).values()]
 
-    @staticmethod
-    def _import_listing(listing: Sequence[Mapping[str, Any]]) -> list[VehicleInfo]:
-        if isinstance(listing, str | bytes | Mapping) or not isinstance(listing, Sequence):
-            raise InvalidInputError("vehicles must be what Account.vehicle_listing() returned")
-        try:
-            return [VehicleInfo.from_json(item) for item in listing]
-        except ValueError as err:
-            raise InvalidInputError(f"vehicles: {err}") from None
-
-    def cached_vehicles(self) -> list[Vehicle]:
-        """The cars as last listed, without a request (empty before the first listing)."""
-        return list((self._vehicles or {}).values())
-
     def recent_commands(self, vin: str) -> tuple[CommandTrace, ...]:
         """The car's last commands (newest last), as the delay policies see them."""
-        return tuple(self._traces.get(vin, ()))
-
-    async def diagnostics(self) -> dict[str, Any]:
-        """A JSON-serialisable report for bug reports: budget, each car's endpoints (support, age, last
-        error, last raw body), status and recent commands — with VINs, registrations, radio codes, positions,
-        addresses, account ids, e-mail addresses and every token redacted. Sends no request."""
-        from .diagnostics import account_diagnostics
-
-        return account_diagnostics(self)
+        return self.commands.recent(vin)
 
     def command_history(self) -> dict[str, list[dict[str, Any]]]:
         """Each car's recent commands (VIN → traces), to pass back as ``connect(command_history=...)``.
 
         Delay policies learn a car's latency from them, so a restart keeps polling as sparsely.
         """
-        return {vin: [trace.to_json() for trace in traces] for vin, traces in self._traces.items() if traces}
+        return self.commands.export()
 
-    def _import_history(self, history: Mapping[str, Sequence[Any]]) -> None:
-        if not isinstance(history, Mapping):
-            raise InvalidInputError("command_history must map each VIN to a list of traces")
-        for vin, traces in history.items():
-            if not isinstance(traces, Sequence) or isinstance(traces, str | bytes):
-                raise InvalidInputError("command_history must map each VIN to a list of traces")
-            try:
-                parsed = [CommandTrace.from_json(trace) for trace in traces]
-            except ValueError as err:
-                raise InvalidInputError(f"command_history: {err}") from None
-            self._history(str(vin)).extend(parsed)
+    async def diagnostics(self) -> dict[str, Any]:
+        """A JSON-serialisable report for bug reports: budget, stream, each car's endpoints (support, age,
+        source, last error, last raw body), status and recent commands — with VINs, registrations, radio
+        codes, positions, addresses, account ids, e-mail addresses and every token redacted. Sends no
+        request."""
+        from .diagnostics import account_diagnostics  # diagnostics reads the account: imported when asked for
 
-    def _history(self, vin: str) -> deque[CommandTrace]:
-        return self._traces.setdefault(vin, deque(maxlen=HISTORY_PER_CAR))
+        return account_diagnostics(self)
 
     @property
     def polling(self) -> bool:
@@ -279,29 +280,32 @@ class Account:
         return self._plan.interval
 
     @property
-    def closed(self) -> bool:
-        """Whether :meth:`close` was called (every call then raises :class:`~evclient.AccountClosed`)."""
-        return self._closed
+    def stream_state(self) -> StreamState:
+        """The brand's stream: whether it is supported, connected since when, messages, reconnects, last error."""
+        return self.stream.state
 
-    def _check_open(self) -> None:
-        if self._closed:
-            raise AccountClosed("this account is closed; connect again to use it")
+    def subscribe_stream(self, callback: StreamListener) -> Callable[[], None]:
+        """Call ``callback(state)`` whenever the stream connects, disconnects or fails; returns an unsubscriber."""
+        return self.stream.subscribe(callback)
 
     async def login(self) -> None:
         """Log in (or check the stored tokens), clearing an earlier authentication failure."""
-        self._check_open()
-        self._auth_error = None
-        await self._ensure_auth(Priority.REFRESH)
+        self.pipeline.check_open()
+        self.pipeline.auth_error = None
+        try:
+            await self.pipeline.ensure_auth(Priority.REFRESH)
+        finally:
+            self._check_tokens()
 
     async def account_choices(self) -> list[tuple[str, str]]:
         """The brand's sub-accounts this login can use, as ``(id, label)`` pairs (e.g. MyRenault's Kamereon
         accounts; pass the chosen id back as ``connect(account_id=...)``). Empty where a brand has none."""
-        self._check_open()
+        self.pipeline.check_open()
         return await self.brand.account_choices(self._apis[Priority.REFRESH])
 
     async def vehicles(self, *, refresh: bool = False) -> list[Vehicle]:
         """The account's cars (listed once, then cached; ``refresh=True`` lists them again)."""
-        self._check_open()
+        self.pipeline.check_open()
         if self._vehicles is None or refresh:
             if self._listing is None or self._listing.done():
                 self._listing = self._spawn(self._list_vehicles())
@@ -320,31 +324,36 @@ class Account:
                 return vehicle
         raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
 
+    def vehicle_for(self, vin: str) -> Vehicle:
+        """A listed car by its exact VIN, without a request (for brand code and streams)."""
+        vehicle = (self._vehicles or {}).get(vin)
+        if vehicle is None:
+            raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
+        return vehicle
+
     async def start(self) -> None:
-        """Start polling every supported endpoint of every car, evenly spread over the budget."""
-        self._check_open()
+        """Start polling every supported endpoint of every car, evenly spread over the budget, and open the
+        brand's stream where it has one (its endpoints are then polled only while it is down)."""
+        self.pipeline.check_open()
         await self.vehicles()
-        self._check_open()  # closed while the cars were listed: start nothing
+        self.pipeline.check_open()  # closed while the cars were listed: start nothing
         self._plan_targets()
         self._poller.start()
+        self.stream.start()
 
     async def stop(self) -> None:
-        """Stop background polling (requests under way are cancelled)."""
+        """Stop background polling and the stream (requests under way are cancelled)."""
+        await self.stream.stop()
         await self._poller.stop()
 
     def subscribe(self, callback: Listener) -> Callable[[], None]:
         """Call ``callback(vehicle, changed_endpoint_names)`` after each change; returns an unsubscriber.
 
-        A change is a new value, or an endpoint that starts failing or recovers (its ``last_error``), so a
-        listener can mark what an endpoint feeds as stale without polling anything itself.
+        A change is a new value from any source (poll, read or push), or an endpoint that starts failing or
+        recovers (its ``last_error``), so a listener can mark what an endpoint feeds as stale without polling
+        anything itself.
         """
-        self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(callback)
-
-        return unsubscribe
+        return self.store.subscribe(callback)
 
     def subscribe_status(self, callback: StatusListener) -> Callable[[], None]:
         """Call ``callback(vehicle, status, changed_fields)`` whenever a car's :class:`VehicleStatus` changes.
@@ -352,13 +361,22 @@ class Account:
         ``changed_fields`` names the fields whose value moved (e.g. ``{"battery_percent", "range_km"}``);
         returns an unsubscriber.
         """
-        self._status_listeners.append(callback)
+        return self.store.subscribe_status(callback)
 
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._status_listeners.remove(callback)
+    def push(self, vin: str, endpoint: str, value: Any, *, measured_at: float | None = None,
+             raw: Any = None) -> bool:
+        """Store a value a stream pushed (the same way in as a poll's); returns whether it changed anything.
 
-        return unsubscribe
+        Unknown cars and endpoints are ignored (a stream may speak of cars this login does not list).
+        """
+        vehicle = (self._vehicles or {}).get(vin)
+        target = None if vehicle is None else vehicle.endpoints.get(endpoint)
+        if vehicle is None or target is None:
+            return False
+        changed = self.store.put(vehicle, target, value, source=Source.PUSH, received_at=self.clock.wall(),
+                                 measured_at=measured_at, raw=raw)
+        self._plan.refreshed((vin, endpoint), self.clock.now())
+        return changed
 
     async def close(self) -> None:
         """Stop everything this account runs and close the HTTP session if the account opened it.
@@ -366,8 +384,9 @@ class Account:
         Callers waiting for a slot, and every later call, get :class:`~evclient.AccountClosed`; nothing more
         is sent. Closing twice is harmless.
         """
-        self._closed = True
+        self.pipeline.closed = True
         self.scheduler.close()
+        await self.stream.stop()
         await self._poller.stop()
         tasks = [t for t in self._tasks if not t.done()]
         for task in tasks:
@@ -375,7 +394,8 @@ class Account:
         for task in tasks:
             with contextlib.suppress(BaseException):
                 await task
-        await self._transport.close()
+        await self.pipeline.close()
+        self._check_tokens()
 
     async def __aenter__(self) -> Account:
         return self
@@ -383,116 +403,54 @@ class Account:
     async def __aexit__(self, *exc: object) -> None:
         await self.close()
 
-    # -- the request pipeline --------------------------------------------------------------------------
+    # -- parts' hooks ----------------------------------------------------------------------------------
 
-    def api(self, priority: Priority) -> BoundApi:
+    def api(self, priority: Priority) -> Api:
         """Brand code's view of this account at ``priority``."""
         return self._apis[priority]
 
-    async def _ensure_auth(self, priority: Priority) -> None:
-        if self._auth_error is not None:
-            # Never retry a refused login on our own: that is how accounts get locked.
-            raise self._auth_error
+    def _admitted(self, server: str, at: float) -> None:
+        if server in self._poll_budget_servers:
+            self._plan.consumed(at)
+            self._poller.replanned()
+
+    def _read(self, vin: str, name: str, admitted: float, priority: Priority, with_params: bool) -> None:
+        self._last_admitted[(vin, name)] = admitted
+        if priority is not Priority.POLL and not with_params:
+            self._plan.refreshed((vin, name), admitted)
+        self._check_tokens()
+
+    async def read_endpoint(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
+        """Read one endpoint of ``vehicle`` at ``priority`` (what ``Vehicle.refresh`` uses)."""
+        return await self.reader.fetch(vehicle, name, priority, params)
+
+    async def start_command(self, vehicle: Vehicle, name: str, params: Mapping[str, Any],
+                            progress: ProgressCallback | None, deadline: float | None) -> CommandHandle:
+        """Validate and submit a command (what ``Vehicle.start_command`` uses)."""
+        self.pipeline.check_open()
         try:
-            with reading("login"):
-                await self.auth.ensure(self._apis[priority])
-        except AuthenticationError as err:
-            self._auth_error = err
-            raise
+            return await self.commands.start(vehicle, name, params, progress, deadline)
+        finally:
+            self._check_tokens()
 
-    async def _send(self, request: Request, priority: Priority) -> tuple[Response, float]:
-        """Send ``request`` through the scheduler; returns the response and its admission time."""
-        self._check_open()
-        base = self._servers.get(request.server)
-        if base is None:
-            raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
-        common = self.brand.common_params(request.server)
-        attempt = 0
-        reauthenticated = False
-        deadline = DEADLINE.get()
-        while True:
-            if request.authenticated:
-                if deadline is None:
-                    await self._ensure_auth(priority)
-                else:
-                    await self._ensure_auth_by(priority, deadline)
-            slot = await self.scheduler.acquire(priority, request.server, deadline=deadline)
-            if request.authenticated and not self.auth.valid(self.clock.wall()):
-                # The token expired while this request waited for its slot: renew first.
-                slot.cancel()
-                continue
-            if priority is not Priority.POLL and request.server in self._poll_budget_servers:
-                self._plan.consumed(slot.admitted_at)
-                self._poller.replanned()
-            response: Response | None = None
-            try:
-                headers = self.auth.headers(request.server) if request.authenticated else None
-                response = await self._transport.send(base, request, headers, common)
-                error = self.brand.decode_error(response, self.clock.wall())
-            except ConnectionFailed as err:
-                error = err
-            finally:
-                slot.release()
-            if error is None and response is not None:
-                return response, slot.admitted_at
-            assert error is not None
-            if isinstance(error, RateLimited):
-                wait = clamp_pause(error.retry_after, self._cooldown, self.brand.max_pause)
-                error.retry_after = wait
-                # Only the server that pushed back: a login on another host keeps its own budget going.
-                self.scheduler.pause(wait, request.server)
-                _LOG.warning("%s: the %s server pushed back; pausing requests to it for %.0f s",
-                             self.brand.name, request.server, wait)
-                raise error
-            if isinstance(error, TemporaryError) and error.retry_after is not None:
-                error.retry_after = clamp_pause(error.retry_after, 1.0, self.brand.max_pause)
-            if (
-                isinstance(error, AuthenticationError)
-                and request.authenticated
-                and response is not None
-                and response.status == 401
-                and not reauthenticated
-            ):
-                reauthenticated = True
-                self.auth.invalidate()
-                continue
-            if isinstance(error, TemporaryError) and request.retryable and attempt < self._retries:
-                attempt += 1
-                delay = min(2.0**attempt, 30.0)
-                if error.retry_after is not None:
-                    delay = max(delay, min(error.retry_after, 60.0))
-                if deadline is not None and self.clock.now() + delay >= deadline:
-                    raise error  # the retry could not happen before the caller's deadline
-                await asyncio.sleep(delay)
-                self._check_open()
-                continue
-            raise error
+    # -- cars ------------------------------------------------------------------------------------------
 
-    async def _ensure_auth_by(self, priority: Priority, deadline: float) -> None:
-        """:meth:`_ensure_auth`, giving up at ``deadline`` (a renewal another caller leads may take longer)."""
+    @staticmethod
+    def _import_listing(listing: Sequence[Mapping[str, Any]]) -> list[VehicleInfo]:
+        if isinstance(listing, str | bytes | Mapping) or not isinstance(listing, Sequence):
+            raise InvalidInputError("vehicles must be what Account.vehicle_listing() returned")
         try:
-            async with asyncio.timeout_at(deadline):
-                await self._ensure_auth(priority)
-        except TimeoutError:
-            raise BudgetExhausted("the login did not finish before the deadline", retry_after=None) from None
-
-    # -- endpoints -------------------------------------------------------------------------------------
-
-    def _vehicle(self, vin: str) -> Vehicle:
-        vehicle = (self._vehicles or {}).get(vin)
-        if vehicle is None:
-            raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
-        return vehicle
+            return [VehicleInfo.from_json(item) for item in listing]
+        except ValueError as err:
+            raise InvalidInputError(f"vehicles: {err}") from None
 
     async def _list_vehicles(self) -> dict[str, Vehicle]:
-
         with reading("vehicles"):
             infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
+        self._check_tokens()
         return self._build_vehicles(infos)
 
     def _build_vehicles(self, infos: Sequence[VehicleInfo]) -> dict[str, Vehicle]:
-        from .vehicle import Vehicle
-
         known = self._vehicles or {}
         result: dict[str, Vehicle] = {}
         for info in infos:
@@ -500,119 +458,36 @@ class Account:
                 result[info.vin] = known[info.vin]
                 continue
             specs = [self.brand.endpoint_for(info, spec) for spec in self.brand.endpoints]
-            endpoints = {
+            endpoints: dict[str, Endpoint[Any]] = {
                 spec.name: Endpoint(spec, self.brand.endpoint_supported(info, spec)) for spec in specs
             }
             result[info.vin] = Vehicle(self, info, endpoints)
         return result
 
-    async def _fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
-        endpoint = vehicle.endpoints.get(name)
-        if endpoint is None:
-            raise InvalidInputError(f"{self.brand.name} has no endpoint {name!r}")
-        if endpoint.supported is False:
-            raise NotSupportedError(f"{name} is not supported by this car")
-        request = endpoint.spec.request(vehicle.info.context, params)  # validates before any request
-        key = (vehicle.vin, name, tuple(sorted((request.params or {}).items())))
-        while True:
-            flight = self._inflight.get(key)
-            if flight is None:
-                break
-            # Someone is reading this already: share the answer rather than spend a request.
-            try:
-                deadline = DEADLINE.get()
-                if deadline is None:
-                    return await asyncio.shield(flight)
-                try:
-                    async with asyncio.timeout_at(deadline):
-                        return await asyncio.shield(flight)
-                except TimeoutError:
-                    raise BudgetExhausted(f"{name}: the shared read had no answer before the deadline "
-                                          "(it waits for the budget)", retry_after=None) from None
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if flight.cancelled() and not (task is not None and task.cancelling()):
-                    continue  # the reader who led was cancelled, not us: read it ourselves
-                raise
-        # The first reader reads inline, in its own task (a task per read would cost more than the rest of
-        # the read's own work); a future lets later callers share the answer.
-        flight = self.clock.loop.create_future()
-        self._inflight[key] = flight
-        try:
-            value = await self._fetch_once(vehicle, endpoint, request, priority, bool(params))
-        except Exception as err:
-            flight.set_exception(err)
-            flight.exception()  # retrieved: the followers (if any) re-raise it themselves
-            raise
-        else:
-            flight.set_result(value)
-            return value
-        finally:
-            if not flight.done():  # cancelled (or interrupted): followers read for themselves
-                flight.cancel()
-            if self._inflight.get(key) is flight:
-                del self._inflight[key]
-
-    async def _fetch_once(
-        self, vehicle: Vehicle, endpoint: Endpoint[Any], request: Request, priority: Priority, on_demand_params: bool
-    ) -> Any:
-        name = endpoint.spec.name
-        try:
-            response, admitted = await self._send(request, priority)
-            body = response.json()
-            with reading(name):
-                value = endpoint.spec.parse(body)
-        except EVClientError as err:
-            previous = endpoint.last_error
-            endpoint.last_error = err
-            if self.brand.is_unsupported(err) and not isinstance(err, InvalidInputError):
-                endpoint.supported = False
-                self._drop_target(vehicle.vin, name)
-            if type(previous) is not type(err):
-                # Listeners learn that the endpoint went bad (its value is now stale) without a poll loop of their own.
-                self._notify(vehicle, frozenset((name,)))
-            raise
-        changed = value != endpoint.value or endpoint.last_error is not None
-        endpoint.value = value
-        endpoint.raw = body
-        endpoint.fetched_at = self.clock.to_wall(admitted)
-        endpoint.supported = True
-        endpoint.last_error = None
-        self._last_admitted[(vehicle.vin, name)] = admitted
-        if priority is not Priority.POLL and not on_demand_params:
-            self._plan.refreshed((vehicle.vin, name), admitted)
-        if changed:
-            self._notify(vehicle, frozenset((name,)))
-        return value
-
-    def _notify(self, vehicle: Vehicle, changed: frozenset[str]) -> None:
-        for listener in list(self._listeners):
-            try:
-                listener(vehicle, changed)
-            except Exception:  # one broken listener must not starve the others
-                _LOG.exception("an evclient listener failed")
-        if not self._status_listeners:
-            return
-        status = vehicle.status
-        moved = changed_fields(self._statuses.get(vehicle.vin), status)
-        self._statuses[vehicle.vin] = status
-        if not moved:
-            return
-        for status_listener in list(self._status_listeners):
-            try:
-                status_listener(vehicle, status, moved)
-            except Exception:
-                _LOG.exception("an evclient status listener failed")
-
     # -- background polling ----------------------------------------------------------------------------
 
     def _plan_targets(self) -> None:
         now = self.clock.now()
+        streamed = self.stream.covers_now()
         for vehicle in (self._vehicles or {}).values():
             for endpoint in vehicle.endpoints.values():
-                if endpoint.spec.poll and endpoint.supported is not False:
-                    self._plan.add((vehicle.vin, endpoint.name), now, endpoint.spec.weight)
+                if not endpoint.spec.poll or endpoint.supported is False:
+                    continue
+                key = (vehicle.vin, endpoint.name)
+                if endpoint.spec.pushed and streamed:
+                    self._plan.remove(key)  # the stream keeps it fresh
+                else:
+                    # Due a period after the value we hold (from any source), not at once: a stream that just
+                    # went down leaves fresh values behind.
+                    last = None if endpoint.fetched_at is None else min(now, self.clock.to_loop(endpoint.fetched_at))
+                    self._plan.add(key, now, endpoint.spec.weight, last=last)
         self._poller.replanned()
+
+    def _stream_changed(self) -> None:
+        """The stream went up or down: its endpoints leave or rejoin the poll plan."""
+        self._check_tokens()
+        if self._poller.running:
+            self._plan_targets()
 
     def _drop_target(self, vin: str, name: str) -> None:
         if (vin, name) in self._plan:
@@ -622,114 +497,13 @@ class Account:
 
     async def _poll(self, key: tuple[str, str]) -> float | None:
         vin, name = key
-        vehicle = self._vehicle(vin)
+        vehicle = self.vehicle_for(vin)
         try:
-            await self._fetch(vehicle, name, Priority.POLL, {})
+            await self.reader.fetch(vehicle, name, Priority.POLL, {})
         except EVClientError as err:
             _LOG.debug("poll of %s failed: %s", name, type(err).__name__)
             return None
         return self._last_admitted.get(key)
-
-    # -- commands --------------------------------------------------------------------------------------
-
-    def _command_spec(self, vehicle: Vehicle, name: str) -> CommandSpec:
-        for spec in self.brand.commands:
-            if spec.name == name:
-                if self.brand.command_supported(vehicle.info, spec) is False:
-                    raise CommandNotSupported(f"{name} is not supported by this car")
-                return spec
-        raise CommandNotSupported(f"{self.brand.name} has no command {name!r}")
-
-    async def _start_command(
-        self,
-        vehicle: Vehicle,
-        name: str,
-        params: Mapping[str, Any],
-        progress: ProgressCallback | None,
-        deadline: float | None,
-    ) -> CommandHandle:
-        self._check_open()
-        called = self.clock.now()
-        spec = self._command_spec(vehicle, name)
-        params = self.brand.command_params(vehicle.info, spec, params)
-        prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request
-        if deadline is not None and (isinstance(deadline, bool) or not isinstance(deadline, int | float)
-                                     or not math.isfinite(deadline) or deadline <= 0):
-            raise InvalidInputError(f"a command deadline must be a positive number of seconds, got {deadline!r}")
-        seconds = spec.deadline if deadline is None else float(deadline)
-        # The deadline counts from this call: every wait for a slot or for the command channel is inside it.
-        deadline_at = called + seconds
-        loop = self.clock.loop
-        submitted: asyncio.Future[None] = loop.create_future()
-        state = _CommandState(submitted=submitted)
-        history = self._history(vehicle.vin)
-        lock = None
-        if spec.lock_key is not None:
-            lock = self._locks.setdefault((vehicle.vin, spec.lock_key(prepared)), asyncio.Lock())
-
-        async def run() -> CommandResult:
-            DEADLINE.set(deadline_at)
-            try:
-                if lock is None:
-                    return await self._run_command(spec, vehicle, prepared, state, seconds, deadline_at, progress,
-                                                   history)
-                try:
-                    async with asyncio.timeout_at(deadline_at):
-                        await lock.acquire()
-                except TimeoutError:
-                    raise CommandTimedOut(f"{name}: the car's previous command of this kind was still running "
-                                          f"at the deadline ({seconds:.0f} s); nothing was sent") from None
-                try:
-                    return await self._run_command(spec, vehicle, prepared, state, seconds, deadline_at, progress,
-                                                   history)
-                finally:
-                    lock.release()
-            except BaseException as err:
-                if not submitted.done():  # failed before the server accepted it: the caller hears why
-                    submitted.set_exception(err if isinstance(err, Exception) else asyncio.CancelledError())
-                    submitted.exception()
-                if isinstance(err, asyncio.CancelledError) and self._closed:
-                    raise AccountClosed(f"{name}: the account was closed before the command's outcome") from None
-                raise
-
-        task = self._spawn(run())
-        try:
-            await asyncio.shield(submitted)
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                if not submitted.done():
-                    task.cancel()
-                raise
-            # Not our caller's cancellation: the account closed, or the command was stopped before submission.
-            if self._closed:
-                raise AccountClosed(f"{name}: the account was closed before the command was sent") from None
-            raise CommandCancelled(f"{name}: stopped before it was sent") from None
-        return CommandHandle(name, task, state)
-
-    async def _run_command(
-        self,
-        spec: CommandSpec,
-        vehicle: Vehicle,
-        prepared: Any,
-        state: _CommandState,
-        seconds: float,
-        deadline_at: float,
-        progress: ProgressCallback | None,
-        history: deque[CommandTrace],
-    ) -> CommandResult:
-        return await run_command(
-            spec,
-            vehicle.info,
-            prepared,
-            api_for=self.api,
-            state=state,
-            deadline=seconds,
-            deadline_at=deadline_at,
-            progress=progress,
-            past=tuple(history),
-            remember=history.append,
-        )
 
     # -- housekeeping ----------------------------------------------------------------------------------
 
@@ -743,3 +517,4 @@ class Account:
         self._tasks.discard(task)
         if not task.cancelled():
             task.exception()  # retrieved here; whoever awaits the task still gets it
+

@@ -12,13 +12,16 @@ from .redact import mask_vin
 from .scheduler import DEFAULT_WINDOWS, Window
 
 if TYPE_CHECKING:
+    from contextlib import AbstractAsyncContextManager
+
     from .auth import Auth
     from .clock import Clock
     from .command import CommandSpec
     from .endpoint import Endpoint, EndpointSpec
     from .errors import EVClientError
     from .status import VehicleStatus
-    from .transport import Request, Response
+    from .streams import StreamSink
+    from .transport import Request, Response, WebSocket
 
 
 class Api(Protocol):
@@ -32,6 +35,14 @@ class Api(Protocol):
 
     async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
         """Read one endpoint of a car (updating its stored value) and return the parsed model."""
+
+    async def authenticate(self) -> None:
+        """Make the account's credentials valid now (a renewal is a scheduled request like any other)."""
+
+    def websocket(self, server: str, path: str, *, authenticated: bool = True
+                  ) -> AbstractAsyncContextManager[WebSocket]:
+        """A WebSocket to one of the brand's servers, on the account's session (for streams)."""
+        ...
 
 
 @attrs.frozen(kw_only=True)
@@ -100,6 +111,12 @@ class Brand(abc.ABC):
     max_pause: ClassVar[float] = 3600.0
     endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
     commands: ClassVar[Sequence[CommandSpec]] = ()
+    #: What a stream needs beyond evclient: the module it imports and the extra that installs it.
+    stream_requires: ClassVar[str | None] = None
+    stream_extra: ClassVar[str | None] = None
+    #: Seconds a connected stream may stay silent before its endpoints are polled again (``None``: silence
+    #: is healthy, e.g. a parked car that has nothing to say).
+    stream_silence: ClassVar[float | None] = None
 
     def __init__(self, **credentials: Any) -> None:  # noqa: B027 - a brand without credentials keeps it
         """Validate and keep the account's credentials; raise ``InvalidInputError`` on bad ones."""
@@ -150,6 +167,11 @@ class Brand(abc.ABC):
         from .status import VehicleStatus
 
         return VehicleStatus()
+
+    async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
+        """Run the brand's stream until the connection ends (see :mod:`evclient.streams`). A brand without
+        a stream leaves this as it is."""
+        raise NotImplementedError(f"{self.name} has no stream")
 
     def is_unsupported(self, error: EVClientError) -> bool:
         """Whether an endpoint's error means the car will never support it (drop it from polling)."""

@@ -127,7 +127,7 @@ class CommandHandle:
     ``status`` and ``history`` show where it is; the optional progress callback hears each change.
     """
 
-    def __init__(self, name: str, task: asyncio.Task[CommandResult], state: _CommandState) -> None:
+    def __init__(self, name: str, task: asyncio.Task[CommandResult], state: CommandState) -> None:
         self.name = name
         self._task = task
         self._state = state
@@ -172,7 +172,9 @@ class CommandHandle:
 
 
 @attrs.define
-class _CommandState:
+class CommandState:
+    """A command under way, as its handle shows it: accepted yet, the statuses so far, the server's id."""
+
     submitted: asyncio.Future[None]  # resolved once the server accepted the command (or refused it)
     history: list[StatusChange] = attrs.field(factory=list)
     event_id: str | None = None
@@ -184,7 +186,7 @@ async def run_command(
     prepared: Any,
     *,
     api_for: Callable[[Priority], Api],
-    state: _CommandState,
+    state: CommandState,
     deadline: float,
     progress: ProgressCallback | None,
     past: Sequence[CommandTrace] = (),
@@ -312,7 +314,7 @@ async def _refresh(api: Api, vehicle: VehicleInfo, name: str) -> None:
         _LOG.debug("refresh of %s after a command failed: %s", name, type(err).__name__)
 
 
-def _result(spec: CommandSpec, current: Submission, polls: int, elapsed: float, state: _CommandState) -> CommandResult:
+def _result(spec: CommandSpec, current: Submission, polls: int, elapsed: float, state: CommandState) -> CommandResult:
     return CommandResult(
         name=spec.name,
         status=current.status,

@@ -22,6 +22,13 @@ class EndpointSpec(Generic[T]):
     ``parse`` turns the decoded JSON body into the typed model (raising on a wrong shape); ``query``
     validates on-demand parameters (e.g. a date range) and turns them into query parameters. Endpoints
     with ``poll=False`` are fetched on request only; ``weight`` gives a polled endpoint a larger share.
+    ``measured(value)`` says when the car measured a value (epoch seconds, ``None`` when the value does not
+    say), so an older value never replaces a newer one whatever brought it; ``merge(old, new)`` combines a
+    partial value with the stored one (a stream that pushes only the keys that changed). ``pushed``: a
+    stream keeps this endpoint fresh, so it is polled only while the stream is down.
+
+    An ``EndpointSpec`` constant is also the typed way to read: ``await car.read(BATTERY)`` gives the
+    model's type to a type checker, where ``car.refresh("battery")`` gives ``Any``.
     """
 
     name: str
@@ -33,6 +40,9 @@ class EndpointSpec(Generic[T]):
     weight: float = 1.0
     query: Callable[..., Mapping[str, str]] | None = None
     headers: Mapping[str, str] = attrs.field(factory=dict)
+    measured: Callable[[T], float | None] | None = None
+    merge: Callable[[T, T], T] | None = None
+    pushed: bool = False
 
     def needs_parameters(self, context: Mapping[str, str]) -> bool:
         """Whether this endpoint cannot be read without parameters (a history's date range)."""
@@ -85,16 +95,20 @@ class Endpoint(Generic[T]):
     """One endpoint of one car: the spec, the latest value and what is known about it.
 
     ``supported`` is ``None`` until the car has answered (or the brand's model table decided);
-    ``fetched_at`` is the wall-clock time (epoch seconds) of the latest good answer.
+    ``fetched_at`` is the wall-clock time (epoch seconds) the latest value arrived, ``measured_at`` when the
+    car measured it (``None`` when its source does not say) and ``source`` what brought it: ``"poll"``,
+    ``"read"`` (an on-demand or command confirmation read) or ``"push"`` (a stream).
     """
 
-    __slots__ = ("fetched_at", "last_error", "raw", "spec", "supported", "value")
+    __slots__ = ("fetched_at", "last_error", "measured_at", "raw", "source", "spec", "supported", "value")
 
     def __init__(self, spec: EndpointSpec[T], supported: bool | None = None) -> None:
         self.spec = spec
         self.value: T | None = None
         self.raw: Any = None
         self.fetched_at: float | None = None
+        self.measured_at: float | None = None
+        self.source: str | None = None
         self.supported = supported
         self.last_error: EVClientError | None = None
 

@@ -7,7 +7,8 @@ of total weight ``W`` is due every ``W / (w * r)`` seconds, so N equal targets a
 now and the tick staggers them, so start-up is never a burst. An on-demand refresh moves its target's due
 time, and every request other than a poll (refresh, login, command) takes the place of the next tick, so
 they add no request over the day and the rhythm stays even; removing a target shortens everyone else's
-period.
+period. A target is polled only when it is **due** — when its value, from any source, is older than its
+period — so a tick with nothing due spends nothing (a value a stream pushed counts like a poll's).
 """
 
 from __future__ import annotations
@@ -67,13 +68,15 @@ class PollPlan(Generic[K]):
     def _period(self, target: _Target) -> float:
         return self.interval * self._weight / target.weight
 
-    def add(self, key: K, now: float, weight: float = 1.0) -> None:
+    def add(self, key: K, now: float, weight: float = 1.0, *, last: float | None = None) -> None:
+        """Plan ``key`` (due now, or a period after ``last``, when its value was last had)."""
         if key in self._targets:
             return
         if not weight > 0:
             raise ValueError("a poll target's weight must be positive")
         self._seq += 1
-        self._targets[key] = _Target(weight, now, self._seq)
+        target = self._targets[key] = _Target(weight, now, self._seq)
+        target.last = last
         self._reweigh()
 
     def remove(self, key: K) -> None:
@@ -119,10 +122,14 @@ class PollPlan(Generic[K]):
                 best_key, best_due = key, target.due
         if best_key is None:
             return None
-        # Every tick polls someone: with unequal weights the most overdue target may not be due yet at
-        # a tick, and waiting for it would leave that part of the budget unused (earliest-due-first then
-        # keeps each target's share at its weight).
-        return best_key, self._next_tick if self._next_tick > -math.inf else best_due
+        # A tick polls the most overdue target if it falls due before the following tick (so with unequal
+        # weights every tick is still used and each target keeps its share); when none does, the tick
+        # spends nothing and the plan waits until a target is due — a value that is still fresh, from
+        # whatever source, costs no request.
+        tick = self._next_tick
+        if tick == -math.inf or best_due > tick + self.interval:
+            return best_key, max(best_due, tick)
+        return best_key, tick
 
 
 PollFunction = Callable[[K], Awaitable[float | None]]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .command import CommandHandle, CommandResult, ProgressCallback
-from .endpoint import Endpoint
+from .endpoint import Endpoint, EndpointSpec
 from .redact import mask_vin
 from .scheduler import Priority
 from .status import VehicleStatus
@@ -15,6 +15,8 @@ from .status import VehicleStatus
 if TYPE_CHECKING:
     from .account import Account
     from .brand import VehicleInfo
+
+T = TypeVar("T")
 
 
 class Vehicle:
@@ -67,13 +69,24 @@ class Vehicle:
         Concurrent refreshes of the same endpoint share one request; the endpoint's next background
         poll moves a full period on, so an on-demand refresh costs no extra request over the day.
         """
-        return await self._account._fetch(self, name, Priority.REFRESH, params)
+        return await self._account.read_endpoint(self, name, Priority.REFRESH, params)
+
+    async def read(self, spec: EndpointSpec[T], /, **params: Any) -> T:
+        """:meth:`refresh` by the brand's ``EndpointSpec`` constant, typed: ``await car.read(BATTERY)`` is a
+        ``BatteryStatus`` to a type checker (the string form gives ``Any``)."""
+        value: T = await self._account.read_endpoint(self, spec.name, Priority.REFRESH, params)
+        return value
+
+    def latest(self, spec: EndpointSpec[T], /) -> T | None:
+        """The latest value of an endpoint by its spec constant, typed (no request)."""
+        endpoint = self._endpoints.get(spec.name)
+        return None if endpoint is None else endpoint.value
 
     async def start_command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
     ) -> CommandHandle:
         """Validate and submit a command; returns once the server accepted it. Await the handle for the result."""
-        return await self._account._start_command(self, name, params, progress, deadline)
+        return await self._account.start_command(self, name, params, progress, deadline)
 
     async def command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any

@@ -37,7 +37,7 @@ async def assert_clean(account: evclient.Account, car: evclient.Vehicle, before:
     await asyncio.sleep(2 * 3600)  # every admitted request ages out of its window
     assert [w.used for w in account.budget.windows] == [0] * len(account.budget.windows)
     assert account.budget.queued == 0
-    assert not any(lock.locked() for lock in account._locks.values())
+    assert account.commands.busy_channels == 0
     assert others() <= before
     assert (await car.refresh("battery")).charge_level >= 0  # still usable
 

@@ -23,8 +23,8 @@ from evclient import (
     Timeouts,
     Window,
 )
-from evclient.account import clamp_pause
 from evclient.brand import VehicleInfo
+from evclient.pipeline import clamp_pause
 from evclient.redact import mask_vin
 from evclient.scheduler import Priority, Scheduler
 from tests import testcloud
@@ -142,7 +142,8 @@ async def test_close_fails_every_waiter_and_sends_nothing_afterwards(cloud):
         assert all(isinstance(r, AccountClosed) for r in results), results
         await asyncio.sleep(7200)
         assert len(cloud.log) == sent
-        assert account._transport._own_session is None or account._transport._own_session.closed
+        own = account.pipeline.transport._own_session
+        assert own is None or own.closed
 
 
 @pytest.mark.parametrize("call", ["login", "start", "vehicles", "vehicle", "refresh", "command", "account_choices"])

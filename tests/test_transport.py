@@ -192,7 +192,7 @@ async def test_an_injected_session_is_never_closed_and_an_owned_one_is(cloud):
         assert not session.closed
     account = await cloud.connect("solo")
     await account.vehicles()
-    owned = account._transport._own_session
+    owned = account.pipeline.transport._own_session
     await account.close()
     assert owned is not None
     assert owned.closed

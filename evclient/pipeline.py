@@ -1,0 +1,180 @@
+"""The request pipeline: the one way an account's requests reach a server.
+
+auth → a slot from the scheduler → the transport → the brand's error decoder → retry or re-authenticate,
+and back through the same gate. Nothing else in evclient calls the transport, so no request can bypass
+the budget: logins, token refreshes, listings, polls, commands, status reads and retries all come here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+from .auth import Auth
+from .clock import Clock
+from .errors import (
+    AccountClosed,
+    AuthenticationError,
+    BudgetExhausted,
+    ConnectionFailed,
+    EVClientError,
+    InvalidInputError,
+    RateLimited,
+    TemporaryError,
+    reading,
+)
+from .scheduler import DEADLINE, Priority, Scheduler
+from .transport import Request, Response, Transport
+
+if TYPE_CHECKING:
+    from .brand import Api, Brand
+
+_LOG = logging.getLogger("evclient")
+
+
+def clamp_pause(seconds: float | None, default: float, maximum: float) -> float:
+    """The pause to take after a server's pushback: its ``Retry-After`` (or ``default`` when it gave none or
+    nonsense) held to [1 s, ``maximum``], so neither ``-5`` nor ``1e12`` is taken at its word."""
+    if seconds is None or math.isnan(seconds):
+        seconds = default
+    return min(max(seconds, 1.0), maximum)
+
+
+#: Called with the server and admission time of every request that is not a background poll.
+AdmissionHook = Callable[[str, float], None]
+
+
+class RequestPipeline:
+    """Sends an account's requests; see the module docstring. ``api_for(priority)`` gives the view brand
+    code renews tokens through (so a renewal is a scheduled request like any other)."""
+
+    def __init__(
+        self,
+        brand: Brand,
+        *,
+        auth: Auth,
+        scheduler: Scheduler,
+        transport: Transport,
+        servers: Mapping[str, str],
+        clock: Clock,
+        cooldown: float,
+        retries: int,
+        api_for: Callable[[Priority], Api],
+        on_admitted: AdmissionHook | None = None,
+    ) -> None:
+        self.brand = brand
+        self.auth = auth
+        self.scheduler = scheduler
+        self.transport = transport
+        self.servers = dict(servers)
+        self.clock = clock
+        self.cooldown = min(cooldown, brand.max_pause)
+        self.retries = retries
+        self._api_for = api_for
+        self._on_admitted = on_admitted
+        self.auth_error: AuthenticationError | None = None
+        self.closed = False
+
+    def check_open(self) -> None:
+        if self.closed:
+            raise AccountClosed("this account is closed; connect again to use it")
+
+    async def close(self) -> None:
+        self.closed = True
+        self.scheduler.close()
+        await self.transport.close()
+
+    # -- auth ------------------------------------------------------------------------------------------
+
+    async def ensure_auth(self, priority: Priority) -> None:
+        if self.auth_error is not None:
+            # Never retry a refused login on our own: that is how accounts get locked.
+            raise self.auth_error
+        try:
+            with reading("login"):
+                await self.auth.ensure(self._api_for(priority))
+        except AuthenticationError as err:
+            self.auth_error = err
+            raise
+
+    async def _ensure_auth_by(self, priority: Priority, deadline: float) -> None:
+        """:meth:`ensure_auth`, giving up at ``deadline`` (a renewal another caller leads may take longer)."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                await self.ensure_auth(priority)
+        except TimeoutError:
+            raise BudgetExhausted("the login did not finish before the deadline", retry_after=None) from None
+
+    # -- sending ---------------------------------------------------------------------------------------
+
+    async def send(self, request: Request, priority: Priority) -> tuple[Response, float]:
+        """Send ``request`` through the scheduler; returns the response and its admission time."""
+        self.check_open()
+        base = self.servers.get(request.server)
+        if base is None:
+            raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
+        common = self.brand.common_params(request.server)
+        attempt = 0
+        reauthenticated = False
+        deadline = DEADLINE.get()
+        while True:
+            if request.authenticated:
+                if deadline is None:
+                    await self.ensure_auth(priority)
+                else:
+                    await self._ensure_auth_by(priority, deadline)
+            slot = await self.scheduler.acquire(priority, request.server, deadline=deadline)
+            if request.authenticated and not self.auth.valid(self.clock.wall()):
+                # The token expired while this request waited for its slot: renew first.
+                slot.cancel()
+                continue
+            if priority is not Priority.POLL and self._on_admitted is not None:
+                self._on_admitted(request.server, slot.admitted_at)
+            response: Response | None = None
+            try:
+                headers = self.auth.headers(request.server) if request.authenticated else None
+                response = await self.transport.send(base, request, headers, common)
+                error = self.brand.decode_error(response, self.clock.wall())
+            except ConnectionFailed as err:
+                error = err
+            finally:
+                slot.release()
+            if error is None and response is not None:
+                return response, slot.admitted_at
+            assert error is not None
+            if isinstance(error, RateLimited):
+                raise self._pushed_back(error, request.server)
+            if isinstance(error, TemporaryError) and error.retry_after is not None:
+                error.retry_after = clamp_pause(error.retry_after, 1.0, self.brand.max_pause)
+            if (
+                isinstance(error, AuthenticationError)
+                and request.authenticated
+                and response is not None
+                and response.status == 401
+                and not reauthenticated
+            ):
+                reauthenticated = True
+                self.auth.invalidate()
+                continue
+            if isinstance(error, TemporaryError) and request.retryable and attempt < self.retries:
+                attempt += 1
+                delay = min(2.0**attempt, 30.0)
+                if error.retry_after is not None:
+                    delay = max(delay, min(error.retry_after, 60.0))
+                if deadline is not None and self.clock.now() + delay >= deadline:
+                    raise error  # the retry could not happen before the caller's deadline
+                await asyncio.sleep(delay)
+                self.check_open()
+                continue
+            raise error
+
+    def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
+        wait = clamp_pause(error.retry_after, self.cooldown, self.brand.max_pause)
+        error.retry_after = wait
+        # Only the server that pushed back: a login on another host keeps its own budget going.
+        self.scheduler.pause(wait, server)
+        _LOG.warning("%s: the %s server pushed back; pausing requests to it for %.0f s", self.brand.name, server, wait)
+        return error

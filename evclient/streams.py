@@ -1,0 +1,252 @@
+"""Streams: a brand's long-lived connection that pushes values for the account's cars.
+
+A brand that has one implements :meth:`~evclient.brand.Brand.open_stream`: it connects (with credentials it
+renews through ``api.authenticate()``, a scheduled request like any other), calls ``sink.connected()``, and
+hands every value to ``sink.push(...)`` — the same way in as a poll's. It returns or raises when the
+connection ends; :class:`StreamEnded` carries a reason and when to try again (e.g. "kicked by another
+connection": not for 30 minutes), so the back-off never fights the server.
+
+The account runs it: :class:`StreamRunner` opens it in ``start()``, restarts it with capped, jittered
+back-off, closes it in ``stop()``/``close()``, and keeps its state public. While the stream is healthy the
+endpoints it keeps fresh (``EndpointSpec.pushed``) are not polled; when it is down, or silent longer than
+the brand allows (``Brand.stream_silence``), they return to the poll plan.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import random
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .brand import Brand
+from .errors import AccountClosed, AuthenticationError, EVClientError
+from .scheduler import Priority
+
+if TYPE_CHECKING:
+    from .account import Account
+    from .clock import Clock
+
+_LOG = logging.getLogger("evclient")
+
+#: First and longest wait before opening the stream again after it ended without a word from the brand.
+BACKOFF_FIRST = 5.0
+BACKOFF_MAX = 900.0
+#: A connection that lasted this long was healthy: the back-off starts again from the first step.
+HEALTHY_AFTER = 120.0
+
+
+class StreamEnded(EVClientError):
+    """A brand's stream ended for a known reason; ``retry_after`` (seconds) sets the next attempt."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+@attrs.frozen
+class StreamState:
+    """The stream as the application sees it (times are epoch seconds)."""
+
+    supported: bool = False  # the brand has a stream
+    available: bool = False  # and what it needs is installed
+    running: bool = False  # the account is keeping it open (between start() and stop())
+    connected: bool = False
+    connected_since: float | None = None
+    last_message_at: float | None = None
+    messages: int = 0
+    reconnects: int = 0
+    last_error: str | None = None
+    next_attempt_at: float | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return attrs.asdict(self)
+
+
+StreamListener = Callable[[StreamState], None]
+
+
+class StreamSink:
+    """What a brand's stream hands its news to."""
+
+    def __init__(self, runner: StreamRunner) -> None:
+        self._runner = runner
+
+    def connected(self) -> None:
+        """The connection is up (and subscribed): its endpoints leave the poll plan."""
+        self._runner._set_connected(True)
+
+    def push(self, vin: str, endpoint: str, value: Any, *, measured_at: float | None = None, raw: Any = None) -> bool:
+        """Store a pushed value; returns whether it changed anything."""
+        self._runner._message()
+        return self._runner.account.push(vin, endpoint, value, measured_at=measured_at, raw=raw)
+
+    def message(self) -> None:
+        """A message arrived that carried no value evclient keeps (it still shows the stream is alive)."""
+        self._runner._message()
+
+
+class StreamRunner:
+    """Runs one account's stream; see the module docstring."""
+
+    def __init__(self, brand: Brand, account: Account, *, clock: Clock, on_change: Callable[[], None]) -> None:
+        self.brand = brand
+        self.account = account
+        self._clock = clock
+        self._on_change = on_change
+        self._listeners: list[StreamListener] = []
+        self._task: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._random = random.Random()
+        supported = type(brand).open_stream is not _base_open_stream()
+        needs = brand.stream_requires
+        available = supported and (needs is None or importlib.util.find_spec(needs) is not None)
+        self.state = StreamState(supported=supported, available=available)
+        self._told_unavailable = False
+
+    # -- public ----------------------------------------------------------------------------------------
+
+    def subscribe(self, callback: StreamListener) -> Callable[[], None]:
+        self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            with contextlib.suppress(ValueError):
+                self._listeners.remove(callback)
+
+        return unsubscribe
+
+    def covers_now(self) -> bool:
+        """Whether the stream keeps its endpoints fresh right now (connected, and not silent too long)."""
+        state = self.state
+        if not state.connected:
+            return False
+        silence = self.brand.stream_silence
+        if silence is None:
+            return True  # a silent car on a connected stream is healthy
+        last = state.last_message_at or state.connected_since or 0.0
+        return self._clock.wall() - last <= silence
+
+    def start(self) -> None:
+        if not self.state.supported or (self._task is not None and not self._task.done()):
+            return
+        if not self.state.available:
+            if not self._told_unavailable:
+                _LOG.warning("%s can push changes, but %r is not installed (install evclient[%s]); polling only",
+                             self.brand.name, self.brand.stream_requires, self.brand.stream_extra or "…")
+                self._told_unavailable = True
+            return
+        self._task = self._clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream")
+        self._update(running=True)
+
+    async def stop(self) -> None:
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            with contextlib.suppress(BaseException):
+                await task
+        self._cancel_watchdog()
+        if self.state.running or self.state.connected:
+            self._update(running=False, connected=False, connected_since=None, next_attempt_at=None)
+            self._on_change()
+
+    # -- the loop --------------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        backoff = BACKOFF_FIRST
+        attempts = 0
+        while True:
+            opened = self._clock.now()
+            retry_after: float | None = None
+            try:
+                if attempts:
+                    self._update(reconnects=self.state.reconnects + 1)
+                attempts += 1
+                cars = [vehicle.info for vehicle in self.account.cached_vehicles()]
+                await self.brand.open_stream(self.account.api(Priority.REFRESH), cars, StreamSink(self))
+                error = "the stream closed"
+            except asyncio.CancelledError:
+                raise
+            except StreamEnded as ended:
+                error, retry_after = ended.reason, ended.retry_after
+            except AccountClosed:
+                return
+            except AuthenticationError as err:
+                # The login itself is refused: the application must log in again; polling reports it too.
+                self._ended(f"{type(err).__name__}: {err}", None)
+                return
+            except EVClientError as err:
+                error = f"{type(err).__name__}: {err}"
+            except Exception as err:  # a brand's stream must not take the account down with it
+                _LOG.exception("%s stream failed unexpectedly", self.brand.name)
+                error = f"{type(err).__name__}"
+            lasted = self._clock.now() - opened
+            if lasted >= HEALTHY_AFTER:
+                backoff = BACKOFF_FIRST
+            wait = retry_after if retry_after is not None else backoff * self._random.uniform(0.8, 1.2)
+            wait = max(1.0, min(wait, 24 * 3600.0))
+            if retry_after is None:
+                backoff = min(backoff * 2, BACKOFF_MAX)
+            self._ended(error, self._clock.wall() + wait)
+            await asyncio.sleep(wait)
+
+    def _ended(self, error: str, next_attempt_at: float | None) -> None:
+        was = self.state.connected
+        self._cancel_watchdog()
+        self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at)
+        _LOG.info("%s stream ended (%s)", self.brand.name, error)
+        if was:
+            self._on_change()
+
+    def _set_connected(self, connected: bool) -> None:
+        if connected and not self.state.connected:
+            self._update(connected=True, connected_since=self._clock.wall(), next_attempt_at=None)
+            self._arm_watchdog()
+            self._on_change()
+
+    def _message(self) -> None:
+        silent_before = self.state.connected and not self.covers_now()
+        self._update(messages=self.state.messages + 1, last_message_at=self._clock.wall(), notify=False)
+        if silent_before:
+            self._on_change()  # it speaks again: its endpoints leave the poll plan
+        self._arm_watchdog()
+
+    # -- silence -----------------------------------------------------------------------------------------
+
+    def _arm_watchdog(self) -> None:
+        silence = self.brand.stream_silence
+        if silence is None or not self.state.connected:
+            return
+        self._cancel_watchdog()
+        self._watchdog = self._clock.loop.call_later(silence + 1e-3, self._silent)
+
+    def _cancel_watchdog(self) -> None:
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            self._watchdog = None
+
+    def _silent(self) -> None:
+        self._watchdog = None
+        if self.state.connected and not self.covers_now():
+            _LOG.info("%s stream silent for over %.0f s: its endpoints are polled again", self.brand.name,
+                      self.brand.stream_silence or 0)
+            self._on_change()
+
+    def _update(self, *, notify: bool = True, **changes: Any) -> None:
+        self.state = attrs.evolve(self.state, **changes)
+        if not notify:
+            return
+        for listener in list(self._listeners):
+            try:
+                listener(self.state)
+            except Exception:
+                _LOG.exception("an evclient stream listener failed")
+
+
+def _base_open_stream() -> Any:
+    return Brand.open_stream
