@@ -113,13 +113,7 @@ class BoundApi:
 
     def websocket(self, server: str, path: str, *, authenticated: bool = True
                   ) -> contextlib.AbstractAsyncContextManager[WebSocket]:
-        pipeline = self._account.pipeline
-        pipeline.check_open()
-        base = pipeline.servers.get(server)
-        if base is None:
-            raise InvalidInputError(f"no server named {server!r} for {pipeline.brand.name}")
-        headers = pipeline.auth.headers(server) if authenticated else None
-        return pipeline.transport.websocket(base, path, headers, endpoint=f"{server} stream")
+        return self._account.pipeline.websocket(server, path, self._priority, authenticated=authenticated)
 
 
 class Account:

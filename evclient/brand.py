@@ -168,6 +168,10 @@ class Brand(abc.ABC):
 
         return VehicleStatus()
 
+    def has_stream(self) -> bool:
+        """Whether this account's brand pushes values (by default: whether it implements :meth:`open_stream`)."""
+        return type(self).open_stream is not Brand.open_stream
+
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
         """Run the brand's stream until the connection ends (see :mod:`evclient.streams`). A brand without
         a stream leaves this as it is."""

@@ -58,6 +58,8 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
                 "supported": endpoint.supported,
                 "age_s": None if endpoint.fetched_at is None else round(now - endpoint.fetched_at, 1),
                 "stale": endpoint.stale,
+                "source": endpoint.source,
+                "measured_age_s": None if endpoint.measured_at is None else round(now - endpoint.measured_at, 1),
                 "last_error": None if endpoint.last_error is None
                 else scrub(f"{type(endpoint.last_error).__name__}: {endpoint.last_error}"),
                 "raw": _scrub_body(endpoint.raw),
@@ -76,6 +78,7 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         "polling": account.polling,
         "poll_interval_s": round(account.poll_interval, 1),
         "budget": plain(account.budget),
+        "stream": account.stream_state.to_json(),
         "budget_log": account.budget_state(),
         "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
         "vehicles": cars,

@@ -8,9 +8,10 @@ the budget: logins, token refreshes, listings, polls, commands, status reads and
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 from .auth import Auth
@@ -27,7 +28,7 @@ from .errors import (
     reading,
 )
 from .scheduler import DEADLINE, Priority, Scheduler
-from .transport import Request, Response, Transport
+from .transport import Request, Response, Transport, WebSocket
 
 if TYPE_CHECKING:
     from .brand import Api, Brand
@@ -170,6 +171,34 @@ class RequestPipeline:
                 self.check_open()
                 continue
             raise error
+
+    @contextlib.asynccontextmanager
+    async def websocket(self, server: str, path: str, priority: Priority, *,
+                        authenticated: bool = True) -> AsyncIterator[WebSocket]:
+        """A WebSocket for a stream. Its opening handshake is a request like any other: it takes a slot (and a
+        refused one counts), so a flapping stream cannot spend more than the budget."""
+        self.check_open()
+        base = self.servers.get(server)
+        if base is None:
+            raise InvalidInputError(f"no server named {server!r} for {self.brand.name}")
+        if authenticated:
+            await self.ensure_auth(priority)
+        slot = await self.scheduler.acquire(priority, server, deadline=DEADLINE.get())
+        if priority is not Priority.POLL and self._on_admitted is not None:
+            self._on_admitted(server, slot.admitted_at)
+        headers = self.auth.headers(server) if authenticated else None
+        try:
+            opened = self.transport.websocket(base, path, headers, endpoint=f"{server} stream")
+            ws = await opened.__aenter__()
+        finally:
+            slot.release()
+        try:
+            yield ws
+        except BaseException as err:
+            if not await opened.__aexit__(type(err), err, err.__traceback__):
+                raise
+        else:
+            await opened.__aexit__(None, None, None)
 
     def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
         wait = clamp_pause(error.retry_after, self.cooldown, self.brand.max_pause)

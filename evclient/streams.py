@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .brand import Brand
 from .errors import AccountClosed, AuthenticationError, EVClientError
 from .scheduler import Priority
 
 if TYPE_CHECKING:
     from .account import Account
+    from .brand import Brand
     from .clock import Clock
 
 _LOG = logging.getLogger("evclient")
@@ -104,7 +104,7 @@ class StreamRunner:
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._random = random.Random()
-        supported = type(brand).open_stream is not _base_open_stream()
+        supported = brand.has_stream()
         needs = brand.stream_requires
         available = supported and (needs is None or importlib.util.find_spec(needs) is not None)
         self.state = StreamState(supported=supported, available=available)
@@ -129,7 +129,8 @@ class StreamRunner:
         silence = self.brand.stream_silence
         if silence is None:
             return True  # a silent car on a connected stream is healthy
-        last = state.last_message_at or state.connected_since or 0.0
+        # Silence counts from the last message of this connection (or from its start).
+        last = max(state.last_message_at or 0.0, state.connected_since or 0.0)
         return self._clock.wall() - last <= silence
 
     def start(self) -> None:
@@ -246,7 +247,3 @@ class StreamRunner:
                 listener(self.state)
             except Exception:
                 _LOG.exception("an evclient stream listener failed")
-
-
-def _base_open_stream() -> Any:
-    return Brand.open_stream

@@ -148,6 +148,7 @@ class WebSocket:
     def __init__(self, ws: aiohttp.ClientWebSocketResponse, endpoint: str) -> None:
         self._ws = ws
         self._endpoint = endpoint
+        self.malformed = 0  # messages that were not JSON (skipped)
 
     async def send_json(self, data: Any) -> None:
         try:
@@ -171,9 +172,13 @@ class WebSocket:
             if message.type is not aiohttp.WSMsgType.TEXT:
                 continue
             try:
-                yield json.loads(message.data)
+                data = json.loads(message.data)
             except ValueError:
-                raise ResponseError(f"{self._endpoint}: a message that is not JSON", endpoint=self._endpoint) from None
+                # One garbled message must not end the stream: it is counted and skipped.
+                self.malformed += 1
+                _LOG.debug("%s: a message that is not JSON, skipped", self._endpoint)
+                continue
+            yield data
 
     @property
     def close_code(self) -> int | None:

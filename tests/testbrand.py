@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -25,6 +25,7 @@ from evclient.errors import (
     ServerError,
 )
 from evclient.scheduler import Window
+from evclient.streams import StreamEnded, StreamSink
 from evclient.transport import Request, Response
 
 MODELS = {"seven": 7, "four": 4}
@@ -35,10 +36,23 @@ class Reading:
     name: str
     value: int
     query: Mapping[str, str] | None = None
+    measured: float | None = attrs.field(default=None, eq=False)  # when, not what: no change by itself
 
 
 def parse_reading(body: Any) -> Reading:
-    return Reading(str(body["name"]), int(body["value"]), body.get("query"))
+    measured = body.get("measured")
+    return Reading(str(body["name"]), int(body["value"]), body.get("query"),
+                   float(measured) if measured is not None else None)
+
+
+def measured(reading: Reading) -> float | None:
+    return reading.measured
+
+
+#: Endpoints the test cloud's stream pushes (when the account asks for the stream).
+PUSHED = ("e1", "e2")
+#: The close code the test cloud uses for "another connection took over".
+KICKED = 4000
 
 
 def month_range(*, begin: str, end: str) -> dict[str, str]:
@@ -137,7 +151,8 @@ class TestBrand(Brand):
     windows = (Window(limit=60, seconds=3600.0, reserve=6),)
     cooldown = 900.0
     endpoints = (
-        *(EndpointSpec(name=f"e{i}", path=f"/cars/{{vin}}/data/e{i}", parse=parse_reading) for i in range(1, 8)),
+        *(EndpointSpec(name=f"e{i}", path=f"/cars/{{vin}}/data/e{i}", parse=parse_reading, measured=measured,
+                       pushed=f"e{i}" in PUSHED) for i in range(1, 8)),
         EndpointSpec(name="history", path="/cars/{vin}/data/history", parse=parse_reading, poll=False,
                      query=month_range),
     )
@@ -150,11 +165,33 @@ class TestBrand(Brand):
                     validate=lambda v, p: {"kind": "honk"}),
     )
 
-    def __init__(self, *, username: str | None = None, password: str | None = None, **extra: Any) -> None:
+    def __init__(self, *, username: str | None = None, password: str | None = None, stream: bool = False,
+                 stream_silence: float | None = None, stream_requires: str | None = None, **extra: Any) -> None:
         if extra:
             raise InvalidInputError(f"unexpected settings: {', '.join(sorted(extra))}")
         self.username = username
         self.password = Secret(password) if password is not None else None
+        self.stream = stream  # most tests poll only; the stream tests ask for it
+        self.stream_silence = stream_silence
+        self.stream_requires = stream_requires
+
+    def has_stream(self) -> bool:
+        return self.stream
+
+    async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
+        await api.authenticate()
+        async with api.websocket("api", "/stream") as ws:
+            sink.connected()
+            async for message in ws:
+                try:
+                    value = Reading(str(message["name"]), int(message["value"]), None, float(message["measured"]))
+                except (KeyError, TypeError, ValueError):
+                    sink.message()  # a bad message never stops the stream
+                    continue
+                sink.push(str(message["vin"]), value.name, value, measured_at=value.measured, raw=message)
+            code = ws.close_code
+        if code == KICKED:
+            raise StreamEnded("kicked by another connection", retry_after=1800.0)
 
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
         return TestAuth(self.username, self.password, tokens)

@@ -66,6 +66,10 @@ class TestCloud:
         self.active_submits = 0
         self.max_parallel_same_type = 0
         self._events = itertools.count(1)
+        # The stream: ``stream_up`` accepts connections; each open one is a (user, websocket) pair.
+        self.stream_up = True
+        self.sockets: list[tuple[str, web.WebSocketResponse]] = []
+        self.stream_connects = 0
 
     @property
     def clock(self) -> Clock:
@@ -99,6 +103,7 @@ class TestCloud:
         app.router.add_get("/api/cars/{vin}/data/{name}", self.data, name="data")
         app.router.add_post("/api/cars/{vin}/commands/{kind}", self.submit, name="submit")
         app.router.add_get("/api/cars/{vin}/commands/{kind}", self.status, name="status")
+        app.router.add_get("/api/stream", self.stream, name="stream")
         return app
 
     @web.middleware
@@ -174,7 +179,7 @@ class TestCloud:
             return web.json_response({"error": "not supported"}, status=501)
         if self.changing:
             self.values[(vin, name)] += 1
-        body: dict[str, Any] = {"name": name, "value": self.values[(vin, name)]}
+        body: dict[str, Any] = {"name": name, "value": self.values[(vin, name)], "measured": self.clock.wall()}
         if request.query:
             body["query"] = dict(request.query)
         return web.json_response(body)
@@ -205,6 +210,44 @@ class TestCloud:
             return web.json_response({"error": "no command"}, status=404)
         started, event = self.commands[key]
         return web.json_response({"event": event, "status": self._status_at(self.clock.now() - started)[1]})
+
+
+    # -- the stream ------------------------------------------------------------------------------------
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        user = self._user(request)
+        if not self.stream_up:
+            return web.json_response({"error": "stream unavailable"}, status=503)
+        ws = web.WebSocketResponse(autoping=True)
+        await ws.prepare(request)
+        self.stream_connects += 1
+        entry = (user, ws)
+        self.sockets.append(entry)
+        try:
+            async for _ in ws:  # the client sends nothing; this waits for the close
+                pass
+        finally:
+            if entry in self.sockets:
+                self.sockets.remove(entry)
+        return ws
+
+    async def push(self, vin: str, name: str, value: int | None = None, *, measured: float | None = None) -> int:
+        """Send one value to every open stream of the car's owner; returns how many got it."""
+        if value is None:
+            self.values[(vin, name)] += 1
+            value = self.values[(vin, name)]
+        message = {"vin": vin, "name": name, "value": value,
+                   "measured": self.clock.wall() if measured is None else measured}
+        sent = 0
+        for user, ws in list(self.sockets):
+            if vin in {v for v, _ in CARS[user]} and not ws.closed:
+                await ws.send_json(message)
+                sent += 1
+        return sent
+
+    async def drop_streams(self, code: int = 1011, message: str = "going away") -> None:
+        for _, ws in list(self.sockets):
+            await ws.close(code=code, message=message.encode())
 
 
 @asynccontextmanager
