@@ -10,6 +10,7 @@ import attrs
 
 from .redact import mask_vin
 from .scheduler import DEFAULT_WINDOWS, Window
+from .settings import Setting
 
 if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
@@ -99,6 +100,15 @@ class Brand(abc.ABC):
     """
 
     name: ClassVar[str]
+    #: How people call this cloud ("MyRenault"), and who makes the cars.
+    title: ClassVar[str] = ""
+    manufacturer: ClassVar[str] = ""
+    #: Why a brand is kept only for its protocol (its servers no longer answer third parties), or ``None``.
+    legacy: ClassVar[str | None] = None
+    #: What ``connect()`` takes (see :class:`~evclient.settings.Setting`).
+    settings: ClassVar[tuple[Setting, ...]] = ()
+    #: The login challenges this brand may raise ``TwoFactorRequired`` with (e.g. ``"email-code"``).
+    login_challenges: ClassVar[tuple[str, ...]] = ()
     #: Named base URLs; ``connect(servers=...)`` overrides any of them.
     servers: ClassVar[Mapping[str, str]]
     windows: ClassVar[Sequence[Window]] = DEFAULT_WINDOWS
@@ -120,6 +130,17 @@ class Brand(abc.ABC):
 
     def __init__(self, **credentials: Any) -> None:  # noqa: B027 - a brand without credentials keeps it
         """Validate and keep the account's credentials; raise ``InvalidInputError`` on bad ones."""
+
+    @classmethod
+    def identity(cls) -> str:
+        """The setting that names the account (``username`` unless the brand says otherwise)."""
+        return next((s.name for s in cls.settings if s.identity), "username")
+
+    @classmethod
+    def label(cls) -> str:
+        """The title, marked when the brand is legacy."""
+        title = cls.title or cls.name
+        return f"{title} (legacy)" if cls.legacy else title
 
     def default_servers(self) -> dict[str, str]:
         """The base URLs for this account (a brand with regions picks them here)."""

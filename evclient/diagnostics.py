@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from . import brands
 from .models import plain
 from .redact import REDACTED, mask_vin, redact
 
@@ -26,14 +27,19 @@ PERSONAL_KEYS = frozenset({
 BODY_KEPT = frozenset({"code"})
 
 
+def _hidden() -> frozenset[str]:
+    # Every brand's secret settings, as they declare them: a new brand's secrets are hidden without an edit.
+    return PERSONAL_KEYS | brands.secret_names()
+
+
 def scrub(data: Any) -> Any:
-    """``redact()`` plus personal keys and e-mail addresses anywhere in text (for servers' bodies)."""
-    cleaned = redact(data, extra_keys=PERSONAL_KEYS)
+    """``redact()`` plus personal keys, every brand's secret settings and e-mail addresses anywhere in text."""
+    cleaned = redact(data, extra_keys=_hidden())
     return _emails(cleaned)
 
 
 def _scrub_body(data: Any) -> Any:
-    return _emails(redact(data, extra_keys=PERSONAL_KEYS, keep=BODY_KEPT))
+    return _emails(redact(data, extra_keys=_hidden(), keep=BODY_KEPT))
 
 
 def _emails(data: Any) -> Any:

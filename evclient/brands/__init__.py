@@ -1,24 +1,23 @@
 """The brand registry: name → :class:`~evclient.brand.Brand` class.
 
-Built-in brands are listed here by name and imported only when asked for, so the core never imports
-a brand. Other brands (tests, third parties) call :func:`register`.
+Every package under ``evclient/brands/`` is a brand: it registers itself (``@register``) when imported, and the
+registry imports them all the first time it is asked. Adding a brand is adding a folder; nothing here names
+one. Other brands (tests, third parties) call :func:`register` themselves.
 """
 
 from __future__ import annotations
 
 import importlib
+import logging
+import pkgutil
 
 from ..brand import Brand
 from ..errors import InvalidInputError
+from ..settings import Setting
 
-# name → module that registers it when imported
-_BUILTIN: dict[str, str] = {
-    "bmw": "evclient.brands.bmw",
-    "renault": "evclient.brands.renault",
-    "renault-ze": "evclient.brands.renault_ze",
-}
-
+_LOG = logging.getLogger(__name__)
 _REGISTRY: dict[str, type[Brand]] = {}
+_discovered = False
 
 
 def register(brand: type[Brand]) -> type[Brand]:
@@ -27,10 +26,20 @@ def register(brand: type[Brand]) -> type[Brand]:
     return brand
 
 
+def _discover() -> None:
+    global _discovered
+    if _discovered:
+        return
+    _discovered = True
+    for module in pkgutil.iter_modules(__path__):
+        if module.ispkg and not module.name.startswith("_"):
+            importlib.import_module(f"{__name__}.{module.name}")
+
+
 def get(name: str) -> type[Brand]:
     """The brand class registered as ``name``."""
-    if name not in _REGISTRY and name in _BUILTIN:
-        importlib.import_module(_BUILTIN[name])
+    if name not in _REGISTRY:
+        _discover()
     try:
         return _REGISTRY[name]
     except KeyError:
@@ -39,4 +48,25 @@ def get(name: str) -> type[Brand]:
 
 def names() -> list[str]:
     """Every brand name ``connect()`` accepts."""
-    return sorted({*_BUILTIN, *_REGISTRY})
+    _discover()
+    return sorted(_REGISTRY)
+
+
+def all_brands() -> dict[str, type[Brand]]:
+    """Every registered brand by name."""
+    _discover()
+    return dict(sorted(_REGISTRY.items()))
+
+
+def all_settings() -> dict[str, list[tuple[type[Brand], Setting]]]:
+    """Every setting name any brand declares, with the brands (and their declaration) that take it."""
+    found: dict[str, list[tuple[type[Brand], Setting]]] = {}
+    for brand in all_brands().values():
+        for setting in brand.settings:
+            found.setdefault(setting.name, []).append((brand, setting))
+    return found
+
+
+def secret_names() -> frozenset[str]:
+    """The names of every secret setting of every brand (for redaction)."""
+    return frozenset(name for name, uses in all_settings().items() if any(s.secret for _, s in uses))

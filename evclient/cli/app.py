@@ -77,30 +77,19 @@ def _servers(args: argparse.Namespace) -> dict[str, str]:
     return servers
 
 
-#: Brand settings the CLI takes: option name → (connect() keyword, environment variable).
-SETTINGS = {
-    "username": ("username", "EVCLIENT_USERNAME"),
-    "password": ("password", "EVCLIENT_PASSWORD"),
-    "app_key": ("app_key", "EVCLIENT_APP_KEY"),
-    "app_secret": ("app_secret", "EVCLIENT_APP_SECRET"),
-    "security_answer": ("security_answer", "EVCLIENT_SECURITY_ANSWER"),
-    "region": ("region", "EVCLIENT_REGION"),
-    "locale": ("locale", "EVCLIENT_LOCALE"),
-    "account_id": ("account_id", "EVCLIENT_ACCOUNT_ID"),
-}
-
-
 def _credentials(args: argparse.Namespace) -> dict[str, Any]:
-    """The brand settings from options and environment; the simulator's demo account when none is given."""
-    given = {key: getattr(args, option) or os.environ.get(env) for option, (key, env) in SETTINGS.items()}
+    """The brand's settings (as it declares them) from options and environment; the simulator's demo account
+    when no secret is given."""
+    brand = brands.get(args.brand)
+    given = {s.name: getattr(args, s.name, None) or os.environ.get(s.env) for s in brand.settings}
     given = {k: v for k, v in given.items() if v}
-    if args.simulator and not given.get("username") and not given.get("password"):
+    secrets = {s.name for s in brand.settings if s.secret}
+    if args.simulator and not given.get(brand.identity()) and not secrets & set(given):
         from ..simulator.brands import all_brands
 
         sims = all_brands()
         if args.brand in sims:
-            kept = {k: v for k, v in given.items() if k in ("region", "locale", "account_id")}
-            return {**sims[args.brand].demo_credentials(), **kept}
+            return {**sims[args.brand].demo_credentials(), **given}
     return given
 
 
@@ -108,10 +97,15 @@ async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[s
                 credentials: dict[str, Any], servers: dict[str, str]) -> Account:
     tokens = saved.get("tokens") if isinstance(saved.get("tokens"), dict) else None
     offline = args.command in OFFLINE
-    if "password" not in credentials and tokens is None and not offline:
+    brand = brands.get(args.brand)
+    for setting in brand.settings:
+        if not (setting.secret and setting.required) or setting.name in credentials or tokens is not None or offline:
+            continue
         if not login.interactive():
-            raise InvalidInputError("no password: use --password, EVCLIENT_PASSWORD or a terminal to type it")
-        credentials["password"] = getpass.getpass(f"{args.brand} password for {credentials.get('username')}: ")
+            raise InvalidInputError(f"no {setting.name}: use {setting.option}, {setting.env} or a terminal to type it")
+        who = credentials.get(brand.identity())
+        credentials[setting.name] = getpass.getpass(f"{args.brand} {setting.name.replace('_', ' ')}"
+                                                    f"{f' for {who}' if who else ''}: ")
     try:
         budget = Budget(state=saved["budget"]) if saved.get("budget") else None
     except InvalidInputError as err:
@@ -162,7 +156,8 @@ async def run_account_command(args: argparse.Namespace) -> int:
     args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
     servers = _servers(args)
     credentials = _credentials(args)
-    state = None if args.no_state else StateFile(args.brand, credentials.get("username"), servers)
+    identity = brands.get(args.brand).identity()
+    state = None if args.no_state else StateFile(args.brand, credentials.get(identity), servers)
     if state is None:
         return await _run(args, None, {}, credentials, servers)
     lock = state.locked(warn) if args.command not in OFFLINE else contextlib.nullcontext(False)
@@ -278,6 +273,21 @@ def _command_help(brand: str) -> str:
     return "\n".join(lines)
 
 
+def _setting_options(parser: argparse.ArgumentParser) -> None:
+    """An option for every setting any brand declares, with each brand's help (built from the brands'
+    declarations: a new brand's settings appear here without an edit)."""
+    group = parser.add_argument_group("brand settings", "each also read from its EVCLIENT_… environment variable")
+    for name, uses in brands.all_settings().items():
+        first = uses[0][1]
+        helps = dict.fromkeys(setting.help for _, setting in uses)
+        who = ", ".join(brand.name for brand, _ in uses)
+        text = f"{who}: {'; '.join(helps)}"
+        choices = sorted({c for _, setting in uses for c in setting.choices})
+        if choices:
+            text += f" ({', '.join(choices)})"
+        group.add_argument(first.option, dest=name, metavar=name.upper(), help=f"{text} [{first.env}]")
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     brand = _brand_from(argv)
     raw = argparse.RawDescriptionHelpFormatter
@@ -290,16 +300,7 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--simulator", metavar="URL", help="use an evclient simulator (demo account by default)")
     where.add_argument("--server", metavar="NAME=URL", action="append", help="override one of the brand's servers")
-    parser.add_argument("--username", help="or EVCLIENT_USERNAME")
-    parser.add_argument("--password", help="or EVCLIENT_PASSWORD (asked for when missing)")
-    parser.add_argument("--app-key", dest="app_key", help="BMW: the i Remote app key (or EVCLIENT_APP_KEY)")
-    parser.add_argument("--app-secret", dest="app_secret", help="BMW: the app secret (or EVCLIENT_APP_SECRET)")
-    parser.add_argument("--security-answer", dest="security_answer",
-                        help="BMW: the account's security answer, to unlock (or EVCLIENT_SECURITY_ANSWER)")
-    parser.add_argument("--region", help="BMW: rest_of_world, usa or china (or EVCLIENT_REGION)")
-    parser.add_argument("--locale", help="MyRenault: the account's locale, e.g. fr_FR (or EVCLIENT_LOCALE)")
-    parser.add_argument("--account-id", dest="account_id",
-                        help="MyRenault: the Kamereon account when the login has several (or EVCLIENT_ACCOUNT_ID)")
+    _setting_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-state", action="store_true", help="do not keep tokens and budget between runs")
     parser.add_argument("--no-wait", action="store_true",

@@ -21,6 +21,7 @@ from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError
+from ...settings import PASSWORD, USERNAME, Setting
 from ...status import VehicleStatus
 from ...transport import Request, Response
 from .auth import BmwAuth
@@ -46,6 +47,21 @@ class Bmw(Brand):
     """The ConnectedDrive cloud of one account."""
 
     name = "bmw"
+    title = "BMW ConnectedDrive"
+    manufacturer = "BMW"
+    legacy = ("BMW blocked third-party clients of this API on 2025-09-29; BMW owners use bmw-cardata. "
+              "Kept for its protocol and simulator.")
+    settings = (
+        USERNAME,
+        PASSWORD,
+        Setting(name="app_key", help="the i Remote app's key (you supply it)", secret=True, required=True,
+                resume=True),
+        Setting(name="app_secret", help="the i Remote app's secret (you supply it)", secret=True, required=True,
+                resume=True),
+        Setting(name="region", help="where the account lives", choices=tuple(REGIONS), default="rest_of_world"),
+        Setting(name="security_answer", help="the account's security answer, to unlock the doors", secret=True,
+                resume=True),
+    )
     servers: ClassVar[Mapping[str, str]] = {"api": REGIONS["rest_of_world"]}
     endpoints = ENDPOINTS
     commands = COMMANDS

@@ -24,6 +24,7 @@ from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
 from ...scheduler import Window
+from ...settings import PASSWORD, USERNAME, Setting
 from ...status import VehicleStatus
 from ...transport import Request, Response
 from . import locales
@@ -46,6 +47,20 @@ class Renault(Brand):
     """The MyRenault cloud for one person (one locale, one Kamereon account)."""
 
     name = "renault"
+    title = "MyRenault (Renault, Dacia, Alpine)"
+    manufacturer = "Renault"
+    login_challenges = ("email-code",)
+    settings = (
+        USERNAME,
+        PASSWORD,
+        Setting(name="locale", help="the account's locale, e.g. fr_FR (it picks the servers and keys)",
+                default="fr_FR", required=True),
+        Setting(name="account_id", help="the Kamereon account, when the login has several"),
+        Setting(name="gigya_url", help="override the locale's Gigya server", advanced=True),
+        Setting(name="gigya_api_key", help="override the locale's Gigya key", advanced=True),
+        Setting(name="kamereon_url", help="override the locale's Kamereon server", advanced=True),
+        Setting(name="kamereon_api_key", help="override the locale's Kamereon key", advanced=True),
+    )
     servers: ClassVar[Mapping[str, str]] = {"gigya": locales.GIGYA_EU, "kamereon": locales.KAMEREON_EU}
     windows = (
         Window(limit=60, seconds=3600.0, name="kamereon", servers={"kamereon"}, reserve=6),

@@ -18,6 +18,7 @@ from ...brand import Api, Brand, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import AuthenticationError, EVClientError, InvalidInputError
+from ...settings import PASSWORD, USERNAME
 from ...status import VehicleStatus
 from ...transport import Response
 from .auth import ZEAuth
@@ -34,6 +35,10 @@ class RenaultZE(Brand):
     """The Renault ZE Services cloud (one account: a username and password)."""
 
     name = "renault-ze"
+    title = "Renault ZE Services"
+    manufacturer = "Renault"
+    legacy = "ZE Services was replaced by MyRenault (brand renault); kept for its protocol and simulator."
+    settings = (USERNAME, PASSWORD)
     servers: ClassVar[Mapping[str, str]] = {"api": "https://www.services.renault-ze.com/api"}
     endpoints = ENDPOINTS
     commands = COMMANDS

@@ -1,5 +1,8 @@
 """The simulated clouds, one module per brand; each registers a :class:`SimBrand`.
 
+Every module in this package is imported when the simulator first asks for its brands, so a new brand's
+simulator is one more module here; nothing names it.
+
 A brand's routes are named ``<brand>.<endpoint>`` so that the request log, faults and quota know
 which brand and endpoint a request was for.
 """
@@ -8,19 +11,13 @@ from __future__ import annotations
 
 import abc
 import importlib
+import pkgutil
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
 
 if TYPE_CHECKING:
     from ..world import Car, SimAccount, World
-
-# brand name → module defining it (imported when the simulator starts)
-_BUILTIN: dict[str, str] = {
-    "bmw": "evclient.simulator.brands.bmw",
-    "renault": "evclient.simulator.brands.renault",
-    "renault-ze": "evclient.simulator.brands.renault_ze",
-}
 
 DEMO_USERNAME = "demo@evclient.dev"
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - the simulator's published demo account
@@ -99,6 +96,7 @@ class SimBrand(abc.ABC):
 
 
 _REGISTRY: dict[str, type[SimBrand]] = {}
+_discovered = False
 
 
 def register(brand: type[SimBrand]) -> type[SimBrand]:
@@ -108,7 +106,11 @@ def register(brand: type[SimBrand]) -> type[SimBrand]:
 
 
 def all_brands() -> dict[str, type[SimBrand]]:
-    """Every simulated brand, built-in ones imported on first use."""
-    for module in _BUILTIN.values():
-        importlib.import_module(module)
-    return dict(_REGISTRY)
+    """Every simulated brand (the modules of this package are imported on first use)."""
+    global _discovered
+    if not _discovered:
+        _discovered = True
+        for module in pkgutil.iter_modules(__path__):
+            if not module.name.startswith("_"):
+                importlib.import_module(f"{__name__}.{module.name}")
+    return dict(sorted(_REGISTRY.items()))

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import evclient
+import evclient.brands
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import CONF_USERNAME, Platform
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
@@ -19,14 +20,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
 from .const import (
-    CONF_ACCOUNT_ID,
-    CONF_APP_KEY,
-    CONF_APP_SECRET,
     CONF_BRAND,
     CONF_BUDGET_STATE,
     CONF_COMMAND_HISTORY,
-    CONF_LOCALE,
-    CONF_REGION,
     CONF_SIMULATOR,
     CONF_TOKENS,
     DOMAIN,
@@ -49,10 +45,9 @@ type EVClientConfigEntry = ConfigEntry[EVClientCoordinator]
 
 def connect_args(data: dict[str, Any]) -> dict[str, Any]:
     """``evclient.connect`` keyword arguments from an entry's (or a flow's) data, without the secrets."""
-    args: dict[str, Any] = {CONF_USERNAME: data[CONF_USERNAME]}
-    for key in (CONF_LOCALE, CONF_REGION, CONF_ACCOUNT_ID, CONF_APP_KEY, CONF_APP_SECRET):
-        if data.get(key) is not None:
-            args[key] = data[key]
+    brand = evclient.brands.get(data[CONF_BRAND])
+    # What the brand declares an application keeps (never a secret it can ask for again).
+    args: dict[str, Any] = {s.name: data[s.name] for s in brand.settings if s.kept and data.get(s.name) is not None}
     if data.get(CONF_SIMULATOR):
         from evclient.simulator.server import servers_for
 

@@ -1,21 +1,22 @@
-"""What the integration knows of each evclient brand: its login fields and which commands back which entity.
+"""What the integration knows of each evclient brand beyond what evclient declares: which commands back which
+entity (buttons, selects, the lock, the actions).
 
-Everything else (endpoints, status fields, validation, quotas) comes from evclient itself, so a new brand
-needs only a row here.
+The brand list, labels and login fields come from evclient's own declarations (``Brand.settings``), so a new
+evclient brand is offered with its fields without a row here; a row only adds entities.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+import evclient
+import evclient.brands
+import evclient.settings
 import voluptuous as vol
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
 from homeassistant.helpers import selector
-
-from .const import CONF_APP_KEY, CONF_APP_SECRET, CONF_LOCALE, CONF_REGION
 
 Command = tuple[str, dict[str, Any]]
 
@@ -52,7 +53,6 @@ class BrandSpec:
     name: str
     label: str
     manufacturer: str
-    extra_fields: Mapping[Any, Any] = field(default_factory=dict)
     buttons: tuple[ButtonSpec, ...] = ()
     selects: tuple[SelectSpec, ...] = ()
     lock: tuple[str, str] | None = None  # (lock command, unlock command)
@@ -61,16 +61,39 @@ class BrandSpec:
     charge_schedules: str | None = None
     ac_schedules: str | None = None
 
-    def credentials_schema(self, defaults: Mapping[str, Any]) -> vol.Schema:
-        fields: dict[Any, Any] = {
-            vol.Required(CONF_USERNAME, default=defaults.get(CONF_USERNAME, vol.UNDEFINED)): str,
-            vol.Required(CONF_PASSWORD): selector.TextSelector(
-                selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-            ),
-        }
-        for key, value in self.extra_fields.items():
-            fields[key] = value
-        return vol.Schema(fields)
+    @property
+    def settings(self) -> tuple[evclient.settings.Setting, ...]:
+        """What evclient's brand declares it takes."""
+        return evclient.brands.get(self.name).settings
+
+    @property
+    def identity(self) -> str:
+        return evclient.brands.get(self.name).identity()
+
+    def credentials_schema(self, defaults: Mapping[str, Any], *, advanced: bool = False) -> vol.Schema:
+        """The login form, from the brand's declared settings."""
+        return vol.Schema({_key(s, defaults): _field(s) for s in self.settings if advanced or not s.advanced})
+
+    def asked_schema(self) -> vol.Schema:
+        """The form re-authentication shows: the secrets that are asked for, never stored."""
+        return vol.Schema({vol.Required(s.name): _field(s) for s in self.settings if not s.kept})
+
+
+def _key(setting: evclient.settings.Setting, defaults: Mapping[str, Any]) -> Any:
+    default = defaults.get(setting.name, setting.default)
+    if setting.secret and not setting.kept:
+        default = None  # a password is never shown again
+    marker = vol.Required if setting.required else vol.Optional
+    return marker(setting.name, default=vol.UNDEFINED if default is None else default)
+
+
+def _field(setting: evclient.settings.Setting) -> Any:
+    if setting.choices:
+        return selector.SelectSelector(selector.SelectSelectorConfig(options=list(setting.choices),
+                                                                     translation_key=setting.name))
+    if setting.secret:
+        return selector.TextSelector(selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))
+    return str
 
 
 def _renault_ac_start(temperature: float | None, when: dt.datetime | None) -> Command:
@@ -103,7 +126,6 @@ RENAULT = BrandSpec(
     name="renault",
     label="MyRenault (Renault, Dacia, Alpine)",
     manufacturer="Renault",
-    extra_fields={vol.Required(CONF_LOCALE, default="fr_FR"): str},
     buttons=(
         ButtonSpec(key="start_air_conditioner", command="hvac-start", name="Start air conditioner",
                    icon="mdi:air-conditioner", params={"temperature": 21.0}),
@@ -141,15 +163,6 @@ BMW = BrandSpec(
     name="bmw",
     label="BMW ConnectedDrive",
     manufacturer="BMW",
-    extra_fields={
-        vol.Required(CONF_REGION, default="rest_of_world"): selector.SelectSelector(
-            selector.SelectSelectorConfig(options=["rest_of_world", "usa", "china"], translation_key="region")
-        ),
-        vol.Required(CONF_APP_KEY): str,
-        vol.Required(CONF_APP_SECRET): selector.TextSelector(
-            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD)
-        ),
-    },
     buttons=(
         ButtonSpec(key="start_climate", command="climate-now", name="Start climate", icon="mdi:air-conditioner"),
         ButtonSpec(key="start_charge", command="charge-now", name="Start charge", icon="mdi:ev-station"),
@@ -161,4 +174,19 @@ BMW = BrandSpec(
     ac_start=_bmw_ac_start,
 )
 
-BRANDS: dict[str, BrandSpec] = {spec.name: spec for spec in (RENAULT, RENAULT_ZE, BMW)}
+_ROWS: dict[str, BrandSpec] = {spec.name: spec for spec in (RENAULT, RENAULT_ZE, BMW)}
+
+
+def brand_spec(name: str) -> BrandSpec:
+    """The integration's view of an evclient brand: its row, or one built from evclient's declarations."""
+    brand = evclient.brands.get(name)
+    row = _ROWS.get(name)
+    if row is not None:
+        return replace(row, label=brand.label())
+    return BrandSpec(name=name, label=brand.label(), manufacturer=brand.manufacturer or brand.title or name)
+
+
+def brand_names() -> list[str]:
+    """Every evclient brand, current ones first (legacy brands are kept, and marked as such)."""
+    found = evclient.brands.all_brands()
+    return sorted(found, key=lambda name: (found[name].legacy is not None, name))

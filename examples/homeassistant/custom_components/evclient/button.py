@@ -10,14 +10,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EVClientConfigEntry
-from .brands import BRANDS, ButtonSpec
+from .brands import ButtonSpec, brand_spec
 from .commands import run_command
 from .entity import EVClientEntity, add_when_reported
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
-    brand = BRANDS[coordinator.account.brand.name]
+    brand = brand_spec(coordinator.account.brand.name)
 
     def make(vin: str, _status: Any) -> Iterable[CommandButton]:
         commands = coordinator.vehicles[vin].commands

@@ -11,13 +11,13 @@ from typing import Any
 import evclient
 import voluptuous as vol
 from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
-from homeassistant.const import CONF_PASSWORD, CONF_USERNAME
+from homeassistant.const import CONF_USERNAME
 from homeassistant.core import callback
 from homeassistant.helpers import selector
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from . import connect_args
-from .brands import BRANDS
+from .brands import brand_names, brand_spec
 from .const import CONF_ACCOUNT_ID, CONF_BRAND, CONF_CODE, CONF_SIMULATOR, CONF_TOKENS, DOMAIN
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,26 +44,29 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
             return await self.async_step_credentials()
         fields: dict[Any, Any] = {
             vol.Required(CONF_BRAND): selector.SelectSelector(selector.SelectSelectorConfig(
-                options=[selector.SelectOptionDict(value=b.name, label=b.label) for b in BRANDS.values()])),
+                options=[selector.SelectOptionDict(value=name, label=brand_spec(name).label)
+                         for name in brand_names()])),
         }
         if self.show_advanced_options:
             fields[vol.Optional(CONF_SIMULATOR)] = str
         return self.async_show_form(step_id="user", data_schema=vol.Schema(fields))
 
     async def async_step_credentials(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        brand = BRANDS[self._data[CONF_BRAND]]
+        brand = brand_spec(self._data[CONF_BRAND])
         errors: dict[str, str] = {}
         if user_input is not None:
-            password = user_input.pop(CONF_PASSWORD)
+            # Secrets the brand lets us ask for again (a password) are used for this login and never stored.
+            asked = {s.name: user_input.pop(s.name) for s in brand.settings if not s.kept and s.name in user_input}
             self._data.update(user_input)
-            await self.async_set_unique_id(f"{brand.name}:{self._data[CONF_USERNAME].lower()}")
+            await self.async_set_unique_id(f"{brand.name}:{str(self._data[brand.identity]).lower()}")
             if self.source != "reauth":
                 self._abort_if_unique_id_configured()
-            result = await self._login(password, errors)
+            result = await self._login(asked, errors)
             if result is not None:
                 return result
         defaults = {**self._data, **(user_input or {})}
-        return self.async_show_form(step_id="credentials", data_schema=brand.credentials_schema(defaults),
+        schema = brand.credentials_schema(defaults, advanced=self.show_advanced_options)
+        return self.async_show_form(step_id="credentials", data_schema=schema,
                                     errors=errors, description_placeholders={"brand": brand.label})
 
     async def async_step_code(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -101,22 +104,21 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
 
     async def async_step_reauth_confirm(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         errors: dict[str, str] = {}
+        brand = brand_spec(self._data[CONF_BRAND])
         if user_input is not None:
-            result = await self._login(user_input[CONF_PASSWORD], errors)
+            result = await self._login(dict(user_input), errors)
             if result is not None:
                 return result
-        schema = vol.Schema({vol.Required(CONF_PASSWORD): selector.TextSelector(
-            selector.TextSelectorConfig(type=selector.TextSelectorType.PASSWORD))})
-        return self.async_show_form(step_id="reauth_confirm", data_schema=schema, errors=errors,
-                                    description_placeholders={CONF_USERNAME: self._data[CONF_USERNAME]})
+        return self.async_show_form(step_id="reauth_confirm", data_schema=brand.asked_schema(), errors=errors,
+                                    description_placeholders={CONF_USERNAME: str(self._data[brand.identity])})
 
     # -- the login ------------------------------------------------------------------------------------
 
-    async def _login(self, password: str, errors: dict[str, str]) -> ConfigFlowResult | None:
+    async def _login(self, asked: dict[str, Any], errors: dict[str, str]) -> ConfigFlowResult | None:
         """Log in; a result moves the flow on, ``None`` shows the form again with ``errors``."""
         try:
             account = await evclient.connect(self._data[CONF_BRAND], session=async_get_clientsession(self.hass),
-                                             password=password, **connect_args(self._data))
+                                             **asked, **connect_args(self._data))
         except evclient.TwoFactorRequired as err:
             self._challenge = err.challenge
             try:
@@ -163,8 +165,8 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
         await self._drop_pending()
         if self.source == "reauth":
             return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
-        return self.async_create_entry(title=f"{self._data[CONF_USERNAME]} ({BRANDS[data[CONF_BRAND]].label})",
-                                       data=data)
+        brand = brand_spec(data[CONF_BRAND])
+        return self.async_create_entry(title=f"{self._data[brand.identity]} ({brand.label})", data=data)
 
     async def _drop_pending(self) -> None:
         if self._challenge is not None:

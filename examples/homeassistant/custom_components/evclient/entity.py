@@ -12,7 +12,7 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
-from .brands import BRANDS
+from .brands import brand_spec
 from .const import DOMAIN
 from .coordinator import EVClientCoordinator
 
@@ -36,7 +36,7 @@ class EVClientEntity(CoordinatorEntity[EVClientCoordinator]):
         super().__init__(coordinator)
         self.vin = vin
         vehicle = coordinator.vehicles[vin]
-        brand = BRANDS[coordinator.account.brand.name]
+        brand = brand_spec(coordinator.account.brand.name)
         self._attr_unique_id = f"{vin}_{key}"
         self._attr_device_info = DeviceInfo(
             identifiers={(DOMAIN, vin)},

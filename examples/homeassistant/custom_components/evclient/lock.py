@@ -12,14 +12,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EVClientConfigEntry
-from .brands import BRANDS
+from .brands import brand_spec
 from .commands import run_command
 from .entity import StatusEntity, add_when_reported
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
-    commands = BRANDS[coordinator.account.brand.name].lock
+    commands = brand_spec(coordinator.account.brand.name).lock
 
     def make(vin: str, status: evclient.VehicleStatus) -> Iterable[DoorLock]:
         vehicle = coordinator.vehicles[vin]

@@ -13,7 +13,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
-from .brands import BRANDS, BrandSpec
+from .brands import BrandSpec, brand_spec
 from .commands import run_command
 from .const import ATTR_COMMAND, ATTR_PARAMS, ATTR_SCHEDULES, ATTR_TEMPERATURE, ATTR_VEHICLE, ATTR_WHEN, DOMAIN
 
@@ -39,7 +39,7 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[evclient.Vehicle, 
             continue
         coordinator = entry.runtime_data
         if vin in coordinator.vehicles:
-            return coordinator.vehicles[vin], BRANDS[coordinator.account.brand.name]
+            return coordinator.vehicles[vin], brand_spec(coordinator.account.brand.name)
     raise ServiceValidationError("that device is not a car of a loaded evclient account")
 
 
