@@ -20,8 +20,8 @@ import looptime
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks.faultmatrix import CaseResult, expected, markdown, run_matrix
-from benchmarks.soak import SoakReport, soak
+from evclient.testing.faultmatrix import CaseResult, expected, markdown, run_matrix
+from evclient.testing.soak import SoakReport, soak
 
 #: Loopback I/O in one process is ready at once; a few idle cycles are enough before virtual time moves.
 NOOP_CYCLES = 4

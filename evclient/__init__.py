@@ -3,7 +3,7 @@
 Start with :func:`connect`; everything an application needs is re-exported here.
 """
 
-from .account import Account, Budget, CommandNotSupported
+from .account import Account, Budget, CommandNotSupported, TokensListener
 from .auth import CodeChallenge, CodeDestination, LoginChallenge, Secret
 from .brand import Brand, VehicleInfo
 from .brands import register as register_brand
@@ -39,11 +39,14 @@ from .errors import (
 )
 from .redact import redact
 from .scheduler import BudgetStatus, Priority, Window, WindowUsage, within
+from .settings import Setting
 from .status import ChargeState, GeoPosition, PlugState, VehicleStatus, changed_fields
+from .store import Source
+from .streams import StreamEnded, StreamSink, StreamState
 from .transport import Timeouts
 from .vehicle import Vehicle
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Account",
@@ -89,10 +92,16 @@ __all__ = [
     "Secret",
     "ServerError",
     "SessionClosed",
+    "Setting",
+    "Source",
     "StatusChange",
+    "StreamEnded",
+    "StreamSink",
+    "StreamState",
     "Submission",
     "TemporaryError",
     "Timeouts",
+    "TokensListener",
     "TwoFactorCodeRejected",
     "TwoFactorExpired",
     "TwoFactorRequired",

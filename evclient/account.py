@@ -24,6 +24,7 @@ from .clock import Clock
 from .command import CommandHandle, ProgressCallback
 from .command_runner import CommandNotSupported, CommandRunner
 from .delays import CommandTrace
+from .diagnostics import account_diagnostics
 from .endpoint import Endpoint
 from .errors import EVClientError, InvalidInputError, reading
 from .pipeline import RequestPipeline
@@ -260,8 +261,6 @@ class Account:
         source, last error, last raw body), status and recent commands — with VINs, registrations, radio
         codes, positions, addresses, account ids, e-mail addresses and every token redacted. Sends no
         request."""
-        from .diagnostics import account_diagnostics  # diagnostics reads the account: imported when asked for
-
         return account_diagnostics(self)
 
     @property

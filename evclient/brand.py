@@ -1,95 +1,30 @@
-"""The plug-in interface a brand implements. The core knows brands only through this module."""
+"""The plug-in interface a brand implements. The core knows brands only through this module.
+
+:class:`Api` (what brand code may use of an account) and :class:`VehicleInfo` (a listed car) live in the leaf
+module :mod:`evclient.api` and are re-exported here.
+"""
 
 from __future__ import annotations
 
 import abc
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import attrs
-
-from .redact import mask_vin
+from .api import Api, VehicleInfo
+from .errors import NotSupportedError
 from .scheduler import DEFAULT_WINDOWS, Window
 from .settings import Setting
+from .status import VehicleStatus
 
 if TYPE_CHECKING:
-    from contextlib import AbstractAsyncContextManager
-
     from .auth import Auth
-    from .clock import Clock
     from .command import CommandSpec
     from .endpoint import Endpoint, EndpointSpec
     from .errors import EVClientError
-    from .status import VehicleStatus
     from .streams import StreamSink
-    from .transport import Request, Response, WebSocket
+    from .transport import Response
 
-
-class Api(Protocol):
-    """What brand code may use of an account: requests at a fixed priority, the clock, endpoints."""
-
-    @property
-    def clock(self) -> Clock: ...
-
-    async def request(self, request: Request) -> Response:
-        """Send one request through the account's scheduler (and auth, and error decoding)."""
-
-    async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
-        """Read one endpoint of a car (updating its stored value) and return the parsed model."""
-
-    async def authenticate(self) -> None:
-        """Make the account's credentials valid now (a renewal is a scheduled request like any other)."""
-
-    def websocket(self, server: str, path: str, *, authenticated: bool = True
-                  ) -> AbstractAsyncContextManager[WebSocket]:
-        """A WebSocket to one of the brand's servers, on the account's session (for streams)."""
-        ...
-
-
-@attrs.frozen(kw_only=True)
-class VehicleInfo:
-    """What a brand's vehicle listing says of one car.
-
-    ``context`` fills endpoint path templates (``vin`` is always there); ``capabilities`` holds the
-    brand's own capability flags (e.g. BMW's ``doorLock: ACTIVATED``).
-    """
-
-    vin: str
-    model: str | None = None
-    name: str | None = None
-    context: Mapping[str, str] = attrs.field(factory=dict)
-    capabilities: Mapping[str, str] = attrs.field(factory=dict)
-    raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
-
-    def __attrs_post_init__(self) -> None:
-        if "vin" not in self.context:
-            object.__setattr__(self, "context", {**self.context, "vin": self.vin})
-
-    def __repr__(self) -> str:
-        # A repr ends up in logs and bug reports: no full VIN, registration, account id or dealer address.
-        return f"VehicleInfo(vin={mask_vin(self.vin)!r}, model={self.model!r}, name={self.name!r})"
-
-    def to_json(self) -> dict[str, Any]:
-        """What :meth:`from_json` takes back (for a cached listing; ``raw`` included)."""
-        return {"vin": self.vin, "model": self.model, "name": self.name, "context": dict(self.context),
-                "capabilities": dict(self.capabilities), "raw": dict(self.raw)}
-
-    @classmethod
-    def from_json(cls, data: Any) -> VehicleInfo:
-        """A car as :meth:`to_json` wrote it; ``ValueError`` when the data is not of that shape."""
-        if not isinstance(data, Mapping) or not isinstance(data.get("vin"), str) or not data["vin"]:
-            raise ValueError("a listed car needs a VIN")
-        optional = {key: data.get(key) for key in ("model", "name")}
-        if any(v is not None and not isinstance(v, str) for v in optional.values()):
-            raise ValueError("a listed car's model and name are strings")
-        maps = {key: data.get(key) or {} for key in ("context", "capabilities", "raw")}
-        if not all(isinstance(v, Mapping) for v in maps.values()):
-            raise ValueError("a listed car's context, capabilities and raw data are mappings")
-        for key in ("context", "capabilities"):
-            if not all(isinstance(k, str) and isinstance(v, str) for k, v in maps[key].items()):
-                raise ValueError(f"a listed car's {key} maps strings to strings")
-        return cls(vin=data["vin"], model=optional["model"], name=optional["name"], context=dict(maps["context"]),
-                   capabilities=dict(maps["capabilities"]), raw=dict(maps["raw"]))
+__all__ = ["Api", "Brand", "VehicleInfo"]
 
 
 class Brand(abc.ABC):
@@ -185,8 +120,6 @@ class Brand(abc.ABC):
 
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""
-        from .status import VehicleStatus
-
         return VehicleStatus()
 
     def has_stream(self) -> bool:
@@ -200,6 +133,4 @@ class Brand(abc.ABC):
 
     def is_unsupported(self, error: EVClientError) -> bool:
         """Whether an endpoint's error means the car will never support it (drop it from polling)."""
-        from .errors import NotSupportedError
-
         return isinstance(error, NotSupportedError)

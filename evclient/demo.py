@@ -12,7 +12,7 @@ import itertools
 import selectors
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import brands
 from .account import Account
@@ -21,10 +21,8 @@ from .connect import connect
 from .display import summary, table
 from .errors import EVClientError
 from .redact import mask_vin
+from .simulator import DEMO_USERNAME, Simulator
 from .transport import Timeouts
-
-if TYPE_CHECKING:
-    from .simulator import Simulator
 
 #: One command per brand that shows a status walk on the default world's cars.
 DEMO_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
@@ -84,8 +82,6 @@ def _spacing(times: list[float]) -> tuple[float, float, float]:
 
 
 async def _demo(speed: float) -> int:
-    from .simulator import DEMO_USERNAME, Simulator
-
     started = time.monotonic()
     sim = Simulator()
     await sim.start()

@@ -8,11 +8,14 @@ from typing import Any
 import pytest
 
 import evclient
-from benchmarks import leaks
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Car, Simulator
 from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
+from evclient.testing import leaks
 from tests import testbrand  # registers the "test" brand
 from tests.testcloud import PASSWORD, TestCloud, serve
+
+# The fixtures evclient offers integration authors (evclient_simulator, evclient_demo_connect).
+pytest_plugins = ["evclient.testing.pytest_plugin"]
 
 #: The default world's ZE Services Zoe.
 ZOE = "VF1AG000164412345"

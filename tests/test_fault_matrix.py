@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.faultmatrix import BRANDS, FAULTS, ROUTE_CLASSES, applicable, expected, run_case
+from evclient.testing.faultmatrix import BRANDS, FAULTS, ROUTE_CLASSES, applicable, expected, run_case
 
 CELLS = [(case, route_class) for case in BRANDS for route_class in ROUTE_CLASSES if applicable(case, route_class)]
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from benchmarks.soak import soak
+from evclient.testing.soak import soak
 
 
 @pytest.mark.looptime(noop_cycles=4)  # loopback I/O in one process is ready at once

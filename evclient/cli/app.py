@@ -24,8 +24,13 @@ from typing import Any
 from .. import brands
 from ..account import Account, Budget
 from ..connect import connect
+from ..demo import run_demo
 from ..errors import EVClientError, InvalidInputError, TwoFactorRequired
 from ..scheduler import within
+from ..simulator import Simulator
+from ..simulator.brands import all_brands
+from ..simulator.quota import SlidingQuota
+from ..simulator.server import servers_for
 from . import login
 from .commands import ACCOUNT_COMMANDS, OFFLINE
 from .state import StateFile, state_dir
@@ -63,8 +68,6 @@ def warn(message: str) -> None:
 def _servers(args: argparse.Namespace) -> dict[str, str]:
     servers: dict[str, str] = {}
     if args.simulator:
-        from ..simulator.server import servers_for
-
         try:
             servers.update(servers_for(args.brand, args.simulator))
         except ValueError as err:
@@ -85,8 +88,6 @@ def _credentials(args: argparse.Namespace) -> dict[str, Any]:
     given = {k: v for k, v in given.items() if v}
     secrets = {s.name for s in brand.settings if s.secret}
     if args.simulator and not given.get(brand.identity()) and not secrets & set(given):
-        from ..simulator.brands import all_brands
-
         sims = all_brands()
         if args.brand in sims:
             return {**sims[args.brand].demo_credentials(), **given}
@@ -199,9 +200,6 @@ async def _run(args: argparse.Namespace, state: StateFile | None, saved: dict[st
 
 
 async def run_simulator(host: str, port: int, speed: float, quota: int | None = None) -> int:
-    from ..simulator import Simulator
-    from ..simulator.quota import SlidingQuota
-
     sim = Simulator(speed=speed)
     if quota is not None:  # e.g. for benchmarks that must never wait for the servers' quota
         sim.quotas = {name: SlidingQuota(quota, 3600.0) for name in sim.quotas}
@@ -383,8 +381,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulator":
             return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota))
         if args.command == "demo":
-            from ..demo import run_demo
-
             return run_demo(speed=args.speed)
         return asyncio.run(_terminable(args))
     except EVClientError as err:

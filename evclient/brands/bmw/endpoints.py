@@ -9,14 +9,21 @@ from .models import AllTrips, ChargingProfile, VehicleStatus, parse_destinations
 
 V = "/webapi/v1/user/vehicles/{vin}"
 
+# The status holds nearly everything (battery, locks, doors, position): it gets most of the polls.
+STATUS = EndpointSpec(name="status", path=V + "/status", parse=VehicleStatus.from_json, weight=4.0)
+CHARGING_PROFILE = EndpointSpec(name="charging-profile", path=V + "/chargingprofile", parse=ChargingProfile.from_json)
+LAST_TRIP = EndpointSpec(name="last-trip", path=V + "/statistics/lastTrip", parse=parse_last_trip)
+ALL_TRIPS = EndpointSpec(name="all-trips", path=V + "/statistics/allTrips", parse=AllTrips.from_json, poll=False)
+DESTINATIONS = EndpointSpec(name="destinations", path=V + "/destinations", parse=parse_destinations, poll=False)
+RANGE_MAP = EndpointSpec(name="range-map", path=V + "/rangemap", parse=parse_range_map, poll=False)
+
 ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
-    # The status holds nearly everything (battery, locks, doors, position): it gets most of the polls.
-    EndpointSpec(name="status", path=V + "/status", parse=VehicleStatus.from_json, weight=4.0),
-    EndpointSpec(name="charging-profile", path=V + "/chargingprofile", parse=ChargingProfile.from_json),
-    EndpointSpec(name="last-trip", path=V + "/statistics/lastTrip", parse=parse_last_trip),
-    EndpointSpec(name="all-trips", path=V + "/statistics/allTrips", parse=AllTrips.from_json, poll=False),
-    EndpointSpec(name="destinations", path=V + "/destinations", parse=parse_destinations, poll=False),
-    EndpointSpec(name="range-map", path=V + "/rangemap", parse=parse_range_map, poll=False),
+    STATUS,
+    CHARGING_PROFILE,
+    LAST_TRIP,
+    ALL_TRIPS,
+    DESTINATIONS,
+    RANGE_MAP,
 )
 
 #: Listing flag → values meaning "this car has it" for each endpoint.

@@ -56,44 +56,136 @@ def contracts_query() -> dict[str, str]:
             "warrantyMaintenanceContracts": "true"}
 
 
+# Every polled endpoint has the same share, as Home Assistant does: with N of them, each is read
+# every N × 60 / (60 − reserve) minutes.
+BATTERY_STATUS = EndpointSpec(
+    name="battery-status",
+    path=KCA2 + "/battery-status",
+    parse=models.battery_status,
+    server="kamereon",
+)
+COCKPIT = EndpointSpec(name="cockpit", path=KCA1 + "/cockpit", parse=models.cockpit, server="kamereon")
+HVAC_STATUS = EndpointSpec(name="hvac-status", path=KCA1 + "/hvac-status", parse=models.hvac_status, server="kamereon")
+LOCATION = EndpointSpec(name="location", path=KCA1 + "/location", parse=models.location, server="kamereon")
+LOCK_STATUS = EndpointSpec(name="lock-status", path=KCA1 + "/lock-status", parse=models.lock_status, server="kamereon")
+RES_STATE = EndpointSpec(name="res-state", path=KCA1 + "/res-state", parse=models.res_state, server="kamereon")
+PRESSURE = EndpointSpec(name="pressure", path=KCA1 + "/pressure", parse=models.pressure, server="kamereon")
+CHARGE_MODE = EndpointSpec(name="charge-mode", path=KCA1 + "/charge-mode", parse=models.charge_mode, server="kamereon")
+CHARGING_SETTINGS = EndpointSpec(
+    name="charging-settings",
+    path=KCA1 + "/charging-settings",
+    parse=models.schedules,
+    server="kamereon",
+    poll=False,
+)
+HVAC_SETTINGS = EndpointSpec(
+    name="hvac-settings",
+    path=KCA1 + "/hvac-settings",
+    parse=models.schedules,
+    server="kamereon",
+    poll=False,
+)
+SOC_LEVELS = EndpointSpec(name="soc-levels", path=KCM + "/ev/soc-levels", parse=models.soc_levels, server="kamereon")
+NOTIFICATION_SETTINGS = EndpointSpec(
+    name="notification-settings",
+    path=KCA1 + "/notification-settings",
+    parse=models.notification_settings,
+    server="kamereon",
+    poll=False,
+)
+CHARGE_HISTORY = EndpointSpec(
+    name="charge-history",
+    path=KCA1 + "/charge-history",
+    parse=models.charge_history,
+    server="kamereon",
+    poll=False,
+    query=period_query,
+)
+CHARGES = EndpointSpec(
+    name="charges",
+    path=KCA1 + "/charges",
+    parse=models.charges,
+    server="kamereon",
+    poll=False,
+    query=day_query,
+)
+HVAC_HISTORY = EndpointSpec(
+    name="hvac-history",
+    path=KCA1 + "/hvac-history",
+    parse=models.hvac_records("hvacSessionsSummaries"),
+    server="kamereon",
+    poll=False,
+    query=period_query,
+)
+HVAC_SESSIONS = EndpointSpec(
+    name="hvac-sessions",
+    path=KCA1 + "/hvac-sessions",
+    parse=models.hvac_records("hvacSessions"),
+    server="kamereon",
+    poll=False,
+    query=day_query,
+)
+EV_SETTINGS = EndpointSpec(
+    name="ev-settings",
+    path=KCM + "/ev/settings",
+    parse=models.ev_settings,
+    server="kamereon",
+    poll=False,
+)
+CHARGE_SCHEDULE = EndpointSpec(
+    name="charge-schedule",
+    path=KCA1 + "/charge-schedule",
+    parse=models.charge_calendar,
+    server="kamereon",
+    poll=False,
+)
+DETAILS = EndpointSpec(
+    name="details",
+    path=ACCOUNT + "/vehicles/{vin}/details",
+    parse=models.vehicle_details,
+    server="kamereon",
+    poll=False,
+)
+CAR_ADAPTER = EndpointSpec(name="car-adapter", path=KCA1, parse=models.car_adapter, server="kamereon", poll=False)
+CONTRACTS = EndpointSpec(
+    name="contracts",
+    path=ACCOUNT + "/vehicles/{vin}/contracts",
+    parse=models.contracts,
+    server="kamereon",
+    poll=False,
+    query=contracts_query,
+)
+ALERTS = EndpointSpec(
+    name="alerts",
+    path=ROOT + "/vehicles/{vin}/alerts",
+    parse=models.alerts,
+    server="kamereon",
+    poll=False,
+)
+
 ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
-    # Every polled endpoint has the same share, as Home Assistant does: with N of them, each is read
-    # every N × 60 / (60 − reserve) minutes.
-    EndpointSpec(name="battery-status", path=KCA2 + "/battery-status", parse=models.battery_status,
-                 server="kamereon"),
-    EndpointSpec(name="cockpit", path=KCA1 + "/cockpit", parse=models.cockpit, server="kamereon"),
-    EndpointSpec(name="hvac-status", path=KCA1 + "/hvac-status", parse=models.hvac_status, server="kamereon"),
-    EndpointSpec(name="location", path=KCA1 + "/location", parse=models.location, server="kamereon"),
-    EndpointSpec(name="lock-status", path=KCA1 + "/lock-status", parse=models.lock_status, server="kamereon"),
-    EndpointSpec(name="res-state", path=KCA1 + "/res-state", parse=models.res_state, server="kamereon"),
-    EndpointSpec(name="pressure", path=KCA1 + "/pressure", parse=models.pressure, server="kamereon"),
-    EndpointSpec(name="charge-mode", path=KCA1 + "/charge-mode", parse=models.charge_mode, server="kamereon"),
-    EndpointSpec(name="charging-settings", path=KCA1 + "/charging-settings", parse=models.schedules,
-                 server="kamereon", poll=False),
-    EndpointSpec(name="hvac-settings", path=KCA1 + "/hvac-settings", parse=models.schedules, server="kamereon",
-                 poll=False),
-    EndpointSpec(name="soc-levels", path=KCM + "/ev/soc-levels", parse=models.soc_levels, server="kamereon"),
-    EndpointSpec(name="notification-settings", path=KCA1 + "/notification-settings",
-                 parse=models.notification_settings, server="kamereon", poll=False),
-    EndpointSpec(name="charge-history", path=KCA1 + "/charge-history", parse=models.charge_history,
-                 server="kamereon", poll=False, query=period_query),
-    EndpointSpec(name="charges", path=KCA1 + "/charges", parse=models.charges, server="kamereon", poll=False,
-                 query=day_query),
-    EndpointSpec(name="hvac-history", path=KCA1 + "/hvac-history", parse=models.hvac_records("hvacSessionsSummaries"),
-                 server="kamereon", poll=False, query=period_query),
-    EndpointSpec(name="hvac-sessions", path=KCA1 + "/hvac-sessions", parse=models.hvac_records("hvacSessions"),
-                 server="kamereon", poll=False, query=day_query),
-    EndpointSpec(name="ev-settings", path=KCM + "/ev/settings", parse=models.ev_settings, server="kamereon",
-                 poll=False),
-    EndpointSpec(name="charge-schedule", path=KCA1 + "/charge-schedule", parse=models.charge_calendar,
-                 server="kamereon", poll=False),
-    EndpointSpec(name="details", path=ACCOUNT + "/vehicles/{vin}/details", parse=models.vehicle_details,
-                 server="kamereon", poll=False),
-    EndpointSpec(name="car-adapter", path=KCA1, parse=models.car_adapter, server="kamereon", poll=False),
-    EndpointSpec(name="contracts", path=ACCOUNT + "/vehicles/{vin}/contracts", parse=models.contracts,
-                 server="kamereon", poll=False, query=contracts_query),
-    EndpointSpec(name="alerts", path=ROOT + "/vehicles/{vin}/alerts", parse=models.alerts, server="kamereon",
-                 poll=False),
+    BATTERY_STATUS,
+    COCKPIT,
+    HVAC_STATUS,
+    LOCATION,
+    LOCK_STATUS,
+    RES_STATE,
+    PRESSURE,
+    CHARGE_MODE,
+    CHARGING_SETTINGS,
+    HVAC_SETTINGS,
+    SOC_LEVELS,
+    NOTIFICATION_SETTINGS,
+    CHARGE_HISTORY,
+    CHARGES,
+    HVAC_HISTORY,
+    HVAC_SESSIONS,
+    EV_SETTINGS,
+    CHARGE_SCHEDULE,
+    DETAILS,
+    CAR_ADAPTER,
+    CONTRACTS,
+    ALERTS,
 )
 
 #: The Zoe phase 1 reports power in watts; these endpoints convert for it.

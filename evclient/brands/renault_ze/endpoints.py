@@ -17,19 +17,48 @@ from .models import (
 
 V = "/vehicle/{vin}"
 
+# Battery is what people look at: it gets twice the share of polls.
+BATTERY = EndpointSpec(name="battery", path=V + "/battery", parse=Battery.from_json, weight=2.0)
+PRECONDITION_LAST = EndpointSpec(
+    name="precondition-last",
+    path=V + "/air-conditioning/last",
+    parse=parse_precondition_last,
+)
+PRECONDITION_HISTORY = EndpointSpec(
+    name="precondition-history",
+    path=V + "/air-conditioning",
+    parse=parse_precondition_history,
+    poll=False,
+    query=month_range,
+)
+CHARGE_HISTORY = EndpointSpec(
+    name="charge-history",
+    path=V + "/charge/history",
+    parse=parse_charge_history,
+    poll=False,
+    query=month_range,
+)
+# Settings change only when someone changes them: read on demand and after evclient writes them.
+NOTIFICATION_SETTINGS = EndpointSpec(
+    name="notification-settings",
+    path=V + "/settings/notification",
+    parse=NotificationSettings.from_json,
+    poll=False,
+)
+CHARGE_SCHEDULE = EndpointSpec(
+    name="charge-schedule",
+    path=V + "/charge/scheduler/onboard",
+    parse=ChargeSchedule.from_json,
+    poll=False,
+)
+
 ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
-    # Battery is what people look at: it gets twice the share of polls.
-    EndpointSpec(name="battery", path=V + "/battery", parse=Battery.from_json, weight=2.0),
-    EndpointSpec(name="precondition-last", path=V + "/air-conditioning/last", parse=parse_precondition_last),
-    EndpointSpec(name="precondition-history", path=V + "/air-conditioning", parse=parse_precondition_history,
-                 poll=False, query=month_range),
-    EndpointSpec(name="charge-history", path=V + "/charge/history", parse=parse_charge_history, poll=False,
-                 query=month_range),
-    # Settings change only when someone changes them: read on demand and after evclient writes them.
-    EndpointSpec(name="notification-settings", path=V + "/settings/notification",
-                 parse=NotificationSettings.from_json, poll=False),
-    EndpointSpec(name="charge-schedule", path=V + "/charge/scheduler/onboard", parse=ChargeSchedule.from_json,
-                 poll=False),
+    BATTERY,
+    PRECONDITION_LAST,
+    PRECONDITION_HISTORY,
+    CHARGE_HISTORY,
+    NOTIFICATION_SETTINGS,
+    CHARGE_SCHEDULE,
 )
 
 #: The login's ``scopes`` entry each endpoint or command needs (absent: none).

@@ -19,7 +19,6 @@ from typing import Any, ClassVar
 import jwt
 from aiohttp import web
 
-from ...brands.renault.locales import KAMEREON_KEY, LOCALES
 from ..world import Car, SimAccount, World
 from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, json_body, register
 
@@ -29,7 +28,18 @@ ACCOUNT = KAMEREON + "/commerce/v1/accounts/{account_id}"
 KCA = ACCOUNT + "/kamereon/kca/car-adapter/v{version}/cars/{vin}"
 KCM = ACCOUNT + "/kamereon/kcm/v1/vehicles/{vin}"
 TFA_USERNAME = "tfa@evclient.dev"
-GIGYA_KEYS = {locale.gigya_api_key for locale in LOCALES.values()}
+# What the real servers accept, kept here on the server's side (not imported from the client's locale table,
+# so a wrong key in the client's table fails the tests instead of passing them). Published by the MyRenault
+# app; the peer renault-api carries the same values.
+#: Gigya's API keys: Europe (one key for every EU locale but Luxembourg), Luxembourg, Mexico, Australia.
+GIGYA_KEYS = frozenset({
+    "3_VgdkgtIRH3AdHvJm-cjV2ug2EFE0lxt0IJzMC4MFqZjFpn_GYFXVdNZ19L7wZX0N",
+    "3_zt44Wl_wT9mnqn-BHrR19PvXj3wYRPQKLcPbGWawlatFR837KdxSZZStbBTDaqnb",
+    "4_yTFqPSsGxVyRXPZUM7t1Iw",
+    "4_GC9iGd3sH8sMJpz2x0q0CQ",
+})
+#: Kamereon's API key (every region).
+KAMEREON_KEY = "YjkKtHmGfaceeuExUDKGxrLZGGvtVS0J"
 MAX_CODE_TRIES = 3
 #: Error bodies as the real endpoints send them, by the code a car's fixture names.
 KAMEREON_ERRORS = {

@@ -19,8 +19,9 @@ from typing import Any
 import attrs
 
 import evclient
-from benchmarks.leaks import leaked
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+
+from .leaks import leaked
 
 TIMEOUTS = evclient.Timeouts(connect=5.0, total=20.0)
 #: Longer than any honest case takes: retries with their back-off, a command's deadline, a quota pause.
@@ -30,7 +31,7 @@ HANG_LIMIT = 2 * 3600.0
 @attrs.frozen
 class BrandCase:
     brand: str
-    credentials: dict[str, str]
+    credentials: dict[str, Any]
     vin: str
     poll: str
     command: tuple[str, dict[str, Any]]

@@ -18,10 +18,11 @@ from typing import Any
 import attrs
 
 import evclient
-from benchmarks.leaks import leaked
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from evclient.simulator.faults import Chaos
+
+from .leaks import leaked
 
 DAY = 86400.0
 HOUR = 3600.0
@@ -207,8 +208,8 @@ async def soak(
             tracemalloc.stop()
         now = sim.world.clock.wall()
         for account in accounts.values() if days else ():  # a run of no days has polled nothing yet
-            for car in account.cached_vehicles():
-                for endpoint in car.endpoints.values():
+            for vehicle in account.cached_vehicles():
+                for endpoint in vehicle.endpoints.values():
                     if endpoint.spec.poll and endpoint.supported and (endpoint.fetched_at or 0) < now - 6 * HOUR:
                         report.stale_endpoints += 1
         report.faults_injected = sim.chaos.injected

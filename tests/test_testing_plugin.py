@@ -1,0 +1,14 @@
+"""The pytest fixtures evclient.testing offers integration authors work as documented."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("brand", ["renault", "renault-ze", "bmw"])
+async def test_the_demo_account_of_every_brand_on_the_simulator_fixture(evclient_simulator, evclient_demo_connect,
+                                                                         brand):
+    async with evclient_demo_connect(brand) as account:
+        cars = await account.vehicles()
+    assert cars
+    assert {e.brand for e in evclient_simulator.requests()} == {brand}
