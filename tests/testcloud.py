@@ -19,6 +19,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from evclient.clock import Clock
+from evclient.simulator.quota import most_in_any_window
 
 JWT_KEY = "test-cloud-signing-key-not-a-secret-0123456789"
 PASSWORD = "correct horse battery staple"
@@ -85,13 +86,7 @@ class TestCloud:
 
     def max_in_window(self, seconds: float = 3600.0, routes: set[str] | None = None) -> int:
         """The largest number of logged requests in any window of ``seconds`` (server-side receipt times)."""
-        times = sorted(e.t for e in self.log if routes is None or e.route in routes)
-        best, lo = 0, 0
-        for hi, t in enumerate(times):
-            while times[lo] <= t - seconds:
-                lo += 1
-            best = max(best, hi - lo + 1)
-        return best
+        return most_in_any_window((e.t for e in self.log if routes is None or e.route in routes), seconds)
 
     # -- app ---------------------------------------------------------------------------------------
 

@@ -249,25 +249,20 @@ def _brand_from(argv: Sequence[str] | None) -> str:
     return str(known.brand)
 
 
-def _endpoint_help(brand: str) -> str:
+def _brand_help(brand: str, what: str) -> str:
+    """The ``fetch`` (``what="endpoints"``) or ``command`` help's list of what ``brand`` has."""
     try:
         cls = brands.get(brand)
     except InvalidInputError:
         return ""
-    lines = [f"endpoints of {brand} (params after the name as key=value):"]
-    for spec in cls.endpoints:
-        params = " ".join(name if required else f"[{name}]" for name, required in spec.parameters())
-        lines.append(f"  {spec.name:28} {params}".rstrip())
-    return "\n".join(lines)
-
-
-def _command_help(brand: str) -> str:
-    try:
-        cls = brands.get(brand)
-    except InvalidInputError:
-        return ""
-    lines = [f"commands of {brand} (params as key=value; see each one's description):"]
-    lines += [f"  {spec.name:24} {spec.description}".rstrip() for spec in cls.commands]
+    if what == "endpoints":
+        lines = [f"endpoints of {brand} (params after the name as key=value):"]
+        for spec in cls.endpoints:
+            params = " ".join(name if required else f"[{name}]" for name, required in spec.parameters())
+            lines.append(f"  {spec.name:28} {params}".rstrip())
+    else:
+        lines = [f"commands of {brand} (params as key=value; see each one's description):"]
+        lines += [f"  {spec.name:24} {spec.description}".rstrip() for spec in cls.commands]
     return "\n".join(lines)
 
 
@@ -309,12 +304,13 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     sub.add_parser("vehicles", help="list the account's cars")
     status = sub.add_parser("status", help="every endpoint's latest value")
     status.add_argument("vin", nargs="?")
-    fetch = sub.add_parser("fetch", help="read one endpoint", formatter_class=raw, epilog=_endpoint_help(brand))
+    fetch = sub.add_parser("fetch", help="read one endpoint", formatter_class=raw,
+                           epilog=_brand_help(brand, "endpoints"))
     fetch.add_argument("vin")
     fetch.add_argument("endpoint")
     fetch.add_argument("params", nargs="*", metavar="key=value")
     command = sub.add_parser("command", help="send a command and follow it to its outcome", formatter_class=raw,
-                             epilog=_command_help(brand))
+                             epilog=_brand_help(brand, "commands"))
     command.add_argument("vin")
     command.add_argument("name")
     command.add_argument("params", nargs="*", metavar="key=value")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from collections.abc import Iterable
 
 
 class SlidingQuota:
@@ -38,3 +39,14 @@ class SlidingQuota:
             self._log.clear()
         else:
             self._log.pop(account, None)
+
+
+def most_in_any_window(times: Iterable[float], seconds: float = 3600.0) -> int:
+    """The largest number of ``times`` in any window of ``seconds`` (how a server sees a client's budget)."""
+    ordered = sorted(times)
+    best = lo = 0
+    for hi, t in enumerate(ordered):
+        while ordered[lo] <= t - seconds:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best

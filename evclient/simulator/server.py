@@ -15,7 +15,7 @@ from .brands import SimBrand, all_brands, json_body
 from .clock import SimClock
 from .faults import Chaos, Fault, FaultBook, FaultKind
 from .fixtures import cars as fixture_cars
-from .quota import SlidingQuota
+from .quota import SlidingQuota, most_in_any_window
 from .world import CommandScript, World
 
 _LOG = logging.getLogger("evclient.simulator")
@@ -157,13 +157,7 @@ class Simulator:
 
     def max_in_window(self, seconds: float = 3600.0, **filters: Any) -> int:
         """The most requests (matching ``filters``) the server received in any window of ``seconds``."""
-        times = sorted(e.t for e in self.requests(**filters))
-        best = lo = 0
-        for hi, t in enumerate(times):
-            while times[lo] <= t - seconds:
-                lo += 1
-            best = max(best, hi - lo + 1)
-        return best
+        return most_in_any_window((e.t for e in self.requests(**filters)), seconds)
 
     # -- the gate every brand request passes -----------------------------------------------------------
 

@@ -21,6 +21,7 @@ import evclient
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from evclient.simulator.faults import Chaos
+from evclient.simulator.quota import most_in_any_window
 
 from .leaks import leaked
 
@@ -83,16 +84,6 @@ def _rss_kb() -> float:
             if line.startswith("VmRSS:"):
                 return float(line.split()[1])
     return 0.0
-
-
-def _window_max(times: list[float], seconds: float = HOUR) -> int:
-    times.sort()
-    best, lo = 0, 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - seconds:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
 
 
 async def _retrying(attempt: Any, what: str) -> Any:
@@ -186,7 +177,7 @@ async def soak(
                     times.setdefault(f"{entry.brand}/{entry.account}", []).append(entry.t)
             sim.log.clear()
             for key, stamps in times.items():
-                if _window_max(stamps) > 60:
+                if most_in_any_window(stamps, HOUR) > 60:
                     report.budget_violations += 1
                 times[key] = [t for t in stamps if t > cut]
             for car in sim.world.cars.values():
