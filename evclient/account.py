@@ -179,6 +179,8 @@ class Account:
         self._last_admitted: dict[tuple[str, str], float] = {}
         self._tokens_listeners: list[TokensListener] = []
         self._last_tokens = self.tokens
+        self._renewals_seen = self.auth.renewals
+        self._tokens_dirty = False
         self.stream = StreamRunner(brand, self, clock=self.clock, on_change=self._stream_changed)
         self._vehicles: dict[str, Vehicle] | None = None
         self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
@@ -207,6 +209,10 @@ class Account:
         return unsubscribe
 
     def _check_tokens(self) -> None:
+        if self._renewals_seen == self.auth.renewals and not self._tokens_dirty:
+            return  # no renewal since the last look: the tokens are as they were
+        self._renewals_seen = self.auth.renewals
+        self._tokens_dirty = False
         tokens = self.tokens
         if tokens == self._last_tokens:
             return
@@ -285,6 +291,7 @@ class Account:
         """Log in (or check the stored tokens), clearing an earlier authentication failure."""
         self.pipeline.check_open()
         self.pipeline.auth_error = None
+        self._tokens_dirty = True  # a finished challenge may have set new tokens without a renewal
         try:
             await self.pipeline.ensure_auth(Priority.REFRESH)
         finally:
@@ -388,6 +395,7 @@ class Account:
             with contextlib.suppress(BaseException):
                 await task
         await self.pipeline.close()
+        self._tokens_dirty = True
         self._check_tokens()
 
     async def __aenter__(self) -> Account:

@@ -82,6 +82,8 @@ class Auth(abc.ABC):
 
     def __init__(self) -> None:
         self._lock: asyncio.Lock | None = None
+        #: Bumped by every renewal that ran (the tokens may have changed): cheaper to watch than the tokens.
+        self.renewals = 0
 
     async def ensure(self, api: Api) -> None:
         """Make sure the credentials are valid now, renewing them if they are not."""
@@ -91,7 +93,10 @@ class Auth(abc.ABC):
             self._lock = asyncio.Lock()
         async with self._lock:
             if not self.valid(api.clock.wall()):
-                await self.renew(api)
+                try:
+                    await self.renew(api)
+                finally:
+                    self.renewals += 1
 
     @abc.abstractmethod
     def valid(self, wall_now: float) -> bool:

@@ -223,3 +223,36 @@ async def test_a_tick_with_nothing_due_spends_nothing(cloud, stream):
         await account.start()
         await asyncio.sleep(5 * TICK)
         assert cloud.count("data") == before
+
+
+async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud):
+    """A brand whose values carry a time per key (CarData's telematics) merges them: each key keeps the newest."""
+    import attrs
+
+    from evclient.endpoint import Endpoint, EndpointSpec
+    from evclient.store import Source, ValueStore
+
+    def merge(old: dict, new: dict) -> dict:
+        merged = dict(old)
+        for key, (value, at) in new.items():
+            if key not in merged or merged[key][1] <= at:
+                merged[key] = (value, at)
+        return merged
+
+    spec = EndpointSpec(name="telematics", path="/t", parse=dict, merge=merge)
+    endpoint: Endpoint = Endpoint(spec)
+    heard: list[frozenset[str]] = []
+    store = ValueStore()
+    store.subscribe(lambda car, names: heard.append(names))
+
+    @attrs.define
+    class Car:
+        vin: str = "VF1SLXXXX00000001"
+        status: object = None
+
+    car = Car()
+    store.put(car, endpoint, {"soc": (50, 100.0), "lat": (1.0, 100.0)}, source=Source.PUSH, received_at=100.0)
+    store.put(car, endpoint, {"soc": (48, 90.0)}, source=Source.POLL, received_at=110.0)  # older: kept out
+    store.put(car, endpoint, {"lat": (2.0, 120.0)}, source=Source.PUSH, received_at=120.0)  # newer: merged in
+    assert endpoint.value == {"soc": (50, 100.0), "lat": (2.0, 120.0)}
+    assert len(heard) == 2  # the poll that changed nothing told nobody
