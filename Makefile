@@ -14,11 +14,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 $(VENV)/.test-installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[test,cli,bench]'
+	$(BIN)/python -m pip install -q -e '.[test,cli,bench,cardata,simulator]'
 	touch $@
 
 $(VENV)/.cli-installed: $(BIN)/python pyproject.toml
-	$(BIN)/python -m pip install -q -e '.[cli]'
+	$(BIN)/python -m pip install -q -e '.[cli,cardata,simulator]'
 	touch $@
 
 lint: $(VENV)/.test-installed
@@ -33,7 +33,7 @@ $(HA_VENV)/.installed: examples/homeassistant/requirements.txt pyproject.toml
 	@test -n "$(PY_HA)" || { echo "test-ha needs Python 3.13 for Home Assistant (python3.13 or pyenv)"; exit 1; }
 	$(PY_HA) -m venv $(HA_VENV)
 	$(HA_VENV)/bin/python -m pip install -q --upgrade pip
-	$(HA_VENV)/bin/python -m pip install -q -r examples/homeassistant/requirements.txt -e .
+	$(HA_VENV)/bin/python -m pip install -q -r examples/homeassistant/requirements.txt -e '.[cardata,simulator]'
 	touch $@
 
 # The Home Assistant example's tests, inside Home Assistant, in its own virtual environment.

@@ -4,7 +4,7 @@ Start with :func:`connect`; everything an application needs is re-exported here.
 """
 
 from .account import Account, Budget, CommandNotSupported, TokensListener
-from .auth import CodeChallenge, CodeDestination, LoginChallenge, Secret
+from .auth import CodeChallenge, CodeDestination, DeviceCodeChallenge, LoginChallenge, Secret
 from .brand import Brand, VehicleInfo
 from .brands import register as register_brand
 from .clock import Clock
@@ -71,6 +71,7 @@ __all__ = [
     "CommandTrace",
     "ConnectionFailed",
     "DelayPolicy",
+    "DeviceCodeChallenge",
     "EVClientError",
     "Endpoint",
     "EndpointSpec",

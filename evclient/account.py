@@ -116,6 +116,15 @@ class BoundApi:
                   ) -> contextlib.AbstractAsyncContextManager[WebSocket]:
         return self._account.pipeline.websocket(server, path, self._priority, authenticated=authenticated)
 
+    def admitted(self, server: str) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._account.pipeline.admitted(server, self._priority)
+
+    def server_url(self, server: str) -> str:
+        url = self._account.pipeline.servers.get(server)
+        if url is None:
+            raise InvalidInputError(f"no server named {server!r} for {self._account.brand.name}")
+        return url
+
 
 class Account:
     """One account at one brand. Create it with :func:`evclient.connect`.
@@ -162,12 +171,12 @@ class Account:
         }
         self.pipeline = RequestPipeline(
             brand, auth=self.auth, scheduler=self.scheduler, transport=transport, servers=servers, clock=self.clock,
-            cooldown=brand.cooldown if budget.cooldown is None else budget.cooldown, retries=budget.retries,
+            cooldown=budget.cooldown, retries=budget.retries,
             api_for=self.api, on_admitted=self._admitted,
         )
         self.store = ValueStore()
         self.reader = Reader(brand, self.pipeline, self.store, self.clock, on_read=self._read,
-                             on_unsupported=self._drop_target)
+                             on_unsupported=self._drop_target, api_for=self.api)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commands = CommandRunner(brand, self.clock, api_for=self.api, spawn=self._spawn,
                                       is_closed=lambda: self.pipeline.closed)
@@ -337,9 +346,9 @@ class Account:
         self.pipeline.check_open()
         await self.vehicles()
         self.pipeline.check_open()  # closed while the cars were listed: start nothing
+        self.stream.start()  # first: the endpoints it will keep fresh wait for it instead of being polled
         self._plan_targets()
         self._poller.start()
-        self.stream.start()
 
     async def stop(self) -> None:
         """Stop background polling and the stream (requests under way are cancelled)."""

@@ -38,6 +38,14 @@ class Api(Protocol):
         """A WebSocket to one of the brand's servers, on the account's session (for streams)."""
         ...
 
+    def admitted(self, server: str) -> AbstractAsyncContextManager[None]:
+        """A slot from the budget for a connection that is not HTTP (e.g. an MQTT stream), held while it opens."""
+        ...
+
+    def server_url(self, server: str) -> str:
+        """The base URL of one of the brand's servers for this account."""
+        ...
+
 
 @attrs.frozen(kw_only=True)
 class VehicleInfo:

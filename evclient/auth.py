@@ -170,3 +170,28 @@ class CodeChallenge(LoginChallenge):
     async def complete(self, code: str, *, remember_device: bool = True) -> Account:
         """Check the code, finish the login and return the logged-in account."""
         raise NotImplementedError
+
+
+class DeviceCodeChallenge(LoginChallenge):
+    """A login the owner approves elsewhere (OAuth device code flow): open :attr:`verification_uri` and type
+    :attr:`user_code` — or open :attr:`verification_uri_complete` — before :attr:`expires_at` (epoch seconds).
+
+    ``await challenge.wait()`` polls for the approval (no faster than the server allows, through the account's
+    budget) and returns the logged-in :class:`~evclient.Account`; ``close()`` gives up.
+    """
+
+    def __init__(self, *, verification_uri: str, user_code: str, expires_at: float, interval: float,
+                 verification_uri_complete: str | None = None) -> None:
+        super().__init__()
+        self.verification_uri = verification_uri
+        self.verification_uri_complete = verification_uri_complete
+        self.user_code = user_code
+        self.expires_at = expires_at
+        self.interval = interval
+
+    def __repr__(self) -> str:
+        return f"<DeviceCodeChallenge {self.verification_uri} code={self.user_code}>"
+
+    async def wait(self) -> Account:
+        """Wait for the owner's approval and return the logged-in account."""
+        raise NotImplementedError

@@ -122,6 +122,16 @@ class Brand(abc.ABC):
         """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""
         return VehicleStatus()
 
+    #: Whether :meth:`prepare_read` must run before each read (most brands: no, and it costs nothing then).
+    prepares_reads: ClassVar[bool] = False
+
+    async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:  # noqa: B027
+        """Put in place what reading ``spec`` needs (e.g. CarData's data container), through ``api``."""
+
+    def default_pause(self, wall_now: float) -> float:
+        """The pause after a quota answer that names no time (``cooldown``; a daily quota: until it resets)."""
+        return self.cooldown
+
     def has_stream(self) -> bool:
         """Whether this account's brand pushes values (by default: whether it implements :meth:`open_stream`)."""
         return type(self).open_stream is not Brand.open_stream

@@ -43,6 +43,7 @@ class EndpointSpec(Generic[T]):
     measured: Callable[[T], float | None] | None = None
     merge: Callable[[T, T], T] | None = None
     pushed: bool = False
+    binary: bool = False  # ``parse`` gets the body's bytes (an image), not its JSON
 
     def needs_parameters(self, context: Mapping[str, str]) -> bool:
         """Whether this endpoint cannot be read without parameters (a history's date range)."""

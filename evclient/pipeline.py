@@ -61,7 +61,7 @@ class RequestPipeline:
         transport: Transport,
         servers: Mapping[str, str],
         clock: Clock,
-        cooldown: float,
+        cooldown: float | None,
         retries: int,
         api_for: Callable[[Priority], Api],
         on_admitted: AdmissionHook | None = None,
@@ -72,7 +72,9 @@ class RequestPipeline:
         self.transport = transport
         self.servers = dict(servers)
         self.clock = clock
-        self.cooldown = min(cooldown, brand.max_pause)
+        # A cooldown the application set wins; otherwise the brand says (a daily quota: until it resets).
+        self.cooldown_set = cooldown is not None
+        self.cooldown = min(brand.cooldown if cooldown is None else cooldown, brand.max_pause)
         self.retries = retries
         self._api_for = api_for
         self._on_admitted = on_admitted
@@ -200,8 +202,22 @@ class RequestPipeline:
         else:
             await opened.__aexit__(None, None, None)
 
+    @contextlib.asynccontextmanager
+    async def admitted(self, server: str, priority: Priority) -> AsyncIterator[None]:
+        """A slot for a connection that is not HTTP (a brand's MQTT stream): held while it opens, so connection
+        attempts count against the server's window like any request."""
+        self.check_open()
+        if server not in self.servers:
+            raise InvalidInputError(f"no server named {server!r} for {self.brand.name}")
+        slot = await self.scheduler.acquire(priority, server, deadline=DEADLINE.get())
+        try:
+            yield
+        finally:
+            slot.release()
+
     def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
-        wait = clamp_pause(error.retry_after, self.cooldown, self.brand.max_pause)
+        default = self.cooldown if self.cooldown_set else self.brand.default_pause(self.clock.wall())
+        wait = clamp_pause(error.retry_after, default, self.brand.max_pause)
         error.retry_after = wait
         # Only the server that pushed back: a login on another host keeps its own budget going.
         self.scheduler.pause(wait, server)

@@ -12,7 +12,7 @@ from .scheduler import DEADLINE, Priority
 from .store import Source, ValueStore
 
 if TYPE_CHECKING:
-    from .brand import Brand
+    from .brand import Api, Brand
     from .clock import Clock
     from .endpoint import Endpoint
     from .pipeline import RequestPipeline
@@ -27,8 +27,9 @@ class Reader:
 
     def __init__(self, brand: Brand, pipeline: RequestPipeline, store: ValueStore, clock: Clock, *,
                  on_read: Callable[[str, str, float, Priority, bool], None],
-                 on_unsupported: Callable[[str, str], None]) -> None:
+                 on_unsupported: Callable[[str, str], None], api_for: Callable[[Priority], Api]) -> None:
         self._brand = brand
+        self._api_for = api_for
         self._pipeline = pipeline
         self._store = store
         self._clock = clock
@@ -44,6 +45,10 @@ class Reader:
             raise NotSupportedError(f"{name} is not supported by this car")
         self._pipeline.check_open()
         request = endpoint.spec.request(vehicle.info.context, params)  # validates before any request
+        if self._brand.prepares_reads:
+            # What the brand must have in place first (CarData's data container); its requests are scheduled too.
+            await self._brand.prepare_read(self._api_for(priority), vehicle.info, endpoint.spec)
+            request = endpoint.spec.request(vehicle.info.context, params)
         key = (vehicle.vin, name, tuple(sorted((request.params or {}).items())))
         while True:
             flight = self._inflight.get(key)
@@ -93,7 +98,7 @@ class Reader:
         name = endpoint.spec.name
         try:
             response, admitted = await self._pipeline.send(request, priority)
-            body = response.json()
+            body = response.body if endpoint.spec.binary else response.json()
             with reading(name):
                 value = endpoint.spec.parse(body)
         except EVClientError as err:

@@ -39,6 +39,8 @@ BACKOFF_FIRST = 5.0
 BACKOFF_MAX = 900.0
 #: A connection that lasted this long was healthy: the back-off starts again from the first step.
 HEALTHY_AFTER = 120.0
+#: A reconnection due this soon keeps the stream's endpoints out of the poll plan meanwhile.
+RECONNECT_GRACE = 30.0
 
 
 class StreamEnded(EVClientError):
@@ -109,6 +111,7 @@ class StreamRunner:
         available = supported and (needs is None or importlib.util.find_spec(needs) is not None)
         self.state = StreamState(supported=supported, available=available)
         self._told_unavailable = False
+        self._opening = False
 
     # -- public ----------------------------------------------------------------------------------------
 
@@ -125,7 +128,8 @@ class StreamRunner:
         """Whether the stream keeps its endpoints fresh right now (connected, and not silent too long)."""
         state = self.state
         if not state.connected:
-            return False
+            # While the first connection is being opened its endpoints wait for it rather than cost a poll.
+            return self._opening
         silence = self.brand.stream_silence
         if silence is None:
             return True  # a silent car on a connected stream is healthy
@@ -142,11 +146,13 @@ class StreamRunner:
                              self.brand.name, self.brand.stream_requires, self.brand.stream_extra or "…")
                 self._told_unavailable = True
             return
+        self._opening = True
         self._task = self._clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream")
         self._update(running=True)
 
     async def stop(self) -> None:
         task, self._task = self._task, None
+        self._opening = False
         if task is not None and not task.done():
             task.cancel()
             with contextlib.suppress(BaseException):
@@ -197,7 +203,12 @@ class StreamRunner:
             await asyncio.sleep(wait)
 
     def _ended(self, error: str, next_attempt_at: float | None) -> None:
-        was = self.state.connected
+        was = self.state.connected or self._opening
+        # A reconnection due within seconds (a planned one, for a fresh token) is not an outage: its endpoints
+        # keep waiting for it rather than cost the polls of a gap nobody will notice.
+        self._opening = next_attempt_at is not None and next_attempt_at - self._clock.wall() <= RECONNECT_GRACE
+        if self._opening:
+            was = False
         self._cancel_watchdog()
         self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at)
         _LOG.info("%s stream ended (%s)", self.brand.name, error)
@@ -206,6 +217,7 @@ class StreamRunner:
 
     def _set_connected(self, connected: bool) -> None:
         if connected and not self.state.connected:
+            self._opening = False
             self._update(connected=True, connected_since=self._clock.wall(), next_attempt_at=None)
             self._arm_watchdog()
             self._on_change()

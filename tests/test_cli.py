@@ -106,9 +106,12 @@ def simulator_process():
         first = proc.stdout.readline().strip()
         assert first.startswith("evclient simulator listening on http://127.0.0.1:")
         url = first.rsplit(" ", 1)[1]
-        lines = {proc.stdout.readline().strip() for _ in range(5)}
+        ws = "ws" + url.removeprefix("http")
+        lines = {proc.stdout.readline().strip() for _ in range(8)}
         assert lines == {f"renault-ze api: {url}/renault-ze/api", f"bmw api: {url}/bmw", f"controls: {url}/_sim/",
-                         f"renault gigya: {url}/renault/gigya", f"renault kamereon: {url}/renault/kamereon"}
+                         f"renault gigya: {url}/renault/gigya", f"renault kamereon: {url}/renault/kamereon",
+                         f"bmw-cardata auth: {url}/bmw-cardata/auth", f"bmw-cardata api: {url}/bmw-cardata/api",
+                         f"bmw-cardata stream: {ws}/bmw-cardata/stream"}
         yield url
     finally:
         proc.send_signal(signal.SIGINT)

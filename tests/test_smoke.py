@@ -26,7 +26,7 @@ def test_every_builtin_brand_resolves_in_a_fresh_interpreter():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["bmw", "renault", "renault-ze"]
+    assert done.stdout.split() == ["bmw", "bmw-cardata", "renault", "renault-ze"]
 
 
 def test_the_log_guard_knows_a_secret_when_it_sees_one():

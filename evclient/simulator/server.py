@@ -117,6 +117,8 @@ class Simulator:
         return self.url
 
     async def close(self) -> None:
+        for brand in self.brands.values():
+            await brand.close()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -312,7 +314,9 @@ def servers_for(brand: str, base_url: str) -> dict[str, str]:
     if brand not in sims:
         raise ValueError(f"the simulator does not serve {brand!r} yet")
     base = base_url.rstrip("/")
-    return {server: base + prefix for server, prefix in sims[brand].mounts.items()}
+    # A mount written "ws:/path" is a WebSocket on the same port (CarData's MQTT stream).
+    return {server: ("ws" + base.removeprefix("http") + prefix[3:]) if prefix.startswith("ws:") else base + prefix
+            for server, prefix in sims[brand].mounts.items()}
 
 
 async def _trickle(request: web.Request, response: web.Response, seconds: float) -> web.StreamResponse:

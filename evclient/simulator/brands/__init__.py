@@ -94,6 +94,9 @@ class SimBrand(abc.ABC):
     def on_event(self, world: World, car: Car, event: str) -> None:  # noqa: B027 - optional hook
         """React to a physics event (``charge_started``, ``charge_ended:<reason>``, ``hvac_started`` …)."""
 
+    async def close(self) -> None:  # noqa: B027 - optional hook
+        """Stop what the brand runs besides its routes (a broker, a publisher)."""
+
 
 _REGISTRY: dict[str, type[SimBrand]] = {}
 _discovered = False

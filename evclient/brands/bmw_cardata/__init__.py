@@ -1,0 +1,207 @@
+"""BMW CarData (``bmw-cardata``): the one BMW API that still answers third parties (since 2025-09-29).
+
+``evclient.connect("bmw-cardata", client_id=...)`` — the client id is the owner's, made in BMW's CarData portal.
+The first login raises ``TwoFactorRequired`` with a device-code challenge (link, code); later ones resume from the
+tokens. CarData reads only: no remote commands. Its REST API allows **50 calls a day** for all the owner's cars
+(every call counts: listing, containers, telematics, pages, retries); its MQTT stream pushes every change, so
+``telematics`` is polled only while the stream is down. The stream needs the ``cardata`` extra (``aiomqtt``);
+without it the brand polls within the 50 calls and says so once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import attrs
+
+from ... import brands
+from ...auth import Auth
+from ...brand import Api, Brand, VehicleInfo
+from ...endpoint import Endpoint, EndpointSpec
+from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
+from ...scheduler import Window
+from ...settings import Setting
+from ...status import VehicleStatus
+from ...streams import StreamSink
+from ...transport import Request, Response
+from . import keys
+from .auth import CarDataAuth
+from .endpoints import ENDPOINTS, TELEMATICS
+from .errors import ContainerGone, decode_error
+from .models import ContainerState, MappingType, parse_containers, parse_mappings
+from .status import vehicle_status
+from .stream import CarDataStream
+
+__all__ = ["BmwCarData"]
+
+_LOG = logging.getLogger(__name__)
+
+#: A client id is a UUID (BMW's portal makes them).
+_UUID_LENGTH = 36
+#: After an outage this long the stream's cars are read once by REST (a parked car may say nothing for days).
+OUTAGE_READ = 600.0
+
+
+@brands.register
+class BmwCarData(Brand):
+    """BMW CarData for one owner (one client id): read-only, 50 REST calls a day, and an MQTT stream."""
+
+    name = "bmw-cardata"
+    title = "BMW CarData (BMW, MINI)"
+    manufacturer = "BMW"
+    settings = (
+        Setting(name="client_id", help="the CarData client id from BMW's portal (a UUID)", required=True,
+                identity=True),
+    )
+    login_challenges = ("device-code",)
+    servers: ClassVar[Mapping[str, str]] = {
+        "auth": "https://customer.bmwgroup.com",
+        "api": "https://api-cardata.bmwgroup.com",
+        "stream": "mqtts://customer.streaming-cardata.bmwgroup.com:9000",
+    }
+    windows = (
+        # 50 calls in any 24 hours is safe whether BMW's day is rolling or ends at midnight UTC.
+        Window(limit=50, seconds=86400.0, name="rest", servers={"api"}, reserve=0),
+        # One device login polls every 5 s for up to 5 minutes (60 calls), plus the hourly refreshes.
+        Window(limit=120, seconds=3600.0, name="login", servers={"auth"}, reserve=0),
+        Window(limit=30, seconds=3600.0, name="stream", servers={"stream"}, reserve=0),
+    )
+    poll_server = "api"
+    max_pause = 86400.0
+    endpoints = ENDPOINTS
+    stream_requires = "aiomqtt"
+    stream_extra = "cardata"
+    prepares_reads = True
+
+    def __init__(self, *, client_id: str | None = None, **extra: Any) -> None:
+        if extra:
+            raise InvalidInputError(f"bmw-cardata takes client_id, not {', '.join(sorted(extra))}")
+        if not isinstance(client_id, str) or not client_id.strip():
+            raise InvalidInputError("bmw-cardata needs the client_id made in BMW's CarData portal")
+        client_id = client_id.strip()
+        if len(client_id) > 64 or any(c.isspace() for c in client_id):
+            raise InvalidInputError("a CarData client id is a UUID such as 12345678-abcd-…")
+        self.client_id = client_id
+        self._auth: CarDataAuth | None = None
+        self._stream = CarDataStream()
+        self._secondary: list[str] = []
+        self._stream_lost_at: float | None = None
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        self._auth = CarDataAuth(self.client_id, tokens)
+        return self._auth
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        error = decode_error(response, wall_now)
+        if isinstance(error, ContainerGone) and self._auth is not None:
+            self._auth.container_id = None  # found or made again before the next read
+        return error
+
+    def default_pause(self, wall_now: float) -> float:
+        """The daily quota is back at the next midnight UTC when the server names no time."""
+        now = dt.datetime.fromtimestamp(wall_now, dt.UTC)
+        midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return max(1.0, (midnight - now).total_seconds())
+
+    @property
+    def secondary_vins(self) -> tuple[str, ...]:
+        """Cars the owner sees only as a SECONDARY user: CarData does not let them be queried (CU-104)."""
+        return tuple(self._secondary)
+
+    # -- cars and the container ------------------------------------------------------------------------
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        response = await api.request(Request(method="GET", server="api", endpoint="mappings",
+                                             path="/customers/vehicles/mappings",
+                                             headers={"Accept": "application/json"}))
+        with reading("mappings"):
+            mappings = parse_mappings(response.json())
+        self._secondary = [m.vin for m in mappings if m.mapping_type is not MappingType.PRIMARY]
+        if self._secondary:
+            _LOG.info("%d car(s) mapped as SECONDARY: CarData lets only PRIMARY cars be read", len(self._secondary))
+        cars = [VehicleInfo(vin=m.vin, capabilities={"mapping": m.mapping_type.value}, raw={"mappedSince":
+                m.mapped_since}) for m in mappings if m.mapping_type is MappingType.PRIMARY]
+        if cars:
+            await self.ensure_container(api)  # start-up costs come first, before any car is read
+        return cars
+
+    async def ensure_container(self, api: Api) -> str:
+        """evclient's container: found by name, made when missing, older evclient containers deleted."""
+        auth = self._auth
+        assert auth is not None
+        if auth.container_id is not None:
+            return auth.container_id
+        response = await api.request(Request(method="GET", server="api", endpoint="containers",
+                                             path="/customers/containers", headers={"Accept": "application/json"}))
+        with reading("containers"):
+            containers = parse_containers(response.json())
+        active = [c for c in containers if c.state is not ContainerState.DELETED]
+        ours = next((c for c in active if c.name == keys.CONTAINER_NAME), None)
+        for old in active:
+            if old.name.startswith(keys.CONTAINER_PREFIX) and old is not ours:
+                # An earlier evclient's container (other keys): it only takes one of the owner's ten places.
+                await api.request(Request(method="DELETE", server="api", endpoint="containers",
+                                          path=f"/customers/containers/{old.container_id}"))
+        if ours is None:
+            created = await api.request(Request(
+                method="POST", server="api", endpoint="containers", path="/customers/containers",
+                headers={"Accept": "application/json"},
+                json={"name": keys.CONTAINER_NAME, "purpose": keys.CONTAINER_PURPOSE,
+                      "technicalDescriptors": list(keys.DESCRIPTORS)},
+            ))
+            with reading("containers"):
+                auth.container_id = str(created.json()["containerId"])
+        else:
+            auth.container_id = ours.container_id
+        return auth.container_id
+
+    async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:
+        if spec.name == TELEMATICS.name:
+            await self.ensure_container(api)
+
+    def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
+        if spec.name == TELEMATICS.name:
+            return attrs.evolve(spec, query=self._telematics_query)
+        return spec
+
+    def _telematics_query(self) -> dict[str, str]:
+        container = self._auth.container_id if self._auth is not None else None
+        return {"containerId": container} if container else {}
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        return None if vehicle.capabilities.get("mapping", "PRIMARY") == "PRIMARY" else False
+
+    def is_unsupported(self, error: EVClientError) -> bool:
+        # "10 containers" is the account's trouble, not the car's: the endpoint stays.
+        return isinstance(error, NotSupportedError) and "10 data containers" not in str(error)
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        return vehicle_status(endpoints)
+
+    # -- the stream --------------------------------------------------------------------------------------
+
+    async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
+        assert self._auth is not None
+        wall = api.clock.wall()
+
+        async def after_connect() -> None:
+            lost_at = self._stream_lost_at
+            first = not self._stream.connected_before
+            self._stream.connected_before = True
+            if first or (lost_at is not None and api.clock.wall() - lost_at >= OUTAGE_READ):
+                # Each car once by REST at start-up and after an outage: a parked car may stream nothing for days.
+                for car in cars:
+                    try:
+                        await api.fetch(car, TELEMATICS.name)
+                    except EVClientError as err:
+                        _LOG.debug("the read after the stream opened failed: %s", type(err).__name__)
+            self._stream_lost_at = None
+
+        try:
+            await self._stream.run(api, self._auth, cars, sink, after_connect)
+        finally:
+            if self._stream_lost_at is None:
+                self._stream_lost_at = max(wall, api.clock.wall())

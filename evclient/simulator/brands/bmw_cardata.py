@@ -1,0 +1,661 @@
+"""BMW CarData, simulated (REFERENCE §3b): the device code login, the REST API with its 50-a-day quota answered
+as the real server does (HTTP 403, ``CU-429``), containers with their limit, telematic values from the world's
+cars, and a real MQTT broker (``amqtt``, the ``simulator`` extra) reached as MQTT over WebSocket on the
+simulator's own port. The broker checks the GCID and id token, allows one connection per GCID (the older one
+is dropped), closes a connection when its id token expires, refuses subscriptions outside ``{gcid}/+`` or
+without a configured stream, and publishes only the keys that changed as the cars change.
+
+Choices where BMW documents nothing: the device code's user code is 8 letters, ``interval`` 5 s, ``expires_in``
+300 s; a poll sooner than the interval answers ``slow_down`` and adds 5 s; a device code answered once is used
+up (``invalid_grant``); the image is a small PNG; charging history has 10 sessions a page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import dataclasses
+import datetime as dt
+import hashlib
+import itertools
+import json
+import logging
+import math
+import secrets
+import struct
+import uuid
+import zlib
+from typing import Any, ClassVar
+
+from aiohttp import web
+
+from ..world import Car, SimAccount, World
+from . import DEMO_USERNAME, SimBrand, json_body, register
+
+_LOG = logging.getLogger(__name__)
+
+PREFIX = "/bmw-cardata"
+AUTH = PREFIX + "/auth"
+API = PREFIX + "/api"
+STREAM = PREFIX + "/stream"
+DEMO_CLIENT_ID = "5d1ab1c2-7c0e-4b0a-9e4f-0123456789ab"
+DEMO_GCID = "a1b2c3d4-0000-4000-8000-00000000cafe"
+ACCESS_LIFETIME = 3600.0
+REFRESH_LIFETIME = 14 * 86400.0
+DEVICE_LIFETIME = 300.0
+DEVICE_INTERVAL = 5.0
+MAX_CONTAINERS = 10
+HISTORY_PAGE = 10
+MAX_HISTORY_DAYS = 45
+#: How often the broker looks at the cars for changes to publish (simulated seconds).
+PUBLISH_EVERY = 30.0
+
+#: Telematic keys → BMW catalogue units.
+UNITS = {
+    "vehicle.drivetrain.batteryManagement.header": "percent",
+    "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": "km",
+    "vehicle.powertrain.electric.battery.charging.power": "W",
+    "vehicle.drivetrain.electricEngine.charging.timeToFullyCharged": "min",
+    "vehicle.vehicle.travelledDistance": "km",
+    "vehicle.cabin.infotainment.navigation.currentLocation.latitude": "degrees",
+    "vehicle.cabin.infotainment.navigation.currentLocation.longitude": "degrees",
+    "vehicle.cabin.infotainment.navigation.currentLocation.heading": "degrees",
+    **{f"vehicle.chassis.axle.row{r}.wheel.{s}.tire.pressure": "kPa" for r in (1, 2) for s in ("left", "right")},
+}
+DOORS = ("row1.driver", "row1.passenger", "row2.driver", "row2.passenger")
+
+
+def telematics_of(car: Car) -> dict[str, Any]:
+    """The car's state as CarData's keys with typed values (the stream's form; REST sends them as strings)."""
+    extra = car.extra
+    openings = extra.get("open", [])
+    values: dict[str, Any] = {
+        "vehicle.drivetrain.batteryManagement.header": round(car.battery_level, 1),
+        "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange": car.range_km,
+        "vehicle.drivetrain.electricEngine.charging.hvStatus": "CHARGING" if car.charging else (
+            "FINISHED_FULLY_CHARGED" if car.plugged and car.battery_level >= 99.9 else "NOT_CHARGING"),
+        "vehicle.drivetrain.electricEngine.charging.status": "CHARGINGACTIVE" if car.charging else "NOCHARGING",
+        "vehicle.body.chargingPort.status": "CONNECTED" if car.plugged else "DISCONNECTED",
+        "vehicle.powertrain.electric.battery.charging.power": int(car.charge_power_kw * 1000) if car.charging else 0,
+        "vehicle.drivetrain.electricEngine.charging.timeToFullyCharged": car.minutes_to_full or 0,
+        "vehicle.vehicle.travelledDistance": round(car.mileage_km),
+        "vehicle.cabin.infotainment.navigation.currentLocation.latitude": car.latitude,
+        "vehicle.cabin.infotainment.navigation.currentLocation.longitude": car.longitude,
+        "vehicle.cabin.infotainment.navigation.currentLocation.heading": extra.get("heading", 0),
+        "vehicle.cabin.door.status": "ASN_secured" if car.locked else "ASN_unlocked",
+        "vehicle.cabin.hvac.preconditioning.status.comfortState": "COMFORT_HEATING" if car.hvac_on else "NOT_ACTIVE",
+        "vehicle.body.trunk.isOpen": "trunk" in openings,
+        "vehicle.body.hood.isOpen": "hood" in openings,
+    }
+    for door in DOORS:
+        values[f"vehicle.cabin.door.{door}.isOpen"] = f"door.{door}" in openings
+        values[f"vehicle.cabin.window.{door}.status"] = "OPEN" if f"window.{door}" in openings else "CLOSED"
+    pressures = extra.get("tyres_kpa", {})
+    for row, side in itertools.product((1, 2), ("left", "right")):
+        values[f"vehicle.chassis.axle.row{row}.wheel.{side}.tire.pressure"] = pressures.get(f"row{row}.{side}", 250)
+    return values
+
+
+def _rest_text(value: Any) -> str | None:
+    """REST's form of a value: every value a string (booleans in lower case)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _iso(epoch: float) -> str:
+    return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def _error(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"exveErrorId": code, "exveErrorMsg": message, "exveErrorRef": str(uuid.uuid4()),
+                              "exveNote": "simulated"}, status=status)
+
+
+def _oauth(status: int, error: str, description: str) -> web.Response:
+    return web.json_response({"error": error, "error_description": description}, status=status)
+
+
+def _png() -> bytes:
+    """A 1×1 PNG: what the image route answers."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\x00\xff\xff\xff")) + \
+        chunk(b"IEND", b"")
+
+
+@dataclasses.dataclass
+class DeviceLogin:
+    client_id: str
+    challenge: str
+    user_code: str
+    expires: float
+    interval: float
+    last_poll: float | None = None
+    decision: str | None = None  # None: pending; "approve" / "deny"
+    used: bool = False
+
+
+_BROKERS: dict[str, BmwCarDataSim] = {}
+
+
+@register
+class BmwCarDataSim(SimBrand):
+    name = "bmw-cardata"
+    mounts: ClassVar[dict[str, str]] = {"auth": AUTH, "api": API, "stream": "ws:" + STREAM}
+    quota = (50, 86400.0)
+    fixtures = "bmw_cardata"
+
+    def __init__(self, world: World) -> None:
+        super().__init__(world)
+        self.devices: dict[str, DeviceLogin] = {}
+        self.containers: dict[str, list[dict[str, Any]]] = {}
+        #: Stream connections: gcid → (MQTT client id, when its id token expires).
+        self.connections: dict[str, str] = {}
+        self.kicks = 0
+        self.expiry_closes = 0
+        self.published = 0
+        self._key = secrets.token_hex(8)
+        self._broker: Any = None
+        self._publisher: asyncio.Task[None] | None = None
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._live: set[Any] = set()  # the writers of connections still open
+        self._last: dict[str, dict[str, Any]] = {}
+        self._changed_at: dict[tuple[str, str], float] = {}
+
+    # -- the world -------------------------------------------------------------------------------------
+
+    @classmethod
+    def demo_credentials(cls) -> dict[str, Any]:
+        return {"client_id": DEMO_CLIENT_ID}
+
+    def default_accounts(self) -> list[SimAccount]:
+        return [SimAccount(brand=self.name, username=DEMO_CLIENT_ID, password="", email=DEMO_USERNAME,
+                           extra={"gcid": DEMO_GCID, "approve_after": 3.0, "stream": True})]
+
+    def load_car(self, data: dict[str, Any]) -> Car:
+        car = super().load_car({**data, "owner": data.get("owner", DEMO_CLIENT_ID)})
+        return car
+
+    def approve(self, user_code: str, decision: str = "approve") -> None:
+        """The owner's answer on BMW's page (tests and ``/_sim/``)."""
+        for device in self.devices.values():
+            if device.user_code == user_code:
+                device.decision = decision
+                return
+        raise KeyError(user_code)
+
+    def account_by_gcid(self, gcid: str) -> SimAccount | None:
+        for (brand, _), account in self.world.accounts.items():
+            if brand == self.name and account.extra.get("gcid") == gcid:
+                return account
+        return None
+
+    # -- routes ----------------------------------------------------------------------------------------
+
+    def add_routes(self, app: web.Application) -> None:
+        r = app.router
+        n = self.name
+        r.add_post(AUTH + "/gcdm/oauth/device/code", self.device_code, name=f"{n}.device-code")
+        r.add_post(AUTH + "/gcdm/oauth/token", self.token, name=f"{n}.token")
+        r.add_get(API + "/customers/vehicles/mappings", self.mappings, name=f"{n}.mappings")
+        r.add_get(API + "/customers/containers", self.list_containers, name=f"{n}.containers")
+        r.add_post(API + "/customers/containers", self.create_container, name=f"{n}.create-container")
+        r.add_get(API + "/customers/containers/{id}", self.get_container, name=f"{n}.container")
+        r.add_delete(API + "/customers/containers/{id}", self.delete_container, name=f"{n}.delete-container")
+        r.add_get(API + "/customers/vehicles/{vin}/telematicData", self.telematic_data, name=f"{n}.telematics")
+        r.add_get(API + "/customers/vehicles/{vin}/basicData", self.basic_data, name=f"{n}.basic-data")
+        r.add_get(API + "/customers/vehicles/{vin}/chargingHistory", self.charging_history,
+                  name=f"{n}.charging-history")
+        r.add_get(API + "/customers/vehicles/{vin}/smartMaintenanceTyreDiagnosis", self.tyres,
+                  name=f"{n}.tyre-diagnosis")
+        r.add_get(API + "/customers/vehicles/{vin}/locationBasedChargingSettings", self.charging_settings,
+                  name=f"{n}.charging-settings")
+        r.add_get(API + "/customers/vehicles/{vin}/image", self.image, name=f"{n}.image")
+        r.add_get(STREAM, self.stream, name=f"{n}.stream")
+        app.router.add_post("/_sim/bmw-cardata/approve", self.sim_approve, name="sim.cardata-approve")
+
+    async def identify(self, request: web.Request, world: World) -> str | None:
+        # Only the REST API counts against the 50 a day; the login and the stream are on their own terms.
+        if not request.path.startswith(API):
+            return None
+        issued, _ = world.token(self.name, _bearer(request))
+        return issued.username if issued is not None else None
+
+    def quota_response(self, retry_after: float) -> web.StreamResponse:
+        # [O] The daily limit arrives as HTTP 403 with CU-429, and names no time.
+        return _error(403, "CU-429", "API rate limit reached")
+
+    # -- login -------------------------------------------------------------------------------------------
+
+    async def device_code(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        client_id = str(form.get("client_id", ""))
+        if self.world.account(self.name, client_id) is None:
+            return _oauth(401, "invalid_client", "Unknown client")
+        if form.get("response_type") != "device_code" or form.get("code_challenge_method") != "S256" \
+                or not form.get("code_challenge") or "cardata:api:read" not in str(form.get("scope", "")):
+            return _oauth(400, "invalid_request", "Missing or invalid parameter")
+        device_code = secrets.token_urlsafe(32)
+        user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz") for _ in range(8))
+        now = self.world.clock.wall()
+        self.devices[device_code] = DeviceLogin(client_id, str(form["code_challenge"]), user_code,
+                                                now + DEVICE_LIFETIME, DEVICE_INTERVAL)
+        account = self.world.account(self.name, client_id)
+        delay = account.extra.get("approve_after") if account is not None else None
+        if isinstance(delay, int | float):
+            asyncio.get_running_loop().call_later(delay / max(self.world.clock.speed, 1e-9),
+                                                  self._auto_approve, device_code)
+        base = f"{request.scheme}://{request.host}"
+        return web.json_response({"user_code": user_code, "device_code": device_code, "interval": int(DEVICE_INTERVAL),
+                                  "verification_uri": f"{base}/oneid/link",
+                                  "verification_uri_complete": f"{base}/oneid/link?user_code={user_code}",
+                                  "expires_in": int(DEVICE_LIFETIME)})
+
+    def _auto_approve(self, device_code: str) -> None:
+        device = self.devices.get(device_code)
+        if device is not None and device.decision is None:
+            device.decision = "approve"
+
+    async def token(self, request: web.Request) -> web.StreamResponse:
+        form = await request.post()
+        grant = form.get("grant_type")
+        if grant == "refresh_token":
+            return self._refresh(str(form.get("refresh_token", "")), str(form.get("client_id", "")))
+        if grant != "urn:ietf:params:oauth:grant-type:device_code":
+            return _oauth(400, "invalid_request", "Unsupported grant type")
+        device = self.devices.get(str(form.get("device_code", "")))
+        now = self.world.clock.wall()
+        if device is None or device.client_id != form.get("client_id"):
+            return _oauth(400, "invalid_grant", "Unknown device code")
+        if device.used:
+            return _oauth(400, "invalid_grant", "The device code was used")
+        if now >= device.expires:
+            return _oauth(400, "expired_token", "The device code expired")
+        verifier = str(form.get("code_verifier", ""))
+        expected = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
+        if expected != device.challenge:
+            return _oauth(400, "invalid_grant", "code_verifier does not match")
+        too_soon = device.last_poll is not None and now - device.last_poll < device.interval - 0.5
+        device.last_poll = now
+        if too_soon:
+            device.interval += 5.0
+            return _oauth(400, "slow_down", "Polling too fast")
+        if device.decision is None:
+            return _oauth(403, "authorization_pending", "The user has not yet approved")
+        if device.decision == "deny":
+            device.used = True
+            return _oauth(403, "access_denied", "The user denied the request")
+        device.used = True
+        return web.json_response(self._issue(device.client_id))
+
+    def _issue(self, client_id: str) -> dict[str, Any]:
+        account = self.world.account(self.name, client_id)
+        assert account is not None
+        gcid = str(account.extra.get("gcid"))
+        access = self.world.issue_opaque(self.name, client_id, "access", ACCESS_LIFETIME)
+        refresh = self.world.issue_opaque(self.name, client_id, "refresh", REFRESH_LIFETIME)
+        id_token = self.world.issue_jwt(self.name, client_id, ACCESS_LIFETIME, {"gcid": gcid, "aud": client_id})
+        return {"access_token": access, "token_type": "Bearer", "expires_in": int(ACCESS_LIFETIME),
+                "refresh_token": refresh, "scope": "authenticate_user openid cardata:api:read cardata:streaming:read",
+                "id_token": id_token, "gcid": gcid}
+
+    def _refresh(self, refresh: str, client_id: str) -> web.StreamResponse:
+        issued, state = self.world.token(self.name, refresh, "refresh")
+        if issued is None or state != "ok" or issued.username != client_id:
+            return _oauth(400, "invalid_grant", "Invalid refresh token")
+        del self.world.tokens[refresh]  # rotated: the old refresh token is dead
+        return web.json_response(self._issue(client_id))
+
+    async def sim_approve(self, request: web.Request) -> web.Response:
+        data = await json_body(request)
+        try:
+            self.approve(str(data["user_code"]), str(data.get("decision", "approve")))
+        except (KeyError, TypeError):
+            return web.json_response({"error": "no such user code"}, status=404)
+        return web.json_response({"approved": data.get("decision", "approve")})
+
+    # -- REST --------------------------------------------------------------------------------------------
+
+    def _account(self, request: web.Request) -> SimAccount:
+        if request.headers.get("x-version") != "v1":
+            raise _refusal(_error(400, "CU-400", "Missing x-version header"))
+        token = _bearer(request)
+        if not token:
+            raise _refusal(_error(401, "CU-100", "No token"))
+        issued, state = self.world.token(self.name, token)
+        if issued is None:
+            raise _refusal(_error(401, "CU-101", "Authentication failed"))
+        if state == "expired":
+            raise _refusal(_error(401, "CU-102", "Token expired"))
+        account = self.world.account(self.name, issued.username)
+        assert account is not None
+        return account
+
+    def _car(self, request: web.Request) -> tuple[SimAccount, Car]:
+        account = self._account(request)
+        vin = request.match_info["vin"]
+        if len(vin) != 17:
+            raise _refusal(_error(400, "CU-120", "Invalid VIN"))
+        car = self.world.car(vin)
+        if car is None or car.brand != self.name or car.owner != account.username \
+                or car.extra.get("mapping", "PRIMARY") != "PRIMARY":
+            raise _refusal(_error(403, "CU-104", "No permission for this VIN"))
+        self.world.advance(car)
+        return account, car
+
+    async def mappings(self, request: web.Request) -> web.StreamResponse:
+        return _guard(lambda: self._mappings(request))
+
+    def _mappings(self, request: web.Request) -> web.Response:
+        account = self._account(request)
+        cars = [c for c in self.world.cars.values() if c.brand == self.name and c.owner == account.username]
+        return web.json_response([{"vin": c.vin, "mappedSince": c.extra.get("mapped_since", "2024-03-01T08:00:00Z"),
+                                   "mappingType": c.extra.get("mapping", "PRIMARY")} for c in cars])
+
+    async def list_containers(self, request: web.Request) -> web.StreamResponse:
+        return _guard(lambda: web.json_response({"containers": [
+            {k: v for k, v in c.items() if k != "technicalDescriptors"}
+            for c in self.containers.get(self._account(request).username, [])]}))
+
+    async def create_container(self, request: web.Request) -> web.StreamResponse:
+        body = await json_body(request)
+        return _guard(lambda: self._create(request, body))
+
+    def _create(self, request: web.Request, body: Any) -> web.Response:
+        account = self._account(request)
+        mine = self.containers.setdefault(account.username, [])
+        if not isinstance(body, dict) or not isinstance(body.get("technicalDescriptors"), list) \
+                or not body.get("name") or not body["technicalDescriptors"]:
+            return _error(400, "CU-400", "Invalid container")
+        if len([c for c in mine if c["state"] == "ACTIVE"]) >= MAX_CONTAINERS:
+            return _error(400, "CU-124", "Too many containers")
+        container = {"containerId": secrets.token_hex(7)[:13], "name": str(body["name"]),
+                     "purpose": str(body.get("purpose", "")), "state": "ACTIVE",
+                     "created": _iso(self.world.clock.wall()),
+                     "technicalDescriptors": [str(k) for k in body["technicalDescriptors"]]}
+        mine.append(container)
+        return web.json_response(container, status=201)  # ContainerDetailsDto, as the swagger says
+
+    def _container(self, account: SimAccount, container_id: str) -> dict[str, Any]:
+        if len(container_id) != 13:
+            raise _refusal(_error(400, "CU-121", "Invalid container id"))
+        for container in self.containers.get(account.username, []):
+            if container["containerId"] == container_id:
+                if container["state"] != "ACTIVE":
+                    raise _refusal(_error(400, "CU-122", "Container already deleted"))
+                return container
+        raise _refusal(_error(403, "CU-105", "No permission for this container"))
+
+    async def get_container(self, request: web.Request) -> web.StreamResponse:
+        return _guard(lambda: web.json_response(self._container(self._account(request), request.match_info["id"])))
+
+    async def delete_container(self, request: web.Request) -> web.StreamResponse:
+        def delete() -> web.Response:
+            container = self._container(self._account(request), request.match_info["id"])
+            container["state"] = "DELETED"
+            return web.Response(status=204)
+
+        return _guard(delete)
+
+    async def telematic_data(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            account, car = self._car(request)
+            container_id = request.query.get("containerId")
+            if not container_id:
+                return _error(400, "CU-401", "containerId is required")
+            container = self._container(account, container_id)
+            values = telematics_of(car)
+            now = self.world.clock.wall()
+            data: dict[str, dict[str, str | None]] = {}
+            for key in container["technicalDescriptors"]:
+                if key not in values:
+                    data[key] = {"timestamp": None, "unit": None, "value": None}
+                    continue
+                stamp = self._stamp(car.vin, key, values[key], now)
+                data[key] = {"timestamp": _iso(stamp), "unit": UNITS.get(key), "value": _rest_text(values[key])}
+            return web.json_response({"telematicData": data})
+
+        return _guard(answer)
+
+    def _stamp(self, vin: str, key: str, value: Any, now: float) -> float:
+        """When the car measured ``key``: the last time its value changed."""
+        last = self._last.setdefault(vin, {})
+        if last.get(key, object()) != value or (vin, key) not in self._changed_at:
+            last[key] = value
+            self._changed_at[(vin, key)] = now
+        return self._changed_at[(vin, key)]
+
+    async def basic_data(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            _, car = self._car(request)
+            basic = {"vin": car.vin, "brand": car.extra.get("make", "BMW"), "modelName": car.name or car.model,
+                     "series": car.extra.get("series"), "bodyType": car.extra.get("body"), "driveTrain": "BEV",
+                     "propulsionType": "BEV", "chargingModes": ["AC", "DC"],
+                     "hvsMaxEnergyAbsolute": str(car.battery_capacity_kwh), "isTelematicsCapable": True,
+                     "countryCodeISO": car.extra.get("country", "DE"), "constructionDate": "2023-05-01T00:00:00Z"}
+            return web.json_response(basic)
+
+        return _guard(answer)
+
+    async def charging_history(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            _, car = self._car(request)
+            try:
+                start = _epoch(request.query["from"])
+                end = _epoch(request.query["to"])
+            except (KeyError, ValueError):
+                return _error(400, "CU-401", "from and to are required ISO 8601 times")
+            if end <= start or end - start > MAX_HISTORY_DAYS * 86400:
+                return _error(400, "CU-401", "The time window is too long")
+            sessions = [s for s in _sessions(car, self.world.clock.wall()) if start <= s["startTime"] / 1000 < end]
+            offset = int(request.query.get("nextToken", "0") or 0)
+            page = sessions[offset:offset + HISTORY_PAGE]
+            more = offset + HISTORY_PAGE < len(sessions)
+            body: dict[str, Any] = {"data": page}
+            if more:
+                body["next_token"] = str(offset + HISTORY_PAGE)
+            return web.json_response(body)
+
+        return _guard(answer)
+
+    async def tyres(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            self._car(request)
+            tyre = {"dimension": {"value": "245/50 R19", "sectionWidth": 245, "aspectRatio": 50, "rimDiameter": 19,
+                                  "loadIndex": 105, "speedRating": "W", "constructionType": "R"},
+                    "season": {"value": "SUMMER", "season": "SUMMER"},
+                    "tread": {"manufacturer": "Pirelli", "treadDesign": "P Zero", "value": "Pirelli P Zero"}}
+            # No unmounted set: the key is left out (the swagger has no null for it).
+            return web.json_response({"passengerCar": {"mountedTyres": {"label": "mounted", "frontLeft": tyre,
+                                                                        "frontRight": tyre, "rearLeft": tyre,
+                                                                        "rearRight": tyre}}, "errors": []})
+
+        return _guard(answer)
+
+    async def charging_settings(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            _, car = self._car(request)
+            settings = car.extra.get("charging_settings")
+            if not settings:
+                return _error(404, "CU-127", "No charging settings data")
+            return web.json_response({"data": settings})
+
+        return _guard(answer)
+
+    async def image(self, request: web.Request) -> web.StreamResponse:
+        def answer() -> web.Response:
+            _, car = self._car(request)
+            if car.extra.get("no_image"):
+                return _error(404, "CU-126", "No image available")
+            return web.Response(body=_png(), content_type="image/png")
+
+        return _guard(answer)
+
+    # -- the stream: MQTT over WebSocket into a real broker ----------------------------------------------
+
+    async def stream(self, request: web.Request) -> web.StreamResponse:
+        broker = await self._ensure_broker()
+        if broker is None:
+            return web.json_response({"error": "the simulator's MQTT broker needs the 'simulator' extra (amqtt)"},
+                                     status=501)
+        ws = web.WebSocketResponse(protocols=("mqtt",))
+        await ws.prepare(request)
+        from ._cardata_mqtt import WebSocketReader, WebSocketWriter
+
+        peer = request.transport.get_extra_info("peername") if request.transport is not None else None
+        writer = WebSocketWriter(ws, peer or ("127.0.0.1", 0))
+        self._live.add(writer)
+        try:
+            await broker.external_connected(WebSocketReader(ws), writer, "default")
+        finally:
+            self._live.discard(writer)  # over, whoever ended it: amqtt may keep the session object about
+        return ws
+
+    async def _ensure_broker(self) -> Any:
+        if self._broker is not None:
+            return self._broker
+        try:
+            from amqtt.broker import Broker
+        except ImportError:
+            return None
+        # amqtt reports every client that hangs up as a warning; with no handler of the application's, Python
+        # would print each one on stderr (the simulator's own log records what matters).
+        amqtt_log = logging.getLogger("amqtt")
+        if not amqtt_log.handlers:
+            amqtt_log.addHandler(logging.NullHandler())
+        _BROKERS[self._key] = self
+        broker = Broker({
+            "listeners": {"default": {"type": "external", "bind": "127.0.0.1:0"}},
+            "plugins": {
+                "evclient.simulator.brands._cardata_mqtt.GcidAuth": {"owner": self._key},
+                "evclient.simulator.brands._cardata_mqtt.GcidTopics": {"owner": self._key},
+            },
+        })
+        await broker.start()
+        self._broker = broker
+        self._publisher = asyncio.get_running_loop().create_task(self._publish_changes())
+        return broker
+
+    async def connected(self, gcid: str, client_id: str, id_expires: float) -> None:
+        """A connection for ``gcid`` was accepted: drop an older one, and close this one when its token expires."""
+        older = self.connections.get(gcid)
+        self.connections[gcid] = client_id
+        if older is not None and older != client_id:
+            self.kicks += 1
+            await self._drop(older)
+        timer = self._timers.pop(client_id, None)
+        if timer is not None:
+            timer.cancel()
+        delay = max(0.0, (id_expires - self.world.clock.wall()) / max(self.world.clock.speed, 1e-9))
+        self._timers[client_id] = asyncio.get_running_loop().call_later(delay, self._expire, client_id)
+
+    def _expire(self, client_id: str) -> None:
+        self._timers.pop(client_id, None)
+        task = asyncio.get_running_loop().create_task(self._drop(client_id, expired=True))
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
+
+    async def _drop(self, client_id: str, *, expired: bool = False) -> None:
+        sessions = getattr(self._broker, "sessions", {}) if self._broker is not None else {}
+        pair = sessions.get(client_id)
+        if pair is not None and pair[1].writer is not None and pair[1].writer in self._live:
+            if expired:
+                self.expiry_closes += 1  # the client was still on when its token ran out
+            await pair[1].writer.close()
+
+    async def _publish_changes(self) -> None:
+        """Every few simulated seconds: publish, per car, only the keys whose value changed."""
+        sent: dict[str, dict[str, Any]] = {}
+        while True:
+            await asyncio.sleep(PUBLISH_EVERY / max(self.world.clock.speed, 1e-9))
+            now = self.world.clock.wall()
+            for car in [c for c in self.world.cars.values() if c.brand == self.name]:
+                account = self.world.account(self.name, car.owner)
+                if account is None or not account.extra.get("stream") or car.extra.get("silent"):
+                    continue
+                self.world.advance(car)
+                values = telematics_of(car)
+                before = sent.get(car.vin)
+                changed = {k: v for k, v in values.items() if before is None or before.get(k) != v}
+                sent[car.vin] = values
+                gcid = str(account.extra.get("gcid"))
+                if not changed or gcid not in self.connections or self._broker is None:
+                    continue
+                stamp = _iso(now)
+                message = {"vin": car.vin, "entityId": str(uuid.uuid4()), "topic": f"{gcid}/{car.vin}",
+                           "timestamp": stamp,
+                           "data": {k: {"timestamp": _iso(self._stamp(car.vin, k, v, now)), "value": v,
+                                        **({"unit": UNITS[k]} if k in UNITS else {})} for k, v in changed.items()}}
+                await self._broker.internal_message_broadcast(f"{gcid}/{car.vin}", json.dumps(message).encode(), 0)
+                self.published += 1
+
+    async def publish_raw(self, gcid: str, vin: str, payload: bytes) -> None:
+        """Send any payload on a car's topic (tests of malformed and oversized messages)."""
+        broker = await self._ensure_broker()
+        if broker is not None:
+            await broker.internal_message_broadcast(f"{gcid}/{vin}", payload, 0)
+
+    async def close(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._publisher
+            self._publisher = None
+        for timer in self._timers.values():
+            timer.cancel()
+        self._timers.clear()
+        if self._broker is not None:
+            with contextlib.suppress(Exception):
+                await self._broker.shutdown()
+            self._broker = None
+        _BROKERS.pop(self._key, None)
+
+
+def owner_of(key: str) -> BmwCarDataSim | None:
+    return _BROKERS.get(key)
+
+
+def _bearer(request: web.Request) -> str:
+    return request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+
+
+class _Refused(Exception):
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def _refusal(response: web.Response) -> _Refused:
+    return _Refused(response)
+
+
+def _guard(answer: Any) -> web.Response:
+    try:
+        result: web.Response = answer()
+    except _Refused as refused:
+        return refused.response
+    return result
+
+
+def _epoch(text: str) -> float:
+    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
+
+
+def _sessions(car: Car, now: float) -> list[dict[str, Any]]:
+    """Twelve nightly sessions over the last 24 days (the same for the same car)."""
+    sessions = []
+    for n in range(12):
+        start = math.floor(now / 86400) * 86400 - (n * 2 + 1) * 86400 + 22 * 3600
+        sessions.append({"startTime": int(start * 1000), "endTime": int((start + 4 * 3600) * 1000),
+                         "displayedStartSoc": 30 + n % 5, "displayedSoc": 80, "totalChargingDurationSec": 4 * 3600,
+                         "energyConsumedFromPowerGridKwh": round(0.5 * car.battery_capacity_kwh, 1),
+                         "isPreconditioningActivated": False, "mileage": int(car.mileage_km) - n * 40,
+                         "mileageUnits": "MileageUnits.KM", "timeZone": car.timezone, "businessErrors": []})
+    return sessions
+

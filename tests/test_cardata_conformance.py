@@ -1,0 +1,117 @@
+"""The CarData simulator against BMW's own files, read in place: every REST answer validates against the
+response schemas of BMW's swagger (with the documented exceptions), and every telematic key it serves or streams
+is in BMW's catalogue (or on the allow-list with its source), with the catalogue's type and unit."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import jsonschema
+import pytest
+
+from evclient.brands.bmw_cardata import keys
+from evclient.simulator.brands.bmw_cardata import UNITS, telematics_of
+from tests.test_cardata import IX, login
+
+FILES = Path(__file__).resolve().parents[2] / "shared" / "reference-fixtures" / "bmw-cardata"
+pytestmark = pytest.mark.skipif(not FILES.is_dir(), reason="BMW's reference files are not here")
+
+#: Where real clients observed something other than the swagger, accepted on purpose (REFERENCE §3b):
+EXCEPTIONS = {
+    "mappings": "the swagger shows one VehicleMappingDto; the server sends a list of them (evcc, kvanbiesen)",
+    "telematics": "TelematicDataEntryDto fields may each be null (value, unit, timestamp) for keys without data",
+}
+
+
+def schema(name: str) -> dict[str, Any]:
+    swagger = json.loads((FILES / "swagger-customer-api-v1.json").read_text())
+    return {"$ref": f"#/components/schemas/{name}", "components": swagger["components"]}
+
+
+def validate(body: Any, name: str, *, nullable: bool = False) -> None:
+    target = schema(name)
+    if nullable:  # the documented exception: null where the swagger says string
+        entry = target["components"]["schemas"]["TelematicDataEntryDto"]
+        entry = {**entry, "properties": {k: {**v, "type": [v.get("type", "string"), "null"]}
+                                         for k, v in entry["properties"].items()}}
+        target["components"] = {**target["components"], "schemas": {**target["components"]["schemas"],
+                                                                     "TelematicDataEntryDto": entry}}
+    jsonschema.Draft202012Validator(target).validate(body)
+
+
+async def test_every_rest_answer_validates_against_bmws_swagger(sim):
+    account = await login(sim)
+    async with account:
+        await account.vehicles()
+        token = account.auth.headers("api")
+        container = account.tokens["container_id"]
+    base = sim.servers("bmw-cardata")["api"]
+    headers = {**token, "Accept": "application/json"}
+    async with aiohttp.ClientSession() as http:
+        async def get(path: str, **params: str) -> tuple[int, Any]:
+            async with http.get(base + path, headers=headers, params=params) as answer:
+                return answer.status, await answer.json(content_type=None)
+
+        status, mappings = await get("/customers/vehicles/mappings")
+        assert status == 200 and isinstance(mappings, list)
+        for item in mappings:
+            validate(item, "VehicleMappingDto")
+        status, listed = await get("/customers/containers")
+        validate(listed, "ContainerListDto")
+        status, details = await get(f"/customers/containers/{container}")
+        validate(details, "ContainerDetailsDto")
+        status, telematics = await get(f"/customers/vehicles/{IX}/telematicData", containerId=container)
+        validate(telematics, "ExVeTelematicDataResponseDto", nullable=True)
+        for entry in telematics["telematicData"].values():
+            validate(entry, "TelematicDataEntryDto", nullable=True)
+            assert entry["value"] is None or isinstance(entry["value"], str)  # every REST value is a string
+        for path, name, params in (
+            (f"/customers/vehicles/{IX}/basicData", "VehicleDto", {}),
+            (f"/customers/vehicles/{IX}/chargingHistory", "ChargingHistoryResponseDto",
+             {"from": "2026-11-01T00:00:00.000Z", "to": "2026-12-01T00:00:00.000Z"}),
+            (f"/customers/vehicles/{IX}/smartMaintenanceTyreDiagnosis", "SmartMaintenanceTyreDiagnosisDto", {}),
+            (f"/customers/vehicles/{IX}/locationBasedChargingSettings", "LocationBasedChargingSettingsDto", {}),
+        ):
+            status, body = await get(path, **params)
+            assert status == 200, (path, body)
+            validate(body, name)
+            if name == "ChargingHistoryResponseDto":
+                for session in body["data"]:
+                    validate(session, "ChargingSessionDto")
+        # Errors have BMW's shape, and CU-429 comes as HTTP 403.
+        status, error = await get("/customers/vehicles/WBA11AA0X0C000003/basicData")
+        assert status == 403 and error["exveErrorId"] == "CU-104"
+        validate(error, "CustomerErrorResponse")
+    quota = sim.brands["bmw-cardata"].quota_response(0)
+    assert quota.status == 403 and json.loads(quota.body)["exveErrorId"] == "CU-429"  # type: ignore[arg-type]
+    assert set(EXCEPTIONS) == {"mappings", "telematics"}
+
+
+async def test_every_telematic_key_is_in_bmws_catalogue_with_its_type_and_unit(sim) -> None:
+    catalogue = json.loads((FILES / "telematic-data-catalogue.json").read_text())["items"]
+    car = sim.world.car(IX)
+    assert car is not None
+    served = telematics_of(car)
+    for key in {*served, *keys.DESCRIPTORS, keys.SOC_NEW_CLASS}:
+        if key in keys.ALLOWED_BEYOND_CATALOGUE:
+            assert keys.ALLOWED_BEYOND_CATALOGUE[key]  # with its source
+            continue
+        assert key in catalogue, key
+        entry = catalogue[key]
+        if key in served:
+            kind = entry.get("datatype")
+            value = served[key]
+            if kind == "boolean":
+                assert isinstance(value, bool), key
+            elif kind in ("float", "double"):
+                assert isinstance(value, int | float) and not isinstance(value, bool), key
+            elif kind and kind.startswith(("uint", "int")):
+                assert isinstance(value, int) and not isinstance(value, bool), key
+            elif kind == "string":
+                assert isinstance(value, str), key
+        unit = entry.get("unit")
+        if key in UNITS and unit not in (None, "", "None", "null"):
+            assert UNITS[key].lower() == str(unit).lower(), (key, UNITS[key], unit)
