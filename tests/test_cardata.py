@@ -342,3 +342,49 @@ async def test_bad_messages_never_stop_the_stream(sim):
 
 def _ago(days: float) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(days=days)).isoformat()
+
+
+# -- the command line ---------------------------------------------------------------------------------------
+
+
+async def run_cli(sim, *argv: str) -> int:
+    from evclient import cli
+
+    full = ["--simulator", sim.url, *argv]
+    return await cli.run_account_command(cli.build_parser(full).parse_args(full))
+
+
+def saved_gcid(folder) -> str:
+    import json
+    from pathlib import Path
+
+    [state] = sorted(Path(folder).glob("bmw-cardata-*.json"))
+    return str(json.loads(state.read_text())["tokens"]["gcid"])
+
+
+async def test_cli_login_then_watch_streamed_changes(sim, capsys, tmp_path, monkeypatch):
+    import json
+
+    monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path))
+    assert await run_cli(sim, "--brand", "bmw-cardata", "login") == 0
+    out = capsys.readouterr().out
+    assert "/oneid/link" in out and "enter the code" in out and "Logged in." in out
+    assert saved_gcid(tmp_path) == DEMO_GCID
+    sim.log.clear()
+    assert await run_cli(sim, "--brand", "bmw-cardata", "--json", "watch", "--for", "600") == 0
+    assert "device-code" not in routes(sim)  # the saved tokens were enough
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert lines and {"vin", "field", "value", "measured_at", "source"} <= set(lines[0])
+    assert any(line["source"] == "push" and line["field"] == "battery_percent" for line in lines)
+    # A brand without a stream: the changes its polls bring.
+    assert await run_cli(sim, "watch", "--for", "900") == 0
+    assert "polled within the budget" in capsys.readouterr().out
+
+
+async def test_cli_watch_asks_before_taking_a_real_accounts_stream(monkeypatch):
+    from evclient import cli
+
+    monkeypatch.setattr(cli.login, "interactive", lambda: False)
+    argv = ["--brand", "bmw-cardata", "--client-id", DEMO_CLIENT_ID, "--no-state", "watch"]
+    with pytest.raises(InvalidInputError, match="--take-stream"):
+        await cli.run_account_command(cli.build_parser(argv).parse_args(argv))

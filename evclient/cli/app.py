@@ -152,9 +152,23 @@ def _snapshot(account: Account) -> dict[str, Any]:
     return {"tokens": account.tokens, "budget": account.budget_state(), "commands": account.command_history()}
 
 
+def _may_take_stream(args: argparse.Namespace) -> None:
+    """``watch`` on a real account of a brand with one stream per owner asks before taking it from another app."""
+    brand = brands.get(args.brand)
+    if args.command != "watch" or args.simulator or args.take_stream or brand.stream_requires is None:
+        return
+    question = (f"{brand.title or brand.name} allows one stream per owner: watching takes it from any other app "
+                "using it (Home Assistant, say). Take it? [y/N] ")
+    if not login.interactive():
+        raise InvalidInputError("watch would take the account's only stream from any other app: pass --take-stream")
+    if login.ask(question).strip().lower() not in ("y", "yes"):
+        raise InvalidInputError("not watching: the stream stays with the other app")
+
+
 async def run_account_command(args: argparse.Namespace) -> int:
     """Open the account (resuming from the state file), run one subcommand, save the state, close."""
     args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
+    _may_take_stream(args)
     servers = _servers(args)
     credentials = _credentials(args)
     identity = brands.get(args.brand).identity()
@@ -318,6 +332,14 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                          help="give up following it after this long, waits for budget included "
                               "(default: the command's own)")
     sub.add_parser("budget", help="the account's request budget (sends nothing)")
+    sub.add_parser("login", help="log in (BMW CarData: shows the link and code to approve, and waits) and keep "
+                                 "the tokens")
+    watch = sub.add_parser("watch", help="print every change as it arrives (streamed where the brand pushes)")
+    watch.add_argument("--for", dest="seconds", type=_number(float, 0, low_open=True), default=300.0,
+                       metavar="SECONDS", help="how long to watch (default: %(default)s)")
+    watch.add_argument("--take-stream", action="store_true",
+                       help="take the brand's stream over without asking (BMW allows one stream per owner: "
+                            "another app using it loses it)")
     fingerprint = sub.add_parser("fingerprint", help="read every endpoint once and write anonymised fixtures")
     fingerprint.add_argument("--out", default="evclient-fingerprint", help="the folder to write (default: %(default)s)")
     simulator = sub.add_parser("simulator", help="serve the simulated clouds")

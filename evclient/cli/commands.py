@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import enum
 import json
 from collections.abc import Awaitable, Callable
@@ -11,11 +12,12 @@ from typing import Any
 
 from ..account import Account
 from ..command import StatusChange
-from ..display import pretty, summary, table
+from ..display import pretty, short, summary, table
 from ..errors import EVClientError, InvalidInputError
 from ..fingerprint import fingerprint
 from ..models import plain
 from ..status import VehicleStatus
+from ..vehicle import Vehicle
 
 
 async def vehicles(account: Account, args: argparse.Namespace) -> int:
@@ -147,6 +149,45 @@ async def fingerprint_command(account: Account, args: argparse.Namespace) -> int
     return 0
 
 
+async def login_command(account: Account, args: argparse.Namespace) -> int:
+    """The login itself happened on the way in (a device approval or a code when needed)."""
+    print(f"logged in to {account.brand.name}; the tokens are kept for the next runs" if not args.no_state
+          else f"logged in to {account.brand.name} (--no-state: nothing kept)")
+    return 0
+
+
+async def watch(account: Account, args: argparse.Namespace) -> int:
+    """Print every change as it arrives (pushed where the brand streams, polled otherwise) for ``--for`` seconds."""
+    def changed(car: Vehicle, status: VehicleStatus, fields: frozenset[str]) -> None:
+        for field in sorted(fields):
+            value = getattr(status, field)
+            shown = plain(value)
+            when = status.measured_at.get(field)
+            endpoint = car.endpoints.get(status.sources.get(field, ""))
+            source = endpoint.source if endpoint is not None else None
+            if args.json:
+                print(json.dumps({"vin": car.vin, "field": field, "value": shown,
+                                  "measured_at": when.isoformat() if when else None, "source": source}), flush=True)
+            else:
+                stamp = when.strftime("%H:%M:%S") if when else "--:--:--"
+                print(f"{stamp}  {car.vin}  {field:22} {short(shown)}  ({source or '-'})", flush=True)
+
+    unsubscribe = account.subscribe_status(changed)
+    try:
+        await account.start()
+        if not args.json:
+            stream = account.stream_state
+            how = ("pushed by the stream" if stream.supported and stream.available
+                   else "polled within the budget")
+            print(f"watching {len(account.cached_vehicles())} car(s) for {args.seconds:g} s, changes {how}",
+                  flush=True)
+        await asyncio.sleep(args.seconds)
+    finally:
+        unsubscribe()
+        await account.stop()
+    return 0
+
+
 Handler = Callable[[Account, argparse.Namespace], Awaitable[int]]
 
 ACCOUNT_COMMANDS: dict[str, Handler] = {
@@ -156,6 +197,8 @@ ACCOUNT_COMMANDS: dict[str, Handler] = {
     "command": command,
     "budget": budget,
     "fingerprint": fingerprint_command,
+    "login": login_command,
+    "watch": watch,
 }
 #: Subcommands that send no request: they read the saved state without logging in.
 OFFLINE = frozenset({"budget"})

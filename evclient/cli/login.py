@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import sys
+import time
 
 from ..account import Account
-from ..auth import CodeChallenge
+from ..auth import CodeChallenge, DeviceCodeChallenge
 from ..errors import AuthenticationError, InvalidInputError, TwoFactorCodeRejected, TwoFactorRequired
 
 #: Codes a user may mistype before the CLI gives up (the server allows a few more).
@@ -21,8 +22,11 @@ def ask(prompt: str) -> str:
 
 
 async def two_factor(required: TwoFactorRequired) -> Account:
-    """Walk the user through an e-mailed code: choose the address, send, type it (again if mistyped)."""
+    """Walk the user through the login's challenge: a device approval (show the link and code, wait), or an
+    e-mailed code (choose the address, send, type it, again if mistyped)."""
     challenge = required.challenge
+    if isinstance(challenge, DeviceCodeChallenge):
+        return await device_login(challenge)
     if not isinstance(challenge, CodeChallenge):
         raise required
     try:
@@ -55,3 +59,18 @@ async def two_factor(required: TwoFactorRequired) -> Account:
     except BaseException:
         await challenge.close()
         raise
+
+
+async def device_login(challenge: DeviceCodeChallenge) -> Account:
+    """Show where to approve this device, then wait for the approval (no terminal needed)."""
+    minutes = max(1, round((challenge.expires_at - time.time()) / 60))
+    link = challenge.verification_uri_complete or challenge.verification_uri
+    print(f"To log in, open {link}", flush=True)
+    print(f"and enter the code {challenge.user_code} (it expires in about {minutes} min). Waiting …", flush=True)
+    try:
+        account = await challenge.wait()
+    except BaseException:
+        await challenge.close()
+        raise
+    print("Logged in.", flush=True)
+    return account
