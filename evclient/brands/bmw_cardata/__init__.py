@@ -89,6 +89,7 @@ class BmwCarData(Brand):
         self._stream = CarDataStream()
         self._secondary: list[str] = []
         self._stream_lost_at: float | None = None
+        self._read_at: dict[str, float] = {}  # VIN → when its telematics were last asked for by REST
 
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
         self._auth = CarDataAuth(self.client_id, tokens)
@@ -161,6 +162,7 @@ class BmwCarData(Brand):
     async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:
         if spec.name == TELEMATICS.name:
             await self.ensure_container(api)
+            self._read_at[vehicle.vin] = api.clock.wall()
 
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if spec.name == TELEMATICS.name:
@@ -194,6 +196,8 @@ class BmwCarData(Brand):
             if first or (lost_at is not None and api.clock.wall() - lost_at >= OUTAGE_READ):
                 # Each car once by REST at start-up and after an outage: a parked car may stream nothing for days.
                 for car in cars:
+                    if api.clock.wall() - self._read_at.get(car.vin, -OUTAGE_READ) < OUTAGE_READ:
+                        continue  # just read (an application's first refresh): no second call of the 50
                     try:
                         await api.fetch(car, TELEMATICS.name)
                     except EVClientError as err:

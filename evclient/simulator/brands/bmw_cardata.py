@@ -165,6 +165,7 @@ class BmwCarDataSim(SimBrand):
         self._publisher: asyncio.Task[None] | None = None
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._live: set[Any] = set()  # the writers of connections still open
+        self._closed = False
         self._last: dict[str, dict[str, Any]] = {}
         self._changed_at: dict[tuple[str, str], float] = {}
 
@@ -518,7 +519,7 @@ class BmwCarDataSim(SimBrand):
         return ws
 
     async def _ensure_broker(self) -> Any:
-        if self._broker is not None:
+        if self._broker is not None or self._closed:
             return self._broker
         try:
             from amqtt.broker import Broker
@@ -601,6 +602,7 @@ class BmwCarDataSim(SimBrand):
             await broker.internal_message_broadcast(f"{gcid}/{vin}", payload, 0)
 
     async def close(self) -> None:
+        self._closed = True  # a client reconnecting meanwhile must not start a new broker
         if self._publisher is not None:
             self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -4,6 +4,7 @@ password."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -30,6 +31,9 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
 
     def __init__(self) -> None:
         self._data: dict[str, Any] = {}
+        self._device: evclient.DeviceCodeChallenge | None = None
+        self._device_task: asyncio.Task[evclient.Account] | None = None
+        self._device_error: str | None = None
         self._challenge: evclient.CodeChallenge | None = None
         self._account: evclient.Account | None = None
         self._choices: dict[str, str] = {}
@@ -88,6 +92,40 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_show_form(step_id="code", data_schema=vol.Schema({vol.Required(CONF_CODE): str}),
                                     errors=errors)
 
+    async def async_step_device(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Show BMW's link and code while evclient waits (politely) for the owner's approval."""
+        assert self._device is not None
+        if self._device_task is None:
+            self._device_task = self.hass.async_create_task(self._device.wait(), eager_start=False)
+        if not self._device_task.done():
+            link = self._device.verification_uri_complete or self._device.verification_uri
+            return self.async_show_progress(
+                step_id="device", progress_action="wait_for_approval", progress_task=self._device_task,
+                description_placeholders={"url": link, "code": self._device.user_code})
+        try:
+            self._account = self._device_task.result()
+        except evclient.TwoFactorExpired:
+            self._device_error = "code_expired"
+        except evclient.AuthenticationError:
+            self._device_error = "invalid_auth"
+        except evclient.EVClientError:
+            self._device_error = "cannot_connect"
+        finally:
+            self._device_task = None
+        if self._device_error is not None:
+            await self._device.close()
+            self._device = None
+            return self.async_show_progress_done(next_step_id="device_failed")
+        return self.async_show_progress_done(next_step_id="device_done")
+
+    async def async_step_device_done(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        assert self._account is not None
+        self._device = None
+        return await self._logged_in(self._account)
+
+    async def async_step_device_failed(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        return self.async_abort(reason=self._device_error or "cannot_connect")
+
     async def async_step_account(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         assert self._account is not None
         if user_input is not None:
@@ -120,6 +158,10 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
             account = await evclient.connect(self._data[CONF_BRAND], session=async_get_clientsession(self.hass),
                                              **asked, **connect_args(self._data))
         except evclient.TwoFactorRequired as err:
+            if isinstance(err.challenge, evclient.DeviceCodeChallenge):
+                # BMW CarData: the owner approves on BMW's page; a progress step waits for it.
+                self._device = err.challenge
+                return await self.async_step_device()
             self._challenge = err.challenge
             try:
                 await self._challenge.send_code()
@@ -169,6 +211,12 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
         return self.async_create_entry(title=f"{self._data[brand.identity]} ({brand.label})", data=data)
 
     async def _drop_pending(self) -> None:
+        if self._device_task is not None and not self._device_task.done():
+            self._device_task.cancel()
+        self._device_task = None
+        if self._device is not None:
+            await self._device.close()
+            self._device = None
         if self._challenge is not None:
             await self._challenge.close()
             self._challenge = None
@@ -178,5 +226,5 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @callback
     def async_remove(self) -> None:
-        if self._challenge is not None or self._account is not None:
+        if self._challenge is not None or self._account is not None or self._device is not None:
             self.hass.async_create_task(self._drop_pending(), eager_start=True)

@@ -85,8 +85,19 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
     # -- pushed updates ----------------------------------------------------------------------------------
 
     async def async_start(self) -> None:
-        """Listen to the account and let evclient poll in the background."""
-        self._unsubscribe = self.account.subscribe(self._changed)
+        """Listen to the account and let evclient poll (and stream, where the brand pushes) in the background."""
+        unsubscribers = [
+            self.account.subscribe(self._changed),
+            # A rotated refresh token (BMW CarData) is saved at once: a crash must not force a new device login.
+            self.account.subscribe_tokens(lambda tokens: self.save_state()),
+            self.account.subscribe_stream(lambda state: self.async_update_listeners()),
+        ]
+
+        def unsubscribe() -> None:
+            for undo in unsubscribers:
+                undo()
+
+        self._unsubscribe = unsubscribe
         await self.account.start()
 
     @callback

@@ -27,7 +27,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EVClientConfigEntry
-from .entity import StatusEntity, add_when_reported
+from .entity import EVClientEntity, StatusEntity, add_when_reported
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -85,6 +85,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
                 yield StatusSensor(coordinator, vin, description)
 
     entry.async_on_unload(add_when_reported(coordinator, add, make))
+    if coordinator.account.stream_state.supported:
+        add(StreamSensor(coordinator, vin) for vin in coordinator.vehicles)
 
 
 class StatusSensor(StatusEntity, SensorEntity):
@@ -100,3 +102,32 @@ class StatusSensor(StatusEntity, SensorEntity):
     def native_value(self) -> Any:
         value = self.reading
         return value.value if isinstance(value, evclient.ChargeState | evclient.PlugState) else value
+
+
+class StreamSensor(EVClientEntity, SensorEntity):
+    """The account's stream (BMW CarData's MQTT): connected, reconnecting, or not available — for diagnostics."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_name = "Stream"
+
+    def __init__(self, coordinator: Any, vin: str) -> None:
+        super().__init__(coordinator, vin, "stream")
+        self._attr_options = ["connected", "disconnected", "not_available"]
+
+    @property
+    def available(self) -> bool:
+        return True  # the stream's state is news even when the car's values are not
+
+    @property
+    def native_value(self) -> str:
+        state = self.coordinator.account.stream_state
+        if not state.available:
+            return "not_available"
+        return "connected" if state.connected else "disconnected"
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        state = self.coordinator.account.stream_state
+        return {"messages": state.messages, "reconnects": state.reconnects, "last_error": state.last_error,
+                "connected_since": state.connected_since}
