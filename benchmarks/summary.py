@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     commands = run("commands.py", *(["--commands", "60"] if quick else []))
     reliability = run("reliability.py", *(["--days", "3", "--no-matrix"] if quick else ["--days", "30"]))
     compare = run("compare_renault_api.py", *(["--cars", "1000", "--trips", "5"] if quick else []))
+    cardata = run("cardata.py", *(["--days", "2"] if quick else []))
 
     checks: list[Check] = [
         ("scheduler", f"µs per decision, {large['vehicles']} vs {small['vehicles']} cars",
@@ -66,8 +67,15 @@ def main(argv: list[str] | None = None) -> int:
         ("vs renault-api", "memory_ratio", lambda c: c["memory_ratio"], "<= 0.5", lambda v: v <= 0.5),
         ("vs renault-api", "memory_per_vehicle_kb", lambda c: c["memory_per_vehicle_kb"], "reported",
          lambda v: True),
+        ("bmw-cardata", "rest_calls_max_24h", lambda c: c["rest_calls_max_24h"], "<= 50", lambda v: v <= 50),
+        ("bmw-cardata", "stream_delay_p50_s", lambda c: c["stream_delay_p50_s"], "<= 1", lambda v: v <= 1),
+        ("bmw-cardata", "stream_delay_p95_s", lambda c: c["stream_delay_p95_s"], "<= 2", lambda v: v <= 2),
+        ("bmw-cardata", "fallback_staleness_ratio", lambda c: c["fallback_staleness_ratio"], "<= 1.1",
+         lambda v: v <= 1.1),
+        ("bmw-cardata", "duplicate_notifications", lambda c: c["duplicate_notifications"], "0", lambda v: v == 0),
     ]
-    sources = {"scheduler": {}, "commands": commands, "reliability": reliability, "vs renault-api": compare}
+    sources = {"scheduler": {}, "commands": commands, "reliability": reliability, "vs renault-api": compare,
+               "bmw-cardata": cardata}
     print(f"summary — {platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
           f"{' (quick run)' if quick else ''}")
     print(f"{'benchmark':<16}{'figure':<46}{'value':>12}  {'target':<9} met")

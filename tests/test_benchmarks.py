@@ -33,3 +33,15 @@ def test_the_reliability_benchmark_prints_its_figures_as_the_last_line():
     assert {"requests", "faults_injected", "budget_violations", "unhandled_exceptions", "commands",
             "commands_unresolved", "leaked_tasks", "secret_leaks", "rss_growth_kb"} <= set(figures)
     assert figures["budget_violations"] == figures["leaked_tasks"] == figures["secret_leaks"] == 0
+
+
+def test_the_cardata_benchmark_prints_its_figures_as_the_last_line():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "cardata.py"), "--days", "0.7"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"rest_calls_max_24h", "stream_delay_p50_s", "stream_delay_p95_s", "fallback_staleness_ratio",
+            "duplicate_notifications"} <= set(figures)
+    assert figures["rest_calls_max_24h"] <= 50 and figures["stream_messages"] > 0

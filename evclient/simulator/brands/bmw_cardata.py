@@ -166,6 +166,7 @@ class BmwCarDataSim(SimBrand):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._live: set[Any] = set()  # the writers of connections still open
         self._closed = False
+        self.stream_down = False
         self._last: dict[str, dict[str, Any]] = {}
         self._changed_at: dict[tuple[str, str], float] = {}
 
@@ -500,7 +501,16 @@ class BmwCarDataSim(SimBrand):
 
     # -- the stream: MQTT over WebSocket into a real broker ----------------------------------------------
 
+    async def set_stream_down(self, down: bool) -> None:
+        """The broker unreachable (an outage): open connections drop, new ones are refused until it is back."""
+        self.stream_down = down
+        if down:
+            for client_id in list(self.connections.values()):
+                await self._drop(client_id)
+
     async def stream(self, request: web.Request) -> web.StreamResponse:
+        if self.stream_down:
+            return web.Response(status=503, text="the stream host is not answering")
         broker = await self._ensure_broker()
         if broker is None:
             return web.json_response({"error": "the simulator's MQTT broker needs the 'simulator' extra (amqtt)"},
