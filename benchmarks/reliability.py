@@ -38,7 +38,7 @@ def run(coro: Any) -> Any:
 
 def figures(matrix: list[CaseResult], report: SoakReport) -> dict[str, Any]:
     cells = [r for r in matrix if r.outcome != "n/a"]
-    wrong = [r for r in cells if not r.sound or r.outcome not in expected(r.route_class, r.fault)]
+    wrong = [r for r in cells if not r.sound or r.outcome not in expected(r.route_class, r.fault, r.brand)]
     return {
         "requests": report.requests + sum(r.requests for r in cells),
         "faults_injected": report.faults_injected + sum(1 for r in cells if r.met),

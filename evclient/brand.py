@@ -128,8 +128,9 @@ class Brand(abc.ABC):
     async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:  # noqa: B027
         """Put in place what reading ``spec`` needs (e.g. CarData's data container), through ``api``."""
 
-    def default_pause(self, wall_now: float) -> float:
-        """The pause after a quota answer that names no time (``cooldown``; a daily quota: until it resets)."""
+    def default_pause(self, wall_now: float, server: str) -> float:
+        """The pause after ``server``'s quota answer that names no time (``cooldown``; a daily quota: until it
+        resets)."""
         return self.cooldown
 
     def has_stream(self) -> bool:

@@ -216,7 +216,7 @@ class RequestPipeline:
             slot.release()
 
     def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
-        default = self.cooldown if self.cooldown_set else self.brand.default_pause(self.clock.wall())
+        default = self.cooldown if self.cooldown_set else self.brand.default_pause(self.clock.wall(), server)
         wait = clamp_pause(error.retry_after, default, self.brand.max_pause)
         error.retry_after = wait
         # Only the server that pushed back: a login on another host keeps its own budget going.

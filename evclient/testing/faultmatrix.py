@@ -19,6 +19,7 @@ from typing import Any
 import attrs
 
 import evclient
+import evclient.brands
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 
 from .leaks import leaked
@@ -34,7 +35,7 @@ class BrandCase:
     credentials: dict[str, Any]
     vin: str
     poll: str
-    command: tuple[str, dict[str, Any]]
+    command: tuple[str, dict[str, Any]] | None
     routes: dict[str, str | None]  # route class → the simulator's route name (None: the brand has no such call)
     budget: int = 60
 
@@ -58,6 +59,14 @@ BRANDS = (
         routes={"login": "renault.accounts.login", "token refresh": "renault.accounts.getJWT",
                 "listing": "renault.vehicles", "poll": "renault.battery-status",
                 "command submit": "renault.action.hvac-start", "command status": "renault.hvac-status"},
+    ),
+    BrandCase(
+        brand="bmw-cardata", credentials={"client_id": "5d1ab1c2-7c0e-4b0a-9e4f-0123456789ab"},
+        vin="WBY31AW0X0FP00001", poll="telematics", command=None,
+        routes={"login": "bmw-cardata.token", "token refresh": "bmw-cardata.token",
+                "listing": "bmw-cardata.mappings", "poll": "bmw-cardata.telematics", "command submit": None,
+                "command status": None},
+        budget=50,
     ),
 )
 ROUTE_CLASSES = ("login", "token refresh", "listing", "poll", "command submit", "command status")
@@ -84,8 +93,7 @@ FAULTS: dict[str, dict[str, Any] | None] = {
                                    "headers": {"Location": "http://127.0.0.1:9/elsewhere"}},
     "connection refused": None,
 }
-#: The longest pause any brand of the matrix may take after a server's pushback (Brand.max_pause).
-MAX_PAUSE = 3600.0
+
 
 
 @attrs.define
@@ -109,8 +117,9 @@ class CaseResult:
         """Everything that must hold, whatever the outcome."""
         if self.outcome == "n/a":
             return True
+        longest = evclient.brands.get(self.brand).max_pause
         return (self.met and not self.over_budget and not self.hung and self.foreign is None and self.recovered
-                and not self.leak and self.pause <= MAX_PAUSE)
+                and not self.leak and self.pause <= longest + 1e-3)
 
 
 def applicable(case: BrandCase, route_class: str) -> bool:
@@ -164,9 +173,8 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
             result.foreign = f"{type(err).__module__}.{type(err).__name__}"
             result.outcome = result.foreign
 
-    def connect() -> Any:
-        return evclient.connect(case.brand, servers=sim.servers(case.brand, url), username=DEMO_USERNAME,
-                                password=DEMO_PASSWORD, timeouts=TIMEOUTS, **case.credentials)
+    async def connect() -> evclient.Account:
+        return await open_account(case, sim, url)
 
     try:
         if route_class == "login":
@@ -196,6 +204,8 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
                         await refuse_until(60.0)
                     inject()
                     await attempt(lambda: car.refresh(case.poll))
+                elif case.command is None:
+                    raise AssertionError("a brand without commands has no command cells")  # see applicable()
                 elif route_class == "command submit":
                     if spec is None:
                         await refuse_until(60.0)
@@ -235,12 +245,34 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
     return result
 
 
+async def open_account(case: BrandCase, sim: Simulator, url: str) -> evclient.Account:
+    """The demo account of ``case.brand`` on ``sim``, through the device login where the brand has one."""
+    brand = evclient.brands.get(case.brand)
+    login: dict[str, Any] = ({"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
+                             if any(s.name == "password" for s in brand.settings) else {})
+    try:
+        return await evclient.connect(case.brand, servers=sim.servers(case.brand, url), timeouts=TIMEOUTS,
+                                      **login, **case.credentials)
+    except evclient.TwoFactorRequired as asked:
+        challenge = asked.challenge
+        if not isinstance(challenge, evclient.DeviceCodeChallenge):
+            raise
+        try:
+            return await challenge.wait()  # the simulated owner approves after 3 s
+        except BaseException:
+            await challenge.close()
+            raise
+
+
 async def _recovers(case: BrandCase, account: evclient.Account | None, connect: Callable[[], Any]) -> bool:
     """Whether the account (or a new login, if the first never finished) reads the car again."""
     try:
         if account is None:
-            async with connect() as fresh:
+            fresh = await connect()
+            try:
                 await (await fresh.vehicle(case.vin)).refresh(case.poll)
+            finally:
+                await fresh.close()
             return True
         pause = account.budget.paused_for
         if pause:
@@ -292,7 +324,7 @@ def markdown(results: list[CaseResult]) -> str:
             for route_class in ROUTE_CLASSES:
                 r = next(x for x in results if (x.brand, x.route_class, x.fault) == (brand, route_class, fault))
                 cell = r.outcome if r.outcome != "ok" else "**ok**"
-                good = r.sound and (r.outcome == "n/a" or r.outcome in expected(route_class, fault))
+                good = r.sound and (r.outcome == "n/a" or r.outcome in expected(route_class, fault, brand))
                 cells.append(cell if good else f"{cell} ✗")
             lines.append(f"| {fault} | " + " | ".join(cells) + " |")
         lines.append("")
@@ -308,8 +340,13 @@ ERRORS_OF = {"HTTP 500": {"ServerError"}, "HTTP 502": {"ServerError"}, "HTTP 503
              "connection reset": {"ConnectionFailed"}}
 
 
-def expected(route_class: str, fault: str) -> set[str]:
+def expected(route_class: str, fault: str, brand: str | None = None) -> set[str]:
     """The documented outcomes of a cell (see ``markdown``)."""
+    if brand == "bmw-cardata" and route_class == "login" and fault in TRANSIENT:
+        # The device login polls the token endpoint anyway: a hiccup there is looked at again at the next
+        # interval, while the code is still pending. An answer lost after BMW handed the tokens out has used the
+        # code up: the owner starts again (never a second poll of a used code).
+        return {"ok", "TwoFactorExpired"}
     if fault == "401, token revoked":
         return {"ok"}  # one renewal of the token, then the same request again
     if fault in ("429 with Retry-After", "429 without Retry-After", "the brand's quota error",

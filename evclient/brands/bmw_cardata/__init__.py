@@ -101,8 +101,10 @@ class BmwCarData(Brand):
             self._auth.container_id = None  # found or made again before the next read
         return error
 
-    def default_pause(self, wall_now: float) -> float:
-        """The daily quota is back at the next midnight UTC when the server names no time."""
+    def default_pause(self, wall_now: float, server: str) -> float:
+        """The REST API's daily quota is back at the next midnight UTC when the server names no time."""
+        if server != "api":
+            return self.cooldown
         now = dt.datetime.fromtimestamp(wall_now, dt.UTC)
         midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
         return max(1.0, (midnight - now).total_seconds())

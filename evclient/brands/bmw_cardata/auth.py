@@ -13,12 +13,20 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import logging
 import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from ...auth import Auth, DeviceCodeChallenge, Secret, jwt_expiry
-from ...errors import AuthenticationError, TwoFactorExpired, TwoFactorRequired, reading
+from ...errors import (
+    AuthenticationError,
+    ConnectionFailed,
+    ServerError,
+    TwoFactorExpired,
+    TwoFactorRequired,
+    reading,
+)
 from ...scheduler import Priority
 from ...transport import Request
 from .errors import DEVICE_CODE, DEVICE_TOKEN, TOKEN_REFRESH, AuthorizationPending, SlowDown
@@ -26,6 +34,8 @@ from .errors import DEVICE_CODE, DEVICE_TOKEN, TOKEN_REFRESH, AuthorizationPendi
 if TYPE_CHECKING:
     from ...account import Account
     from ...brand import Api
+
+_LOG = logging.getLogger(__name__)
 
 SCOPE = "authenticate_user openid cardata:api:read cardata:streaming:read"
 DEVICE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
@@ -205,6 +215,10 @@ class CarDataDeviceChallenge(DeviceCodeChallenge):
                 continue
             except SlowDown:
                 self.interval += SLOW_DOWN_STEP
+                continue
+            except (ServerError, ConnectionFailed) as err:
+                # A hiccup of BMW's login server: the code is still pending there, so the next look may succeed.
+                _LOG.debug("device login: the token endpoint failed (%s); looking again", type(err).__name__)
                 continue
             return await self._logged_in()
 

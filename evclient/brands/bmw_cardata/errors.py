@@ -55,6 +55,8 @@ def decode_error(response: Response, wall_now: float) -> EVClientError | None:
 
 def _oauth_error(endpoint: str, status: int, body: Any) -> EVClientError:
     error = str(body.get("error") or "") if isinstance(body, dict) else ""
+    if isinstance(body, dict) and body.get("exveErrorId") == "CU-429":
+        return QuotaExceeded(f"{endpoint}: BMW's rate limit")
     fault = body.get("fault") if isinstance(body, dict) else None
     if endpoint == DEVICE_TOKEN:
         if error == "authorization_pending":
@@ -65,7 +67,7 @@ def _oauth_error(endpoint: str, status: int, body: Any) -> EVClientError:
             return DeviceLoginDenied("the owner declined the login on BMW's page")
         if error in ("expired_token", "invalid_grant"):
             return TwoFactorExpired("the login code has expired or was used; start the login again")
-        if fault is not None or status >= 500:
+        if fault is not None:
             # BMW's key management refused the device code ([O]: it is used up): never poll it again.
             return TwoFactorExpired("BMW refused this login code (key management); start the login again")
     if error == "invalid_client" or (status == 401 and endpoint == DEVICE_CODE):

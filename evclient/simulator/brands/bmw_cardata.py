@@ -167,6 +167,7 @@ class BmwCarDataSim(SimBrand):
         self._live: set[Any] = set()  # the writers of connections still open
         self._closed = False
         self.stream_down = False
+        self._predecessor: dict[str, str] = {}  # a refresh token → the one it replaced
         self._last: dict[str, dict[str, Any]] = {}
         self._changed_at: dict[tuple[str, str], float] = {}
 
@@ -311,8 +312,14 @@ class BmwCarDataSim(SimBrand):
         issued, state = self.world.token(self.name, refresh, "refresh")
         if issued is None or state != "ok" or issued.username != client_id:
             return _oauth(400, "invalid_grant", "Invalid refresh token")
-        del self.world.tokens[refresh]  # rotated: the old refresh token is dead
-        return web.json_response(self._issue(client_id))
+        # Rotation: a refresh token dies once its successor is used (a documented choice — BMW says only that
+        # refreshing returns a new refresh token; this way an answer lost in transit does not end the login).
+        predecessor = self._predecessor.pop(refresh, None)
+        if predecessor is not None:
+            self.world.tokens.pop(predecessor, None)
+        answer = self._issue(client_id)
+        self._predecessor[answer["refresh_token"]] = refresh
+        return web.json_response(answer)
 
     async def sim_approve(self, request: web.Request) -> web.Response:
         data = await json_body(request)
