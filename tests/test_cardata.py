@@ -282,9 +282,9 @@ async def test_without_a_configured_stream_polling_takes_over_within_the_budget(
         await account.start()
         await asyncio.sleep(60)
         assert "no stream set up" in (account.stream_state.last_error or "")
-        await asyncio.sleep(DAY)
+        await asyncio.sleep(DAY / 2)
         polled = routes(sim, "telematics")
-        assert 20 <= len(polled) <= 50
+        assert 10 <= len(polled) <= 25  # the two cars share a poll every 1728 s (50 a day)
         assert most_in_any_window([e.t for e in rest_calls(sim)], DAY) <= 50
 
 

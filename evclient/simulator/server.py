@@ -183,7 +183,9 @@ class Simulator:
                     return response
             fault = self.faults.take(route, account)
             label = None if fault is None else fault.kind.value
-            if fault is None and self.chaos is not None:
+            # Random faults model a web server's trouble; a stream's WebSocket is a broker's door, whose trouble the
+            # brand models itself (an outage drops and refuses connections at the MQTT level).
+            if fault is None and self.chaos is not None and not route.endswith(".stream"):
                 fault = self.chaos.pick()
                 label = None if fault is None else f"chaos:{fault.kind.value}"
             if fault is None:

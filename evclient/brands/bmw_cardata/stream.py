@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import ssl
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,9 @@ class CarDataStream:
     def __init__(self) -> None:
         self.short_drops = 0
         self.connected_before = False
+        # One client id for every connection of this account: the broker replaces the session instead of keeping
+        # one per reconnection (there is one an hour, for the id token).
+        self.identifier = "evclient-" + secrets.token_hex(8)
 
     async def run(self, api: Api, auth: CarDataAuth, cars: Sequence[VehicleInfo], sink: StreamSink,
                   after_connect: Callable[[], Any]) -> None:
@@ -59,7 +63,8 @@ class CarDataStream:
         gcid, id_token, id_expires = credentials
         url = URL(api.server_url("stream"))
         options: dict[str, Any] = {"hostname": url.host or "", "port": url.port or 9000, "username": gcid,
-                                   "password": id_token, "keepalive": KEEPALIVE, "clean_session": True}
+                                   "password": id_token, "keepalive": KEEPALIVE, "clean_session": True,
+                                   "identifier": self.identifier}
         if url.scheme in ("ws", "wss"):
             options.update(transport="websockets", websocket_path=url.path or "/")
         if url.scheme in ("mqtts", "wss"):
@@ -69,12 +74,17 @@ class CarDataStream:
             try:
                 await client.__aenter__()
             except aiomqtt.MqttCodeError as err:
+                _close_socket(client)
                 if getattr(err, "rc", None) in (4, 5, 134, 135):
                     auth.invalidate()  # a bad or expired id token: renew it before the next attempt
                     raise StreamEnded("the stream refused the id token; renewing it", retry_after=5.0) from None
                 raise ConnectionFailed(f"stream: the broker refused the connection ({err})") from None
             except aiomqtt.MqttError as err:
+                _close_socket(client)
                 raise ConnectionFailed(f"stream: cannot connect ({type(err).__name__})") from None
+            except BaseException:
+                _close_socket(client)
+                raise
         opened = clock.now()
         try:
             granted = await client.subscribe(f"{gcid}/+")
@@ -101,8 +111,11 @@ class CarDataStream:
                                   "one per owner)", retry_after=KICKED_PAUSE) from None
             raise ConnectionFailed(f"stream: the connection broke ({type(err).__name__})") from None
         finally:
-            with contextlib.suppress(aiomqtt.MqttError):
-                await client.__aexit__(None, None, None)
+            try:
+                with contextlib.suppress(Exception):
+                    await client.__aexit__(None, None, None)
+            finally:
+                _close_socket(client)  # whatever aiomqtt managed, the socket does not outlive the connection
 
     @staticmethod
     def _handle(payload: Any, sink: StreamSink) -> None:
@@ -133,3 +146,12 @@ def _codes(granted: Any) -> list[Any]:
 def _refused(code: Any) -> bool:
     value = getattr(code, "value", code)
     return isinstance(value, int) and value >= 0x80
+
+
+def _close_socket(client: Any) -> None:
+    """aiomqtt leaves the socket of a connection that failed to open behind (a ResourceWarning later): close it."""
+    paho_client = getattr(client, "_client", None)
+    sock = paho_client.socket() if paho_client is not None else None
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.close()

@@ -516,9 +516,13 @@ class BmwCarDataSim(SimBrand):
                 await self._drop(client_id)
 
     async def stream(self, request: web.Request) -> web.StreamResponse:
-        if self.stream_down:
-            return web.Response(status=503, text="the stream host is not answering")
         broker = await self._ensure_broker()
+        if self.stream_down:
+            # The broker is unreachable: the connection opens and is dropped at once, as a broker's would be.
+            ws = web.WebSocketResponse(protocols=("mqtt",))
+            await ws.prepare(request)
+            await ws.close(code=1013, message=b"try again later")
+            return ws
         if broker is None:
             return web.json_response({"error": "the simulator's MQTT broker needs the 'simulator' extra (amqtt)"},
                                      status=501)
