@@ -537,7 +537,19 @@ class BmwCarDataSim(SimBrand):
             await broker.external_connected(WebSocketReader(ws), writer, "default")
         finally:
             self._live.discard(writer)  # over, whoever ended it: amqtt may keep the session object about
+            for client_id, (_, handler) in list(getattr(broker, "sessions", {}).items()):
+                if handler.writer is writer:
+                    self._gone(client_id)
         return ws
+
+    def _gone(self, client_id: str) -> None:
+        """A connection ended: its expiry timer goes, and it no longer holds its GCID's place."""
+        timer = self._timers.pop(client_id, None)
+        if timer is not None:
+            timer.cancel()
+        for gcid, current in list(self.connections.items()):
+            if current == client_id:
+                del self.connections[gcid]
 
     async def _ensure_broker(self) -> Any:
         if self._broker is not None or self._closed:

@@ -48,3 +48,38 @@ async def test_cardata_is_set_up_through_the_device_login_and_streams(hass: Home
     assert entry.data["tokens"]["refresh_token"] != rotated  # saved as it rotated, not at shutdown
     assert state(hass, "sensor", IX, "stream").attributes["messages"] > 0
     assert await hass.config_entries.async_unload(entry.entry_id)
+    await asyncio.sleep(5)  # the simulator's side of the stream ends too before the test does
+    await hass.async_block_till_done()
+
+
+async def test_a_lapsed_cardata_login_asks_for_the_device_login_again(hass: HomeAssistant, sim) -> None:
+    from homeassistant.config_entries import SOURCE_REAUTH
+
+    from custom_components.evclient.const import DOMAIN
+
+    result = await start_flow(hass, sim, "bmw-cardata")
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], {"client_id": DEMO_CLIENT_ID})
+    await asyncio.sleep(10)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    entry = result["result"]
+    sim.world.revoke("bmw-cardata", DEMO_CLIENT_ID, refresh=True)  # the 14-day login has lapsed
+    for _ in range(8):
+        await asyncio.sleep(1800)
+        await hass.async_block_till_done()
+        flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
+        if flows:
+            break
+    assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
+    assert result["type"] is FlowResultType.SHOW_PROGRESS and result["step_id"] == "device"
+    await asyncio.sleep(10)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"])
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()
+    assert entry.data["tokens"]["refresh_token"]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await asyncio.sleep(5)  # the simulator's side of the stream ends too before the test does
+    await hass.async_block_till_done()
