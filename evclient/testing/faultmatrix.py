@@ -20,8 +20,9 @@ import attrs
 
 import evclient
 import evclient.brands
-from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator import DEMO_PASSWORD, Simulator
 
+from .accounts import demo_login
 from .leaks import leaked
 
 TIMEOUTS = evclient.Timeouts(connect=5.0, total=20.0)
@@ -246,22 +247,8 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
 
 
 async def open_account(case: BrandCase, sim: Simulator, url: str) -> evclient.Account:
-    """The demo account of ``case.brand`` on ``sim``, through the device login where the brand has one."""
-    brand = evclient.brands.get(case.brand)
-    login: dict[str, Any] = ({"username": DEMO_USERNAME, "password": DEMO_PASSWORD}
-                             if any(s.name == "password" for s in brand.settings) else {})
-    try:
-        return await evclient.connect(case.brand, servers=sim.servers(case.brand, url), timeouts=TIMEOUTS,
-                                      **login, **case.credentials)
-    except evclient.TwoFactorRequired as asked:
-        challenge = asked.challenge
-        if not isinstance(challenge, evclient.DeviceCodeChallenge):
-            raise
-        try:
-            return await challenge.wait()  # the simulated owner approves after 3 s
-        except BaseException:
-            await challenge.close()
-            raise
+    """The demo account of ``case.brand`` on ``sim``."""
+    return await demo_login(sim, case.brand, base_url=url, timeouts=TIMEOUTS, **case.credentials)
 
 
 async def _recovers(case: BrandCase, account: evclient.Account | None, connect: Callable[[], Any]) -> bool:

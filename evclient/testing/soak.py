@@ -19,12 +19,13 @@ import attrs
 
 import evclient
 import evclient.brands
-from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator import DEMO_PASSWORD, Simulator
 from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
 from evclient.simulator.brands.bmw_cardata import DEMO_CLIENT_ID
 from evclient.simulator.faults import Chaos
 from evclient.simulator.quota import most_in_any_window
 
+from .accounts import demo_login
 from .leaks import leaked
 
 DAY = 86400.0
@@ -103,24 +104,8 @@ async def _retrying(attempt: Any, what: str) -> Any:
     raise RuntimeError(f"{what}: no success in 60 tries")
 
 
-async def _login(sim: Simulator, brand: str) -> evclient.Account:
-    settings = {s.name for s in evclient.brands.get(brand).settings}
-    login: dict[str, Any] = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD} if "password" in settings else {}
-    try:
-        return await evclient.connect(brand, servers=sim.servers(brand), **login, **ACCOUNTS[brand])
-    except evclient.TwoFactorRequired as asked:
-        challenge = asked.challenge
-        if not isinstance(challenge, evclient.DeviceCodeChallenge):
-            raise
-        try:
-            return await challenge.wait()  # the simulated owner approves after 3 s
-        except BaseException:
-            await challenge.close()
-            raise
-
-
 async def _connect(sim: Simulator, brand: str) -> evclient.Account:
-    account: evclient.Account = await _retrying(lambda: _login(sim, brand), f"{brand} login")
+    account: evclient.Account = await _retrying(lambda: demo_login(sim, brand, **ACCOUNTS[brand]), f"{brand} login")
     await _retrying(account.vehicles, f"{brand} listing")
     return account
 
