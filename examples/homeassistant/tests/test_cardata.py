@@ -65,12 +65,9 @@ async def test_a_lapsed_cardata_login_asks_for_the_device_login_again(hass: Home
     await hass.async_block_till_done()
     entry = result["result"]
     sim.world.revoke("bmw-cardata", DEMO_CLIENT_ID, refresh=True)  # the 14-day login has lapsed
-    for _ in range(8):
-        await asyncio.sleep(1800)
-        await hass.async_block_till_done()
-        flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
-        if flows:
-            break
+    await entry.runtime_data.async_refresh()  # the next read finds out (here at once, not after a poll tick)
+    await hass.async_block_till_done()
+    flows = hass.config_entries.flow.async_progress_by_handler(DOMAIN)
     assert [f["context"]["source"] for f in flows] == [SOURCE_REAUTH]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {})
     assert result["type"] is FlowResultType.SHOW_PROGRESS and result["step_id"] == "device"
