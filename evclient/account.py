@@ -31,11 +31,11 @@ from .pipeline import RequestPipeline
 from .pollplan import Poller, PollPlan
 from .reads import Reader
 from .redact import mask_vin
-from .scheduler import BudgetStatus, Priority, Scheduler, Window
+from .scheduler import BudgetStatus, Priority, Scheduler, Window, check_state
 from .store import Listener, Source, StatusListener, ValueStore
 from .streams import StreamListener, StreamRunner, StreamState
 from .transport import Request, Response, Transport, WebSocket
-from .validate import is_number, whole
+from .validate import positive_seconds, whole
 from .vehicle import Vehicle
 
 if TYPE_CHECKING:
@@ -68,13 +68,13 @@ class Budget:
     def __attrs_post_init__(self) -> None:
         if self.reserve is not None:
             whole("Budget.reserve", self.reserve, 0)
-        if self.cooldown is not None and (not is_number(self.cooldown) or not 1 <= self.cooldown < float("inf")):
-            raise InvalidInputError(f"Budget.cooldown must be a number of seconds of at least 1, got {self.cooldown!r}")
+        if self.cooldown is not None and positive_seconds("Budget.cooldown", self.cooldown) < 1:
+            raise InvalidInputError(f"Budget.cooldown must be at least 1 second, got {self.cooldown!r}")
         whole("Budget.retries", self.retries, 0, 10)
         if self.windows is not None and not all(isinstance(w, Window) for w in self.windows):
             raise InvalidInputError("Budget.windows must be evclient.Window objects")
-        if self.state is not None and not isinstance(self.state, Mapping):
-            raise InvalidInputError("Budget.state must be what Account.budget_state() returned")
+        if self.state is not None:
+            check_state(self.state)  # what Account.budget_state() returned, or an InvalidInputError now
 
     def resolve(self, brand_windows: Sequence[Window]) -> tuple[Window, ...]:
         windows = tuple(self.windows or brand_windows)
@@ -393,8 +393,7 @@ class Account:
         Callers waiting for a slot, and every later call, get :class:`~evclient.AccountClosed`; nothing more
         is sent. Closing twice is harmless.
         """
-        self.pipeline.closed = True
-        self.scheduler.close()
+        self.pipeline.shut()  # first: nothing may be sent while the rest winds down
         await self.stream.stop()
         await self._poller.stop()
         tasks = [t for t in self._tasks if not t.done()]

@@ -85,9 +85,13 @@ class RequestPipeline:
         if self.closed:
             raise AccountClosed("this account is closed; connect again to use it")
 
-    async def close(self) -> None:
+    def shut(self) -> None:
+        """Send nothing more: every waiter for a slot, and every later request, gets ``AccountClosed``."""
         self.closed = True
         self.scheduler.close()
+
+    async def close(self) -> None:
+        self.shut()
         await self.transport.close()
 
     # -- auth ------------------------------------------------------------------------------------------
@@ -175,45 +179,34 @@ class RequestPipeline:
             raise error
 
     @contextlib.asynccontextmanager
-    async def websocket(self, server: str, path: str, priority: Priority, *,
-                        authenticated: bool = True) -> AsyncIterator[WebSocket]:
-        """A WebSocket for a stream. Its opening handshake is a request like any other: it takes a slot (and a
-        refused one counts), so a flapping stream cannot spend more than the budget."""
-        self.check_open()
-        base = self.servers.get(server)
-        if base is None:
-            raise InvalidInputError(f"no server named {server!r} for {self.brand.name}")
-        if authenticated:
-            await self.ensure_auth(priority)
-        slot = await self.scheduler.acquire(priority, server, deadline=DEADLINE.get())
-        if priority is not Priority.POLL and self._on_admitted is not None:
-            self._on_admitted(server, slot.admitted_at)
-        headers = self.auth.headers(server) if authenticated else None
-        try:
-            opened = self.transport.websocket(base, path, headers, endpoint=f"{server} stream")
-            ws = await opened.__aenter__()
-        finally:
-            slot.release()
-        try:
-            yield ws
-        except BaseException as err:
-            if not await opened.__aexit__(type(err), err, err.__traceback__):
-                raise
-        else:
-            await opened.__aexit__(None, None, None)
-
-    @contextlib.asynccontextmanager
     async def admitted(self, server: str, priority: Priority) -> AsyncIterator[None]:
-        """A slot for a connection that is not HTTP (a brand's MQTT stream): held while it opens, so connection
-        attempts count against the server's window like any request."""
+        """A slot for opening a stream's connection (a WebSocket handshake, an MQTT connect), held while it
+        opens: connection attempts count against the server's window like any request, so a flapping stream
+        cannot spend more than the budget."""
         self.check_open()
         if server not in self.servers:
             raise InvalidInputError(f"no server named {server!r} for {self.brand.name}")
         slot = await self.scheduler.acquire(priority, server, deadline=DEADLINE.get())
+        if priority is not Priority.POLL and self._on_admitted is not None:
+            self._on_admitted(server, slot.admitted_at)
         try:
             yield
         finally:
             slot.release()
+
+    @contextlib.asynccontextmanager
+    async def websocket(self, server: str, path: str, priority: Priority, *,
+                        authenticated: bool = True) -> AsyncIterator[WebSocket]:
+        """A WebSocket for a stream, opened under a slot (see :meth:`admitted`) and closed when the block ends."""
+        if authenticated:
+            await self.ensure_auth(priority)
+        async with self.admitted(server, priority):
+            headers = self.auth.headers(server) if authenticated else None
+            ws = await self.transport.open_websocket(self.servers[server], path, headers, endpoint=f"{server} stream")
+        try:
+            yield ws
+        finally:
+            await ws.close()
 
     def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
         default = self.cooldown if self.cooldown_set else self.brand.default_pause(self.clock.wall(), server)

@@ -28,6 +28,7 @@ from typing import Any
 import attrs
 
 from .errors import AccountClosed, BudgetExhausted, InvalidInputError, RateLimited
+from .validate import is_number, positive_seconds, whole
 
 _INF = math.inf
 #: A timer set for ``t`` may wake a hair before ``t`` on a clock with a coarser grain (virtual-time
@@ -49,7 +50,7 @@ def within(seconds: float) -> Iterator[None]:
     whenever the budget is spent. A command keeps its own ``deadline``. ``asyncio.timeout`` still bounds
     the whole call; this bounds the wait for budget and says so with a typed error.
     """
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or math.isnan(seconds) or seconds < 0:
+    if not is_number(seconds) or math.isnan(seconds) or seconds < 0:
         raise InvalidInputError(f"within() takes a number of seconds of at least 0, got {seconds!r}")
     token = DEADLINE.set(asyncio.get_running_loop().time() + seconds)
     try:
@@ -86,14 +87,10 @@ class Window:
     reserve: int | None = None
 
     def __attrs_post_init__(self) -> None:
-        if isinstance(self.limit, bool) or not isinstance(self.limit, int) or self.limit < 1:
-            raise InvalidInputError(f"window {self.name!r}: the limit must be a whole number of at least 1")
-        if not (isinstance(self.seconds, int | float) and math.isfinite(self.seconds) and self.seconds > 0):
-            raise InvalidInputError(f"window {self.name!r}: the length must be a positive number of seconds")
-        if self.reserve is not None and (isinstance(self.reserve, bool) or not isinstance(self.reserve, int)):
-            raise InvalidInputError(f"window {self.name!r}: the reserve must be a whole number")
-        if self.reserve is not None and not 0 <= self.reserve < self.limit:
-            raise InvalidInputError(f"window {self.name!r}: reserve must be in 0..{self.limit - 1}")
+        whole(f"window {self.name!r}: the limit", self.limit, 1)
+        positive_seconds(f"window {self.name!r}: the length", self.seconds)
+        if self.reserve is not None:
+            whole(f"window {self.name!r}: the reserve", self.reserve, 0, self.limit - 1)
 
     @property
     def poll_limit(self) -> int:
@@ -507,3 +504,19 @@ def _duration(seconds: float) -> str:
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"
+
+
+def check_state(state: Any) -> None:
+    """Raise :class:`InvalidInputError` unless ``state`` is shaped like :meth:`Scheduler.export_state`'s answer:
+    window names to lists of finite stamps, and pauses as finite stamps."""
+    if not isinstance(state, Mapping):
+        raise InvalidInputError("the saved budget state is malformed (not a mapping)")
+    windows = state.get("windows", {})
+    pauses = state.get("paused") or {}
+    stamps = [state["paused_until"]] if state.get("paused_until") is not None else []
+    if not isinstance(windows, Mapping) or not isinstance(pauses, Mapping) or \
+            not all(isinstance(v, list | tuple) for v in windows.values()):
+        raise InvalidInputError("the saved budget state is malformed")
+    stamps += [s for v in windows.values() for s in v] + list(pauses.values())
+    if not all(is_number(s) and math.isfinite(s) for s in stamps):
+        raise InvalidInputError("the saved budget state is malformed (a time that is not a number)")

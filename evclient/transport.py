@@ -8,7 +8,6 @@ error decoder does) and never retries (the account does, through its scheduler).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import email.utils
 import functools
 import json
@@ -32,13 +31,13 @@ from .errors import (
     SessionClosed,
 )
 from .redact import redact_url
+from .validate import positive_seconds
 
 _LOG = logging.getLogger("evclient.http")
 
 
 def _positive_seconds(instance: Any, attribute: attrs.Attribute[Any], value: Any) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) or value <= 0:
-        raise InvalidInputError(f"Timeouts.{attribute.name} must be a positive number of seconds, got {value!r}")
+    positive_seconds(f"Timeouts.{attribute.name}", value)
 
 
 @attrs.frozen
@@ -184,6 +183,9 @@ class WebSocket:
     def close_code(self) -> int | None:
         return self._ws.close_code
 
+    async def close(self) -> None:
+        await self._ws.close()
+
 
 @functools.lru_cache(maxsize=4096)
 def _url(text: str, query: tuple[tuple[str, Any], ...] | None) -> URL:
@@ -263,10 +265,10 @@ class Transport:
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
 
-    @contextlib.asynccontextmanager
-    async def websocket(self, base_url: str, path: str, headers: Mapping[str, str] | None = None,
-                        endpoint: str = "stream") -> AsyncIterator[WebSocket]:
-        """A WebSocket to ``base_url + path`` on this transport's session (never following a redirect)."""
+    async def open_websocket(self, base_url: str, path: str, headers: Mapping[str, str] | None = None,
+                             endpoint: str = "stream") -> WebSocket:
+        """Open a WebSocket to ``base_url + path`` on this transport's session (never following a redirect);
+        the caller closes it."""
         try:
             url = _url(base_url.rstrip("/") + path, None)
         except ValueError as err:
@@ -285,10 +287,7 @@ class Transport:
             raise ConnectionFailed(f"{endpoint}: the server refused the stream (HTTP {err.status})") from err
         except (aiohttp.ClientError, OSError) as err:
             raise ConnectionFailed(f"{endpoint}: connection failed ({type(err).__name__})") from err
-        try:
-            yield WebSocket(ws, endpoint)
-        finally:
-            await ws.close()
+        return WebSocket(ws, endpoint)
 
     async def send(
         self,

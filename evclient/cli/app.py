@@ -110,7 +110,8 @@ async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[s
     try:
         budget = Budget(state=saved["budget"]) if saved.get("budget") else None
     except InvalidInputError as err:
-        raise InvalidInputError(f"{err} (in {state.path if state else 'the state'})") from None
+        where = f"in {state.path}; move it away to start afresh" if state else "in the state"
+        raise InvalidInputError(f"{err} ({where})") from None
     listing = state.cached_listing(saved, time.time()) if state else None
     history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
     kwargs: dict[str, Any] = {"servers": servers or None, "tokens": tokens, "budget": budget,
@@ -120,9 +121,7 @@ async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[s
     try:
         try:
             return await connect(args.brand, command_history=history, **kwargs)
-        except InvalidInputError as err:
-            if state is not None and "budget state" in str(err):
-                raise InvalidInputError(f"{err} (in {state.path}; move it away to start afresh)") from None
+        except InvalidInputError:
             if not history and not listing:
                 raise
             # A damaged history or listing only costs a request or what was learnt of the cars' latency.
@@ -198,9 +197,12 @@ async def _run(args: argparse.Namespace, state: StateFile | None, saved: dict[st
             if state is not None and args.command not in OFFLINE:
                 data = _snapshot(account)
                 if account.cached_vehicles():
-                    listed = (saved.get("vehicles") or {}).get("listed_at") if saved.get("vehicles") else None
-                    fresh = listed if account.vehicle_listing() == (saved.get("vehicles") or {}).get("cars") else None
-                    data["vehicles"] = {"listed_at": fresh or time.time(), "cars": account.vehicle_listing()}
+                    cached = saved.get("vehicles") or {}
+                    listing_now = account.vehicle_listing()
+                    # A listing taken from the file keeps its age; one the account made (or that changed) is new.
+                    same = listing_now == cached.get("cars") and "listed_at" in cached
+                    data["vehicles"] = {"listed_at": cached["listed_at"] if same else time.time(),
+                                        "cars": listing_now}
                 try:
                     spans = {w.name: w.seconds for w in account.budget.windows}
                     state.save(data, loaded=saved.get("budget") or {}, spans=spans, wall_now=time.time())

@@ -189,7 +189,6 @@ class BmwCarData(Brand):
 
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
         assert self._auth is not None
-        wall = api.clock.wall()
 
         async def after_connect() -> None:
             lost_at = self._stream_lost_at
@@ -207,7 +206,7 @@ class BmwCarData(Brand):
             self._stream_lost_at = None
 
         try:
-            await self._stream.run(api, self._auth, cars, sink, after_connect)
+            await self._stream.run(api, self._auth, sink, after_connect)
         finally:
             if self._stream_lost_at is None:
-                self._stream_lost_at = max(wall, api.clock.wall())
+                self._stream_lost_at = api.clock.wall()

@@ -15,7 +15,7 @@ import json
 import logging
 import secrets
 import ssl
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from yarl import URL
@@ -25,7 +25,7 @@ from ...streams import StreamEnded, StreamSink
 from .models import parse_stream_data
 
 if TYPE_CHECKING:
-    from ...api import Api, VehicleInfo
+    from ...api import Api
     from .auth import CarDataAuth
 
 _LOG = logging.getLogger(__name__)
@@ -51,7 +51,7 @@ class CarDataStream:
         # one per reconnection (there is one an hour, for the id token).
         self.identifier = "evclient-" + secrets.token_hex(8)
 
-    async def run(self, api: Api, auth: CarDataAuth, cars: Sequence[VehicleInfo], sink: StreamSink,
+    async def run(self, api: Api, auth: CarDataAuth, sink: StreamSink,
                   after_connect: Callable[[], Any]) -> None:
         import aiomqtt  # the optional extra: imported only when the stream runs
 
