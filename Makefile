@@ -7,7 +7,7 @@ PY_HA ?= $(shell for py in $(HOME)/.pyenv/versions/3.13*/bin/python python3.13; 
 	  $$py -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && echo $$py && break; done)
 HA_VENV := .venv-ha
 
-.PHONY: test test-ha demo bench lint clean
+.PHONY: test test-ha test-peers peers demo bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -25,9 +25,28 @@ lint: $(VENV)/.test-installed
 	$(BIN)/python -m ruff check evclient tests benchmarks examples
 	$(BIN)/python -m mypy --strict evclient
 
-test: lint
-	$(BIN)/python -m pytest -q -W error
+test: lint peers
+	EVCLIENT_PEERS=$(PEERS_DIR) $(BIN)/python -m pytest -q -W error
 	$(MAKE) test-ha
+
+# Third-party clients, each in its own virtual environment, cached outside the checkout so a second
+# run (and a fresh clone on the same machine) builds nothing. tests/test_peers.py runs them against
+# `evclient simulator`.
+PEERS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evclient/peers
+PEERS := $(patsubst tests/peers/requirements-%.txt,%,$(wildcard tests/peers/requirements-*.txt))
+
+$(PEERS_DIR)/%/.installed: tests/peers/requirements-%.txt
+	rm -rf $(PEERS_DIR)/$*
+	$(PY) -m venv $(PEERS_DIR)/$*
+	$(PEERS_DIR)/$*/bin/python -m pip install -q --upgrade pip
+	$(PEERS_DIR)/$*/bin/python -m pip install -q -r $<
+	cp $< $@
+
+peers: $(foreach p,$(PEERS),$(PEERS_DIR)/$(p)/.installed)
+
+# Only the third-party clients against the simulator.
+test-peers: $(VENV)/.test-installed peers
+	EVCLIENT_PEERS=$(PEERS_DIR) $(BIN)/python -m pytest -q -W error tests/test_peers.py
 
 $(HA_VENV)/.installed: examples/homeassistant/requirements.txt pyproject.toml
 	@test -n "$(PY_HA)" || { echo "test-ha needs Python 3.13 for Home Assistant (python3.13 or pyenv)"; exit 1; }

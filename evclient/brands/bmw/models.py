@@ -198,7 +198,9 @@ class VehicleStatus:
             door_lock_state=optional(LockState.parse, s.get("doorLockState")),
             parking_light=optional(str, s.get("parkingLight")),
             position_light=optional(str, s.get("positionLight")),
-            remaining_fuel_l=optional(float, s.get("remainingFuel")),
+            # A pure-electric i3 reports "remainingFuel": 0 and no tank (I01_NOREX): that is no fuel level.
+            remaining_fuel_l=optional(float, s.get("remainingFuel"))
+            if "remainingRangeFuel" in s or "maxFuel" in s else None,
             max_fuel_l=optional(float, s.get("maxFuel")),
             remaining_range_fuel_km=optional(float, s.get("remainingRangeFuel")),
             remaining_range_fuel_mls=optional(float, s.get("remainingRangeFuelMls")),

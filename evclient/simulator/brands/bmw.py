@@ -47,6 +47,13 @@ SECRET_KNOWLEDGE_ERROR = {
     "error": {"code": 500, "description": "(SmartPhoneUtil-A-2013) Action is forbidden. "
               "secretKnowledge is missing but required!"}
 }
+#: Condition-based service items as the i3 captures list them.
+DEFAULT_CBS = [
+    {"cbsDueDate": "2027-05", "cbsState": "OK", "cbsType": "BRAKE_FLUID",
+     "cbsDescription": "Next change due at the latest by the stated date."},
+    {"cbsDueDate": "2027-05", "cbsState": "OK", "cbsType": "VEHICLE_CHECK",
+     "cbsDescription": "Next visual inspection due when the stated distance has been covered or by the stated date."},
+]
 DEMO_APP_KEY = "demo-key"
 DEMO_APP_SECRET = "demo-secret"  # noqa: S105 - the simulator's published demo credentials
 DEMO_SECURITY_ANSWER = "demo-answer"
@@ -89,6 +96,8 @@ class BmwSim(SimBrand):
         #: Shares of EXECUTED and NOT_EXECUTED; the rest never answer (TIMED_OUT).
         self.outcomes = (0.90, 0.06)
         self._events = itertools.count(0x424C39333232)
+        #: The listing's shape: "wrapped" as the 2018 captures ({"vehicles": [...]}), or "bare" as the seed.
+        self.listing = "wrapped"
 
     @classmethod
     def demo_credentials(cls) -> dict[str, Any]:
@@ -104,7 +113,9 @@ class BmwSim(SimBrand):
         r = app.router
         for path in ("/webapi/oauth/token/", "/gcdm/oauth/token"):
             r.add_post(PREFIX + path, self.token, name="bmw.login" + ("" if "webapi" in path else "-gcdm"))
+        # Clients of every era: the seed's path ends in a slash, bimmer_connected's does not.
         r.add_get(PREFIX + "/webapi/v1/user/vehicles/", self.vehicles, name="bmw.vehicles")
+        r.add_get(PREFIX + "/webapi/v1/user/vehicles", self.vehicles, name="bmw.vehicles-bare")
         r.add_get(V + "/status", self.status, name="bmw.status")
         r.add_get(V + "/statistics/lastTrip", self.last_trip, name="bmw.last-trip")
         r.add_get(V + "/statistics/allTrips", self.all_trips, name="bmw.all-trips")
@@ -155,7 +166,7 @@ class BmwSim(SimBrand):
             "token_type": "Bearer",
             "expires_in": int(self.token_lifetime),
             "refresh_token": self.world.issue_opaque(self.name, account.username, "refresh"),
-            "scope": "vehicle_data remote_services",
+            "scope": _granted(str(form.get("scope", ""))),
         })
 
     def _user(self, request: web.Request) -> str:
@@ -187,9 +198,10 @@ class BmwSim(SimBrand):
             user = self._user(request)
         except Refusal as refusal:
             return refusal.response
-        cars = self.world.cars_of(self.name, user)
-        # The seed's bare list (2018 captures wrap it in {"vehicles": ...}; clients accept both).
-        return web.json_response([{**c.capabilities, "vin": c.vin, "model": c.model} for c in cars])
+        cars = [{**c.capabilities, "vin": c.vin, "model": c.extra.get("model_name", c.model)}
+                for c in self.world.cars_of(self.name, user)]
+        # The 2018 captures (vehicles.json) wrap the list; the older seed shows it bare.
+        return web.json_response({"vehicles": cars} if self.listing == "wrapped" else cars)
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, lambda car: web.json_response({"vehicleStatus": _status_body(car)}))
@@ -330,6 +342,15 @@ class BmwSim(SimBrand):
 # -- bodies and behaviour ----------------------------------------------------------------------------------
 
 
+SCOPES = ("authenticate_user", "vehicle_data", "remote_services")
+
+
+def _granted(asked: str) -> str:
+    """The scopes granted: those asked for that the server knows (auth/auth_token.json), else the seed's."""
+    wanted = [s for s in asked.split() if s in SCOPES]
+    return " ".join(wanted) if wanted else "vehicle_data remote_services"
+
+
 def _state(record: dict[str, Any], now: float) -> tuple[str, float]:
     """The status of a service execution at ``now``, and when it reached it."""
     t0, latency, outcome = record["t0"], record["latency"], record["outcome"]
@@ -405,19 +426,30 @@ def _status_body(car: Car) -> dict[str, Any]:
         "position": {"lat": car.latitude, "lon": car.longitude, "heading": car.extra.get("heading", 0),
                      "status": "OK"},
         "internalDataTimeUTC": dt.datetime.fromtimestamp(car.last_update, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S"),
+        # The i3 captures (I01_REX, I01_NOREX): service and charging details every status carries.
+        "steering": car.extra.get("steering", "LH"),
+        "cbsData": car.extra.get("cbs", DEFAULT_CBS),
+        "checkControlMessages": car.extra.get("check_control", []),
+        "DCS_CCH_Activation": "NA",
+        "DCS_CCH_Ongoing": False,
+        "singleImmediateCharging": False,
+        "chargingConnectionType": "CONDUCTIVE",
+        "chargingInductivePositioning": "NOT_POSITIONED",
     }
     for part in ("doorDriverFront", "doorDriverRear", "doorPassengerFront", "doorPassengerRear",
                  "windowDriverFront", "windowDriverRear", "windowPassengerFront", "windowPassengerRear",
                  "trunk", "hood"):
         body[part] = car.extra["doors"].get(part, "CLOSED")
-    body["rearWindow"] = body["convertibleRoofState"] = "INVALID"
+    body["rearWindow"] = "INVALID"
     if "fuel_litres" in car.extra:
-        fuel, full = car.extra["fuel_litres"], car.extra.get("max_fuel_litres", 9.0)
+        # The range extender (I01_REX): tank, its size and the petrol range; no fuelPercent (that is the PHEV's).
         body.update({
-            "remainingFuel": fuel, "maxFuel": full, "fuelPercent": round(100 * fuel / full),
+            "remainingFuel": car.extra["fuel_litres"], "maxFuel": car.extra.get("max_fuel_litres", 9.0),
             "remainingRangeFuel": round(car.extra.get("fuel_range_km", 0)),
             "remainingRangeFuelMls": round(car.extra.get("fuel_range_km", 0) / KM_PER_MILE),
         })
+    else:
+        body["remainingFuel"] = 0  # I01_NOREX: the pure-electric i3 reports an empty tank and nothing more
     if car.charging and car.minutes_to_full is not None:
         body["chargingTimeRemaining"] = car.minutes_to_full
     return body

@@ -5,8 +5,8 @@ or ``apiKey``, and accepts only the keys of evclient's locale table (any other: 
 real service). Errors are HTTP 200 with ``errorCode``. ``tfa@evclient.dev`` / ``demo-password`` needs an
 e-mailed code (see ``GET /_sim/outbox``) until a device is remembered. Kamereon checks its api key
 (Apigee's 401 otherwise) and the JWT, answers JSON:API bodies from the car's state, and each car
-answers the endpoints its model lacks with the error that model really gives (``unsupported`` in its
-fixture). The quota (60 an hour per person) covers Kamereon; it answers ``err.func.wired.overloaded``.
+answers as its model does (``_renault_models``: refusals, body fields, action variants, each with its
+source; a test's car may add ``unsupported`` refusals). The quota (60 an hour per person) covers Kamereon; it answers ``err.func.wired.overloaded``.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from aiohttp import web
 
 from ..world import Car, SimAccount, World
 from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, json_body, register
+from ._renault_models import BATTERY_KCM, ERRORS, SimModel, model
 
 GIGYA = "/renault/gigya"
 KAMEREON = "/renault/kamereon"
@@ -41,19 +42,7 @@ GIGYA_KEYS = frozenset({
 #: Kamereon's API key (every region).
 KAMEREON_KEY = "YjkKtHmGfaceeuExUDKGxrLZGGvtVS0J"
 MAX_CODE_TRIES = 3
-#: Error bodies as the real endpoints send them, by the code a car's fixture names.
-KAMEREON_ERRORS = {
-    "err.func.wired.notFound": (404, "Resource not found"),
-    "err.func.wired.not-found": (404, "Not Found"),
-    "err.func.wired.forbidden": (403, "The access is forbidden"),
-    "err.func.403": (403, '{"errors":[{"status":"403","code":"security.access",'
-                          '"detail":"Access is denied for this resource"}]}'),
-    "err.tech.501": (501, '{"errors":[{"status":"501","code":"error.internal",'
-                          '"detail":"This feature is not technically supported by this gateway"}]}'),
-    "err.func.vcps.ev.charge-mode.error": (400, "Charge mode is not available"),
-    "err.func.vcps.ev.charge-schedule.error": (400, "Charge schedule is not available"),
-    "err.func.wired.invalid-body-format": (400, "Invalid body format"),
-}
+
 
 
 def _gigya(body: dict[str, Any], cookies: dict[str, str] | None = None) -> web.Response:
@@ -73,7 +62,8 @@ def _gigya_error(code: int, message: str, details: str | None = None, **extra: A
 def _kamereon_error(status: int, code: str, message: str) -> web.Response:
     kind = "TECHNICAL" if code.startswith("err.tech") else "FUNCTIONAL"
     return web.json_response({"type": kind, "messages": [{"code": code, "message": message}],
-                              "errors": [{"errorCode": code, "errorMessage": message}]}, status=status)
+                              "errors": [{"errorCode": code, "errorMessage": message}], "error_reference": kind},
+                             status=status)
 
 
 def _iso(when: dt.datetime) -> str:
@@ -336,7 +326,9 @@ class RenaultSim(SimBrand):
 
     async def vehicles(self, request: web.Request) -> web.StreamResponse:
         account = self._person(request)
-        if request.match_info["account_id"] in account.extra.get("other_accounts", {}):
+        other = set(account.extra.get("other_accounts", {})) | {"sfdc-" + account.extra["account_id"]}
+        if request.match_info["account_id"] in other:
+            # The person's other accounts (SFDC, MYDACIA) answer too, with no cars on them.
             return web.json_response({"accountId": request.match_info["account_id"], "country": "FR",
                                       "vehicleLinks": []})
         if request.match_info["account_id"] != account.extra["account_id"]:
@@ -348,10 +340,7 @@ class RenaultSim(SimBrand):
     async def read(self, request: web.Request) -> web.StreamResponse:
         endpoint = request.match_info.route.name.split(".", 1)[1]  # type: ignore[union-attr]
         car = self._car(request)
-        refusal_code = car.extra.get("unsupported", {}).get(endpoint)
-        if refusal_code is not None:
-            status, message = KAMEREON_ERRORS.get(refusal_code, (404, "Not Found"))
-            return _kamereon_error(status, refusal_code, message)
+        _refuse(car, endpoint)
         version = request.match_info.get("version")
         wanted = "2" if endpoint == "battery-status" else "1"
         if version is not None and version != wanted:
@@ -366,10 +355,7 @@ class RenaultSim(SimBrand):
         wanted = "2" if name in ("charge-schedule", "hvac-schedule") else "1"
         if version is not None and version != wanted:
             return _kamereon_error(404, "err.func.wired.notFound", "Resource not found")
-        refusal_code = car.extra.get("unsupported", {}).get("action:" + name)
-        if refusal_code is not None:
-            status, message = KAMEREON_ERRORS.get(refusal_code, (404, "Not Found"))
-            return _kamereon_error(status, refusal_code, message)
+        _refuse(car, "action:" + name)
         body = await json_body(request)
         answer, effect = _ACTIONS[name](car, body)
         script = self.world.script(car.vin, name)
@@ -383,14 +369,32 @@ class RenaultSim(SimBrand):
 # -- bodies ------------------------------------------------------------------------------------------------
 
 
+def _model(car: Car) -> SimModel:
+    return model(car.model) or SimModel(code=car.model, label=car.name, source="undocumented: the default car")
+
+
+def _refuse(car: Car, what: str) -> None:
+    """Answer as the model does where it lacks ``what`` (a test's car may name its own refusals)."""
+    code = car.extra.get("unsupported", {}).get(what) or _model(car).refuses.get(what)
+    if code is not None:
+        status, message = ERRORS.get(code, (404, "Not Found"))
+        raise Refusal(_kamereon_error(status, code, message))
+
+
 def _link(car: Car) -> dict[str, Any]:
     details = car.extra.get("details", {})
-    return {"vin": car.vin, "brand": "RENAULT", "status": "ACTIVE", "linkType": "OWNER",
-            "vehicleDetails": {"vin": car.vin, "model": {"code": car.model, "label": car.name, "group": "971"},
-                               "energy": {"code": details.get("energy", "ELEC")},
-                               "engineEnergyType": details.get("energy", "ELEC"),
-                               "registrationNumber": details.get("registration", "EV-123-SIM"),
-                               "radioCode": "0000", **{k: v for k, v in details.items() if k in {"battery"}}}}
+    row = _model(car)
+    energy_code, energy_label = row.energy
+    vehicle: dict[str, Any] = {
+        "vin": car.vin, "brand": {"label": row.brand},
+        "model": {"code": car.model, "label": car.name, "group": "971"},
+        "energy": {"code": energy_code, "label": energy_label, "group": "019"},
+        "registrationNumber": details.get("registration", "EV-123-SIM"),
+        "radioCode": "0000", **{k: v for k, v in details.items() if k in {"battery"}}}
+    if row.engine_energy_type is not None:
+        vehicle["engineEnergyType"] = row.engine_energy_type
+    return {"vin": car.vin, "brand": row.brand, "status": "ACTIVE", "linkType": "OWNER",
+            "garageBrand": row.brand, "vehicleDetails": vehicle}
 
 
 def _updated(car: Car) -> str:
@@ -398,31 +402,45 @@ def _updated(car: Car) -> str:
 
 
 def _battery(car: Car, request: web.Request) -> web.Response:
-    watts = car.extra.get("reports_watts", False)
-    power = car.charge_power_kw * (1000 if watts else 1) if car.charging else 0.0
+    row = _model(car)
+    watts = car.extra.get("reports_watts", row.power_in_watts)
     status = 1.0 if car.charging else (0.2 if car.plugged and car.battery_level >= 100 else 0.0)
     body: dict[str, Any] = {
         "timestamp": _updated(car), "batteryLevel": round(car.battery_level), "batteryAutonomy": round(car.range_km),
         "plugStatus": 1 if car.plugged else 0, "chargingStatus": status,
-        "chargingRemainingTime": car.minutes_to_full if car.charging else 0,
-        "chargingInstantaneousPower": power,
-        "batteryTemperature": car.extra.get("battery_temperature", 20),
-        "batteryCapacity": 0,
-        "batteryAvailableEnergy": round(car.battery_capacity_kwh * car.battery_level / 100),
     }
+    if row.battery == BATTERY_KCM:
+        # The renault_5 captures: a remaining time even when idle, the V2L state, no energy figures.
+        body["chargingRemainingTime"] = car.minutes_to_full if car.charging else 0
+        body["V2L_SystemStatusDisplay"] = 0
+    else:
+        # battery-status.1 (unplugged) has neither temperature nor charging fields; .2 (charging) has all.
+        body.update({"batteryCapacity": 0,
+                     "batteryAvailableEnergy": round(car.battery_capacity_kwh * car.battery_level / 100)})
+        if car.plugged:
+            body["batteryTemperature"] = car.extra.get("battery_temperature", 20)
+    if car.charging:
+        body["chargingRemainingTime"] = car.minutes_to_full
+        body["chargingInstantaneousPower"] = car.charge_power_kw * (1000 if watts else 1)
     return _data("Car", car.vin, body)
 
 
 def _cockpit(car: Car, request: web.Request) -> web.Response:
     body: dict[str, Any] = {"totalMileage": round(car.mileage_km, 2)}
-    if "fuel_litres" in car.extra:
-        body.update({"fuelQuantity": car.extra["fuel_litres"], "fuelAutonomy": car.extra.get("fuel_range_km", 0)})
+    if "fuel_litres" in car.extra or _model(car).cockpit_fuel:
+        # An electric car of these generations reports an empty tank (cockpit.zoe_50, cockpit.renault_5).
+        body.update({"fuelQuantity": float(car.extra.get("fuel_litres", 0.0)),
+                     "fuelAutonomy": float(car.extra.get("fuel_range_km", 0.0))})
     return _data("Car", car.vin, body)
 
 
 def _hvac_status(car: Car, request: web.Request) -> web.Response:
-    body = {"externalTemperature": car.outside_temperature_c, "hvacStatus": "on" if car.hvac_on else "off",
-            "lastUpdateTime": _updated(car)}
+    known = {"externalTemperature": car.outside_temperature_c, "internalTemperature": car.extra.get(
+                 "cabin_temperature", car.outside_temperature_c),
+             "socThreshold": float(car.extra.get("hvac_soc_threshold", 30.0)),
+             "hvacStatus": "on" if car.hvac_on else "off", "lastUpdateTime": _updated(car)}
+    fields = _model(car).hvac_fields
+    body = {k: v for k, v in known.items() if k in fields}
     if "next_hvac_start" in car.extra:
         body["nextHvacStartDate"] = car.extra["next_hvac_start"]
     return _data("Car", car.vin, body)
@@ -646,7 +664,7 @@ def _hvac_action(car: Car, body: Any) -> tuple[dict[str, Any], Effect]:
             return _echo("HvacStart", attributes), _later(at, start_then)
         return _echo("HvacStart", attributes), lambda world, c: world.start_hvac(c)
     if action in ("cancel", "stop"):
-        if action != car.extra.get("hvac_stop_word", "cancel"):
+        if action != car.extra.get("hvac_stop_word", _model(car).hvac_stop_word):
             # Taken, and nothing happens: this model only heeds the other word.
             return _echo("HvacStart", attributes), None
 
