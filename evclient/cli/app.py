@@ -215,10 +215,13 @@ async def _run(args: argparse.Namespace, state: StateFile | None, saved: dict[st
 # -- simulator and demo -------------------------------------------------------------------------------------
 
 
-async def run_simulator(host: str, port: int, speed: float, quota: int | None = None) -> int:
+async def run_simulator(host: str, port: int, speed: float, quota: int | None = None, *,
+                        quota_window: str = "sliding", quota_counts_refused: bool = True) -> int:
     sim = Simulator(speed=speed)
-    if quota is not None:  # e.g. for benchmarks that must never wait for the servers' quota
-        sim.quotas = {name: SlidingQuota(quota, 3600.0) for name in sim.quotas}
+    # A raised quota serves benchmarks and side-by-side runs that must never wait for the servers' quota.
+    sim.quotas = {name: SlidingQuota(quota or q.limit, q.seconds if quota is None else 3600.0, window=quota_window,
+                                     counts_refused=quota_counts_refused)
+                  for name, q in sim.quotas.items()}
     url = await sim.start(host, port)
     print(f"evclient simulator listening on {url}", flush=True)
     for name in sim.brands:
@@ -347,10 +350,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     simulator = sub.add_parser("simulator", help="serve the simulated clouds")
     simulator.add_argument("--host", default="127.0.0.1")
     simulator.add_argument("--port", type=_number(int, 0, 65535), default=8765, help="0 picks a free port")
-    simulator.add_argument("--speed", type=_number(float, 0, 1e6, low_open=True), default=1.0,
-                           help="simulated seconds per real second")
+    simulator.add_argument("--speed", type=_number(float, 0, 1e6), default=1.0,
+                           help="simulated seconds per real second (0 holds the clock still: POST /_sim/clock "
+                                "{\"advance\": seconds} moves it)")
     simulator.add_argument("--quota", type=_number(int, 1), help="requests per hour each account may make "
                                                                   "(default: the brand's)")
+    simulator.add_argument("--quota-window", choices=("sliding", "fixed"), default="sliding",
+                           help="how the quota's period is laid: any period (sliding, the default) or clock "
+                                "periods (fixed)")
+    simulator.add_argument("--quota-ignores-refused", action="store_true",
+                           help="refused requests do not count against the quota (by default they do)")
     demo = sub.add_parser("demo", help="show evclient at work against the built-in simulator")
     demo.add_argument("--speed", type=_number(float, 0, 1e6, low_open=True), default=200.0,
                       help="simulated seconds per real second")
@@ -399,7 +408,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     _logging(args.verbose)
     try:
         if args.command == "simulator":
-            return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota))
+            return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota,
+                                             quota_window=args.quota_window,
+                                             quota_counts_refused=not args.quota_ignores_refused))
         if args.command == "demo":
             return run_demo(speed=args.speed)
         return asyncio.run(_terminable(args))

@@ -5,34 +5,57 @@ from __future__ import annotations
 from collections import defaultdict, deque
 from collections.abc import Iterable
 
+#: How the window is laid: "sliding" (any ``seconds``-long period) or "fixed" (periods from the epoch,
+#: e.g. each clock hour).
+WINDOWS = ("sliding", "fixed")
+
 
 class SlidingQuota:
     """At most ``limit`` requests per account in any ``seconds``-long window.
 
-    Every request that reaches the server counts, refused ones included: a client that keeps knocking
-    while refused stays locked out, which is exactly what evclient must never do.
+    No car cloud publishes how its quota is counted, so both unknowns are choices (the simulator's
+    README lists them): by default the window slides and every request that reaches the server counts,
+    refused ones included — the strictest plausible reading, under which evclient is tested: a client
+    that keeps knocking while refused stays locked out. ``window="fixed"`` resets at each period's
+    start; ``counts_refused=False`` lets refusals go uncounted.
     """
 
-    def __init__(self, limit: int = 60, seconds: float = 3600.0) -> None:
+    def __init__(self, limit: int = 60, seconds: float = 3600.0, *, window: str = "sliding",
+                 counts_refused: bool = True) -> None:
+        if window not in WINDOWS:
+            raise ValueError(f"the quota window is one of {', '.join(WINDOWS)}")
         self.limit = limit
         self.seconds = seconds
+        self.window = window
+        self.counts_refused = counts_refused
         self._log: dict[str, deque[float]] = defaultdict(deque)
+
+    def _start(self, now: float) -> float:
+        """Requests before this moment no longer count."""
+        if self.window == "fixed":
+            return (now // self.seconds) * self.seconds
+        return now - self.seconds
 
     def hit(self, account: str, now: float) -> float | None:
         """Record a request; return ``None`` when it is allowed, else the seconds until one would be."""
         log = self._log[account]
-        while log and log[0] <= now - self.seconds:
+        start = self._start(now)
+        while log and (log[0] <= start if self.window == "sliding" else log[0] < start):
             log.popleft()
         allowed = len(log) < self.limit
-        log.append(now)
+        if allowed or self.counts_refused:
+            log.append(now)
         if allowed:
             return None
+        if self.window == "fixed":
+            return max(0.0, start + self.seconds - now)
         # A place frees up once all but limit - 1 of the logged requests (this one included) have aged out.
         return max(0.0, log[-self.limit] + self.seconds - now)
 
     def used(self, account: str, now: float) -> int:
         log = self._log.get(account, deque())
-        return sum(1 for t in log if t > now - self.seconds)
+        start = self._start(now)
+        return sum(1 for t in log if (t > start if self.window == "sliding" else t >= start))
 
     def reset(self, account: str | None = None) -> None:
         if account is None:

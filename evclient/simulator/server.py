@@ -103,6 +103,7 @@ class Simulator:
         r.add_get("/_sim/clock", self._clock, name="sim.clock")
         r.add_post("/_sim/clock", self._set_clock, name="sim.set-clock")
         r.add_post("/_sim/commands", self._set_command, name="sim.commands")
+        r.add_post("/_sim/accounts", self._set_account, name="sim.accounts")
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> str:
@@ -308,6 +309,19 @@ class Simulator:
             return _json({"error": str(err)}, status=400)
         self.world.scripts[(str(data.get("vin", "*")), data["command"])] = script
         return _json({"command": data["command"], **attrs.asdict(script)})
+
+
+    async def _set_account(self, request: web.Request) -> web.Response:
+        """Change a simulated account's brand settings, e.g. the BMW i Remote app key an old client carries."""
+        data = await json_body(request)
+        account = None
+        if isinstance(data, dict) and isinstance(data.get("extra"), dict):
+            account = self.world.account(str(data.get("brand")), str(data.get("username")))
+        if account is None:
+            return _json({"error": "expected {\"brand\", \"username\" of an account, \"extra\": {...}}"},
+                         status=400)
+        account.extra.update(data["extra"])
+        return _json({"brand": account.brand, "username": account.username, "changed": sorted(data["extra"])})
 
 
 def servers_for(brand: str, base_url: str) -> dict[str, str]:

@@ -441,6 +441,8 @@ def _status_body(car: Car) -> dict[str, Any]:
                  "trunk", "hood"):
         body[part] = car.extra["doors"].get(part, "CLOSED")
     body["rearWindow"] = "INVALID"
+    if "sunroof" in car.extra["doors"]:  # only a car with one (I01_NOREX has it, I01_REX not)
+        body["sunroof"] = car.extra["doors"]["sunroof"]
     if "fuel_litres" in car.extra:
         # The range extender (I01_REX): tank, its size and the petrol range; no fuelPercent (that is the PHEV's).
         body.update({

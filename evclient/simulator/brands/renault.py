@@ -6,7 +6,8 @@ real service). Errors are HTTP 200 with ``errorCode``. ``tfa@evclient.dev`` / ``
 e-mailed code (see ``GET /_sim/outbox``) until a device is remembered. Kamereon checks its api key
 (Apigee's 401 otherwise) and the JWT, answers JSON:API bodies from the car's state, and each car
 answers as its model does (``_renault_models``: refusals, body fields, action variants, each with its
-source; a test's car may add ``unsupported`` refusals). The quota (60 an hour per person) covers Kamereon; it answers ``err.func.wired.overloaded``.
+source; a test's car may add ``unsupported`` refusals). The quota (60 an hour per person) covers
+Kamereon; it answers ``err.func.wired.overloaded``.
 """
 
 from __future__ import annotations
@@ -43,6 +44,12 @@ GIGYA_KEYS = frozenset({
 KAMEREON_KEY = "YjkKtHmGfaceeuExUDKGxrLZGGvtVS0J"
 MAX_CODE_TRIES = 3
 
+
+
+#: The car-adapter versions each read answers on: battery-status only on v2; cockpit and the car-adapter
+#: itself on v1 and v2 (renault-api 0.1.x, Home Assistant's client 2021-2023, read both at v2; later
+#: releases read cockpit at v1).
+READ_VERSIONS = {"battery-status": ("2",), "cockpit": ("1", "2"), "car-adapter": ("1", "2")}
 
 
 def _gigya(body: dict[str, Any], cookies: dict[str, str] | None = None) -> web.Response:
@@ -342,8 +349,7 @@ class RenaultSim(SimBrand):
         car = self._car(request)
         _refuse(car, endpoint)
         version = request.match_info.get("version")
-        wanted = "2" if endpoint == "battery-status" else "1"
-        if version is not None and version != wanted:
+        if version is not None and version not in READ_VERSIONS.get(endpoint, ("1",)):
             return _kamereon_error(404, "err.func.wired.notFound", "Resource not found")
         response: web.StreamResponse = _BODIES[endpoint](car, request)
         return response
@@ -370,7 +376,8 @@ class RenaultSim(SimBrand):
 
 
 def _model(car: Car) -> SimModel:
-    return model(car.model) or SimModel(code=car.model, label=car.name, source="undocumented: the default car")
+    return model(car.model or "") or SimModel(code=car.model or "", label=car.name or "",
+                                              source="undocumented: the default car")
 
 
 def _refuse(car: Car, what: str) -> None:
