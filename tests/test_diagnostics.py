@@ -57,6 +57,8 @@ async def read_everything(account):
 
 @pytest.mark.parametrize("brand", ["renault", "renault-ze", "bmw"])
 async def test_diagnostics_keep_what_helps_and_hide_what_identifies(sim, brand):
+    if brand == "renault":  # an endpoint the Zoe's model table leaves open, refused: its error is kept
+        sim.world.car("VF1AG000X64000001").extra["unsupported"] = {"alerts": "err.func.wired.not-found"}
     async with evclient.connect(brand, servers=sim.servers(brand), **CREDENTIALS[brand]) as account:
         await read_everything(account)
         report = await account.diagnostics()

@@ -7,6 +7,7 @@ import asyncio
 import aiohttp
 import pytest
 
+import evclient
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Fault, SimClock, Simulator
 from evclient.simulator.quota import SlidingQuota
 from tests.conftest import ZOE
@@ -48,6 +49,34 @@ async def test_the_quota_is_an_exact_sliding_window_answered_with_429_and_retry_
     await asyncio.sleep(wait)
     async with http.get(battery_url(sim), headers=headers) as resp:
         assert resp.status == 200
+
+
+def test_the_quota_choices_a_fixed_window_and_uncounted_refusals():
+    fixed = SlidingQuota(limit=2, seconds=100, window="fixed")
+    assert fixed.hit("a", 90) is None and fixed.hit("a", 95) is None
+    assert fixed.hit("a", 99) == 1  # refused until the next period starts at 100
+    assert fixed.hit("a", 100) is None and fixed.used("a", 100) == 1  # a new period: the burst at its edge passes
+    lenient = SlidingQuota(limit=2, seconds=100, counts_refused=False)
+    assert lenient.hit("a", 0) is None and lenient.hit("a", 10) is None
+    assert lenient.hit("a", 20) == 80  # free once the request at 0 ages out
+    assert lenient.hit("a", 100) is None  # the refusal at 20 did not count: the request at 0 aged out
+    with pytest.raises(ValueError, match="sliding, fixed"):
+        SlidingQuota(window="calendar")
+
+
+@pytest.mark.parametrize("choice", [{"window": "sliding"}, {"window": "fixed"}, {"counts_refused": False}])
+async def test_evclient_never_meets_the_quota_under_any_choice(sim, choice):
+    """A polling day of the demo MyRenault account under each documented quota choice: no refusal, ever
+    (the sliding window that counts refusals is the strictest; it is the default)."""
+    sim.quotas["renault"] = SlidingQuota(60, 3600.0, **choice)
+    async with evclient.connect("renault", servers=sim.servers("renault"), username=DEMO_USERNAME,
+                                password=DEMO_PASSWORD) as account:
+        await account.vehicles()
+        await account.start()
+        await asyncio.sleep(6 * 3600)
+    statuses = [e.status for e in sim.requests(brand="renault")]
+    assert len(statuses) > 300 and 429 not in statuses
+    assert sim.max_in_window(3600, brand="renault") <= 60 + 30  # Kamereon's 60 and Gigya's own 30
 
 
 def test_the_sliding_quota_counts_refused_requests_too():

@@ -97,7 +97,8 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="R5E1VE",  # Renault 5 E-Tech
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-settings", "hvac-status",
                           "location", "soc-levels"),
-                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
+                   **_no(*HISTORY, "charge-mode", "charging-settings", "lock-status", "notification-settings",
+                         "pressure", "res-state"),
                    **KCM_GEN},
         charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
         hvac_schedule=False,
@@ -112,11 +113,10 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         charge_start="settings", charge_stop=None, charge_mode=False, charge_schedule=None, hvac_schedule=False,
     ),
     ModelSupport(
-        name="XDD1VE",  # Renault Master E-Tech
-        endpoints={**_yes("battery-status", "cockpit", "ev-settings", "hvac-settings", "hvac-status", "location",
-                          "soc-levels"),
-                   **_no(*HISTORY, "charge-mode", "charging-settings", "lock-status", "notification-settings",
-                         "pressure", "res-state"),
+        name="XDD1VE",  # Renault Master E-Tech (no climate status or settings, no SoC levels: refused)
+        endpoints={**_yes("battery-status", "cockpit", "ev-settings", "location"),
+                   **_no(*HISTORY, "charge-mode", "charging-settings", "hvac-settings", "hvac-status", "lock-status",
+                         "notification-settings", "pressure", "res-state", "soc-levels"),
                    **KCM_GEN},
         charge_start="settings", charge_stop=None, charge_schedule=None, hvac_schedule=False,
     ),
@@ -132,7 +132,7 @@ MODELS: dict[str, ModelSupport] = {m.name: m for m in (
         name="A5E1AE",  # Alpine A290
         endpoints={**_yes("battery-status", "charges", "cockpit", "ev-settings", "hvac-status", "location",
                           "soc-levels"),
-                   **_no("charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
+                   **_no(*HISTORY, "charge-mode", "charging-settings", "lock-status", "pressure", "res-state"),
                    **KCM_GEN, **_no("alerts")},
         charge_start="settings", charge_stop=None, hvac_stop="stop", charge_mode=False, charge_schedule=None,
         hvac_schedule=False,

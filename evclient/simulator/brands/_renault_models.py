@@ -155,7 +155,8 @@ MODELS: dict[str, SimModel] = {m.code: m for m in (
     SimModel(
         code="XDD1VE", label="MASTER IV", energy=("ELECX", "ELECTRICITY"), engine_energy_type=None,
         source="peer XDD1VE (every refusal with its code); captures vehicles/master_iv.1 (no engineEnergyType).",
-        refuses={**_NO_HISTORY, "charge-mode": FORBIDDEN, "hvac-settings": FORBIDDEN, "lock-status": NOT_FOUND,
+        refuses={**_NO_HISTORY, "charge-mode": FORBIDDEN, "hvac-settings": FORBIDDEN, "hvac-status": NOT_FOUND,
+                 "lock-status": NOT_FOUND,
                  "notification-settings": NOTIFICATION_ERROR, "pressure": NOT_FOUND, "res-state": NOT_FOUND,
                  "soc-levels": FORBIDDEN, "action:charge-schedule": FORBIDDEN, "action:pause-resume": NOT_FOUND_URL,
                  "action:hvac-schedule": NOT_FOUND_URL},

@@ -483,7 +483,8 @@ def _charge_mode(car: Car, request: web.Request) -> web.Response:
 def _settings(key: str) -> Any:
     def body(car: Car, request: web.Request) -> web.Response:
         stored = car.extra.get(key, {"mode": "always", "schedules": []})
-        return _data("Car", car.vin, stored)
+        # When the settings last changed (charging-settings.always, hvac-settings): the car's last report.
+        return _data("Car", car.vin, {"dateTime": _updated(car), **stored})
 
     return body
 
