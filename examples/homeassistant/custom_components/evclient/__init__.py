@@ -16,6 +16,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.typing import ConfigType
 
@@ -27,7 +28,7 @@ from .const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from .coordinator import EVClientCoordinator
+from .coordinator import EVClientCoordinator, clear_issues, raise_login_issue
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -35,6 +36,7 @@ PLATFORMS = [
     Platform.BUTTON,
     Platform.DEVICE_TRACKER,
     Platform.LOCK,
+    Platform.NUMBER,
     Platform.SELECT,
     Platform.SENSOR,
 ]
@@ -74,13 +76,15 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> 
         )
     except evclient.TwoFactorRequired as err:
         await err.challenge.close()
-        raise ConfigEntryAuthFailed("the login asks for a new one-time code") from err
+        raise_login_issue(hass, entry)
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="login_needs_owner") from err
     except evclient.AuthenticationError as err:
-        raise ConfigEntryAuthFailed(str(err)) from err
-    except evclient.TemporaryError as err:
-        raise ConfigEntryNotReady(str(err)) from err
+        raise_login_issue(hass, entry)
+        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_refused",
+                                    translation_placeholders={"error": str(err)}) from err
     except evclient.EVClientError as err:
-        raise ConfigEntryNotReady(str(err)) from err
+        raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="cannot_connect",
+                                  translation_placeholders={"error": str(err)}) from err
 
     coordinator = EVClientCoordinator(hass, entry, account)
     try:
@@ -89,9 +93,27 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> 
         await account.close()
         raise
     entry.runtime_data = coordinator
+    clear_issues(hass, entry)
+    remove_stale_devices(hass, entry, set(coordinator.vehicles))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await coordinator.async_start()
     return True
+
+
+def remove_stale_devices(hass: HomeAssistant, entry: EVClientConfigEntry, vins: set[str]) -> None:
+    """Cars the account no longer lists (sold, unlinked) leave Home Assistant with their entities."""
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not any(domain == DOMAIN and ident in vins for domain, ident in device.identifiers):
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: EVClientConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """The owner may delete a car's device only once the account no longer lists that car."""
+    vins = set(entry.runtime_data.vehicles)
+    return not any(domain == DOMAIN and ident in vins for domain, ident in device.identifiers)
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> bool:

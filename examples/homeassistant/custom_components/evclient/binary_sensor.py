@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,26 +18,35 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from . import EVClientConfigEntry
 from .entity import StatusEntity, add_when_reported
 
+PARALLEL_UPDATES = 0
+
 
 @dataclass(frozen=True, kw_only=True)
 class StatusBinaryDescription(BinarySensorEntityDescription):
     field: str
     item: str | None = None
     is_on: Callable[[Any], bool] = bool
+    translation_placeholders: Mapping[str, str] | None = None
 
 
 BINARY_SENSORS: tuple[StatusBinaryDescription, ...] = (
-    StatusBinaryDescription(key="plugged_in", field="plug_state", name="Plugged in",
+    StatusBinaryDescription(key="plugged_in", translation_key="plugged_in", field="plug_state",
                             device_class=BinarySensorDeviceClass.PLUG,
                             is_on=lambda v: v is evclient.PlugState.PLUGGED),
-    StatusBinaryDescription(key="charging", field="charge_state", name="Charging",
+    StatusBinaryDescription(key="charging", translation_key="charging", field="charge_state",
                             device_class=BinarySensorDeviceClass.BATTERY_CHARGING,
                             is_on=lambda v: v is evclient.ChargeState.CHARGING),
     # Home Assistant's lock class is "on" when unlocked.
-    StatusBinaryDescription(key="locked", field="locked", name="Lock", device_class=BinarySensorDeviceClass.LOCK,
-                            is_on=lambda v: not v),
-    StatusBinaryDescription(key="hvac_status", field="climate_on", name="HVAC",
+    StatusBinaryDescription(key="locked", translation_key="locked", field="locked",
+                            device_class=BinarySensorDeviceClass.LOCK, is_on=lambda v: not v),
+    StatusBinaryDescription(key="hvac_status", translation_key="hvac_status", field="climate_on",
                             device_class=BinarySensorDeviceClass.RUNNING),
+)
+#: Every opening evclient's brands name (a door, window, lid); each has its own translated name.
+OPENINGS = (
+    "door_front_left", "door_front_right", "door_rear_left", "door_rear_right", "window_front_left",
+    "window_front_right", "window_rear_left", "window_rear_right", "trunk", "hood", "hatch", "rear_window", "roof",
+    "sunroof",
 )
 
 
@@ -45,8 +54,12 @@ def opening_description(name: str) -> StatusBinaryDescription:
     kind = name.split("_", 1)[0]
     device_class = {"door": BinarySensorDeviceClass.DOOR, "window": BinarySensorDeviceClass.WINDOW}.get(
         kind, BinarySensorDeviceClass.OPENING)
-    return StatusBinaryDescription(key=f"{name}_status", field="openings", item=name,
-                                   name=name.replace("_", " ").capitalize(), device_class=device_class)
+    # A part a future brand names that has no translation yet gets the generic name with its own word in it.
+    known = name in OPENINGS
+    return StatusBinaryDescription(
+        key=f"{name}_status", translation_key=f"{name}_status" if known else "opening", field="openings",
+        item=name, device_class=device_class,
+        translation_placeholders=None if known else {"part": name.replace("_", " ")})
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
@@ -70,6 +83,8 @@ class StatusBinarySensor(StatusEntity, BinarySensorEntity):
     def __init__(self, coordinator: Any, vin: str, description: StatusBinaryDescription) -> None:
         super().__init__(coordinator, vin, description.key, description.field, description.item)
         self.entity_description = description
+        if description.translation_placeholders is not None:
+            self._attr_translation_placeholders = dict(description.translation_placeholders)
 
     @property
     def is_on(self) -> bool | None:

@@ -23,13 +23,28 @@ Command = tuple[str, dict[str, Any]]
 
 @dataclass(frozen=True, kw_only=True)
 class ButtonSpec:
-    """A button that runs one command with fixed parameters."""
+    """A button that runs one command with fixed parameters (named and drawn by its key's translation)."""
 
     key: str
     command: str
-    name: str
-    icon: str
     params: Mapping[str, Any] = field(default_factory=dict)
+    enabled_default: bool = True
+
+
+@dataclass(frozen=True, kw_only=True)
+class NumberSpec:
+    """A number read from an endpoint's value and changed by a command that takes all of them at once."""
+
+    key: str
+    endpoint: str
+    attribute: str
+    command: str
+    param: str
+    #: The command's other parameters, from the same value: parameter → attribute.
+    others: Mapping[str, str]
+    minimum: float
+    maximum: float
+    step: float
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -37,8 +52,6 @@ class SelectSpec:
     """A select whose current option is an endpoint's value and whose change runs a command."""
 
     key: str
-    name: str
-    icon: str
     endpoint: str
     command: str
     param: str
@@ -55,11 +68,14 @@ class BrandSpec:
     manufacturer: str
     buttons: tuple[ButtonSpec, ...] = ()
     selects: tuple[SelectSpec, ...] = ()
+    numbers: tuple[NumberSpec, ...] = ()
     lock: tuple[str, str] | None = None  # (lock command, unlock command)
     ac_start: Callable[[float | None, dt.datetime | None], Command] | None = None
     ac_cancel: str | None = None
     charge_schedules: str | None = None
     ac_schedules: str | None = None
+    #: Endpoints that hold the charge schedules, in the order to look (the kcm generation keeps them in ev-settings).
+    schedule_endpoints: tuple[str, ...] = ()
 
     @property
     def settings(self) -> tuple[evclient.settings.Setting, ...]:
@@ -127,24 +143,31 @@ RENAULT = BrandSpec(
     label="MyRenault (Renault, Dacia, Alpine)",
     manufacturer="Renault",
     buttons=(
-        ButtonSpec(key="start_air_conditioner", command="hvac-start", name="Start air conditioner",
-                   icon="mdi:air-conditioner", params={"temperature": 21.0}),
-        ButtonSpec(key="start_charge", command="charge-start", name="Start charge", icon="mdi:ev-station"),
-        ButtonSpec(key="stop_charge", command="charge-stop", name="Stop charge", icon="mdi:ev-station"),
-        ButtonSpec(key="sound_horn", command="horn", name="Sound horn", icon="mdi:bullhorn"),
-        ButtonSpec(key="flash_lights", command="lights", name="Flash lights", icon="mdi:car-light-high"),
-        ButtonSpec(key="refresh_location", command="refresh-location", name="Refresh location",
-                   icon="mdi:crosshairs-gps"),
+        ButtonSpec(key="start_air_conditioner", command="hvac-start", params={"temperature": 21.0}),
+        ButtonSpec(key="stop_air_conditioner", command="hvac-stop"),
+        ButtonSpec(key="start_charge", command="charge-start"),
+        ButtonSpec(key="stop_charge", command="charge-stop"),
+        ButtonSpec(key="sound_horn", command="horn"),
+        ButtonSpec(key="flash_lights", command="lights"),
+        ButtonSpec(key="refresh_location", command="refresh-location"),
     ),
     selects=(
-        SelectSpec(key="charge_mode", name="Charge mode", icon="mdi:calendar-clock", endpoint="charge-mode",
+        SelectSpec(key="charge_mode", endpoint="charge-mode",
                    command="charge-mode", param="mode", options=("always_charging", "schedule_mode"),
                    current=_renault_charge_mode),
+    ),
+    numbers=(
+        NumberSpec(key="charge_limit_min", endpoint="soc-levels", attribute="soc_min", command="set-soc-levels",
+                   param="minimum", others={"target": "soc_target"}, minimum=15, maximum=45, step=5),
+        NumberSpec(key="charge_limit_target", endpoint="soc-levels", attribute="soc_target",
+                   command="set-soc-levels", param="target", others={"minimum": "soc_min"}, minimum=55, maximum=100,
+                   step=5),
     ),
     ac_start=_renault_ac_start,
     ac_cancel="hvac-stop",
     charge_schedules="set-charge-schedules",
     ac_schedules="set-hvac-schedules",
+    schedule_endpoints=("charging-settings", "ev-settings"),
 )
 
 RENAULT_ZE = BrandSpec(
@@ -152,9 +175,8 @@ RENAULT_ZE = BrandSpec(
     label="Renault ZE Services (older Zoe)",
     manufacturer="Renault",
     buttons=(
-        ButtonSpec(key="start_air_conditioner", command="precondition", name="Start air conditioner",
-                   icon="mdi:air-conditioner"),
-        ButtonSpec(key="start_charge", command="charge-now", name="Start charge", icon="mdi:ev-station"),
+        ButtonSpec(key="start_air_conditioner", command="precondition"),
+        ButtonSpec(key="start_charge", command="charge-now"),
     ),
     ac_start=_ze_ac_start,
 )
@@ -164,11 +186,11 @@ BMW = BrandSpec(
     label="BMW ConnectedDrive",
     manufacturer="BMW",
     buttons=(
-        ButtonSpec(key="start_climate", command="climate-now", name="Start climate", icon="mdi:air-conditioner"),
-        ButtonSpec(key="start_charge", command="charge-now", name="Start charge", icon="mdi:ev-station"),
-        ButtonSpec(key="flash_lights", command="light-flash", name="Flash lights", icon="mdi:car-light-high"),
-        ButtonSpec(key="sound_horn", command="horn-blow", name="Sound horn", icon="mdi:bullhorn"),
-        ButtonSpec(key="find_vehicle", command="vehicle-finder", name="Find vehicle", icon="mdi:crosshairs-gps"),
+        ButtonSpec(key="start_climate", command="climate-now"),
+        ButtonSpec(key="start_charge", command="charge-now"),
+        ButtonSpec(key="flash_lights", command="light-flash"),
+        ButtonSpec(key="sound_horn", command="horn-blow"),
+        ButtonSpec(key="find_vehicle", command="vehicle-finder"),
     ),
     lock=("door-lock", "door-unlock"),
     ac_start=_bmw_ac_start,

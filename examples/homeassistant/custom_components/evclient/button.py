@@ -14,6 +14,9 @@ from .brands import ButtonSpec, brand_spec
 from .commands import run_command
 from .entity import EVClientEntity, add_when_reported
 
+# A command holds the car's command channel until the car answers: one at a time per platform.
+PARALLEL_UPDATES = 1
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
@@ -34,8 +37,8 @@ class CommandButton(EVClientEntity, ButtonEntity):
     def __init__(self, coordinator: Any, vin: str, spec: ButtonSpec) -> None:
         super().__init__(coordinator, vin, spec.key)
         self.spec = spec
-        self._attr_name = spec.name
-        self._attr_icon = spec.icon
+        self._attr_translation_key = spec.key
+        self._attr_entity_registry_enabled_default = spec.enabled_default
 
     async def async_press(self) -> None:
         await run_command(self.vehicle, self.spec.command, dict(self.spec.params))

@@ -8,23 +8,37 @@ from typing import Any
 import evclient
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
+from .const import DOMAIN
+
 _LOGGER = logging.getLogger(__name__)
 
 
+def _error(kind: type[HomeAssistantError], key: str, **placeholders: Any) -> HomeAssistantError:
+    return kind(translation_domain=DOMAIN, translation_key=key,
+                translation_placeholders={k: str(v) for k, v in placeholders.items()})
+
+
 async def run_command(vehicle: evclient.Vehicle, name: str, params: dict[str, Any]) -> evclient.CommandResult:
-    """Run ``name`` to its outcome; bad input and unsupported commands fail before any request is spent."""
+    """Run ``name`` to its outcome; bad input and unsupported commands fail before any request is spent.
+
+    Every failure is a translated Home Assistant error (``exceptions`` in strings.json).
+    """
     try:
         result = await vehicle.command(name, **params)
-    except (evclient.InvalidInputError, evclient.NotSupportedError) as err:
-        raise ServiceValidationError(str(err)) from err
+    except evclient.InvalidInputError as err:
+        raise _error(ServiceValidationError, "invalid_input", command=name, error=err) from err
+    except evclient.NotSupportedError as err:
+        raise _error(ServiceValidationError, "not_supported", command=name, error=err) from err
     except evclient.CommandTimedOut as err:
-        raise HomeAssistantError(f"{name}: the car did not answer in time ({err.status})") from err
+        raise _error(HomeAssistantError, "command_timed_out", command=name, status=err.status) from err
     except evclient.CommandFailed as err:
-        raise HomeAssistantError(f"{name}: the car refused ({err.status})") from err
+        raise _error(HomeAssistantError, "command_failed", command=name, status=err.status) from err
     except evclient.RateLimited as err:
-        wait = "" if err.retry_after is None else f"; try again in {err.retry_after / 60:.0f} min"
-        raise HomeAssistantError(f"{name}: the server asked to slow down{wait}") from err
+        minutes = "?" if err.retry_after is None else f"{err.retry_after / 60:.0f}"
+        raise _error(HomeAssistantError, "rate_limited", command=name, minutes=minutes) from err
+    except evclient.AuthenticationError as err:
+        raise _error(HomeAssistantError, "auth_failed", command=name) from err
     except evclient.EVClientError as err:
-        raise HomeAssistantError(f"{name}: {err}") from err
+        raise _error(HomeAssistantError, "command_error", command=name, error=err) from err
     _LOGGER.debug("%s: %s after %.0f s", name, result.status, result.elapsed)
     return result

@@ -136,6 +136,24 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
             vol.Required(CONF_ACCOUNT_ID): selector.SelectSelector(selector.SelectSelectorConfig(options=options)),
         }))
 
+    async def async_step_reconfigure(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Change an account's settings (locale, region, keys, account) and log in with them again."""
+        entry = self._get_reconfigure_entry()
+        brand = brand_spec(entry.data[CONF_BRAND])
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            asked = {s.name: user_input.pop(s.name) for s in brand.settings if not s.kept and s.name in user_input}
+            self._data = {**{k: v for k, v in entry.data.items() if k != CONF_TOKENS}, **user_input}
+            await self.async_set_unique_id(f"{brand.name}:{str(self._data[brand.identity]).lower()}")
+            self._abort_if_unique_id_mismatch(reason="wrong_account")
+            result = await self._login(asked, errors)
+            if result is not None:
+                return result
+        defaults = {**entry.data, **(user_input or {})}
+        return self.async_show_form(step_id="reconfigure", errors=errors,
+                                    data_schema=brand.credentials_schema(defaults, advanced=self.show_advanced_options),
+                                    description_placeholders={"brand": brand.label})
+
     async def async_step_reauth(self, entry_data: Mapping[str, Any]) -> ConfigFlowResult:
         self._data = {k: v for k, v in entry_data.items() if k != CONF_TOKENS}
         return await self.async_step_reauth_confirm()
@@ -207,6 +225,8 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
         await self._drop_pending()
         if self.source == "reauth":
             return self.async_update_reload_and_abort(self._get_reauth_entry(), data_updates=data)
+        if self.source == "reconfigure":
+            return self.async_update_reload_and_abort(self._get_reconfigure_entry(), data_updates=data)
         brand = brand_spec(data[CONF_BRAND])
         return self.async_create_entry(title=f"{self._data[brand.identity]} ({brand.label})", data=data)
 

@@ -17,6 +17,7 @@ import evclient
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import CONF_BUDGET_STATE, CONF_COMMAND_HISTORY, CONF_TOKENS, DOMAIN
@@ -25,13 +26,18 @@ _LOGGER = logging.getLogger(__name__)
 
 type Snapshot = dict[str, evclient.VehicleStatus]
 
+#: A quota pause longer than this is worth a repair issue: the owner may want to know why nothing updates.
+LONG_PAUSE_S = 3600.0
 
-def update_failed(message: str, retry_after: float | None) -> UpdateFailed:
-    """``UpdateFailed`` with ``retry_after`` where this Home Assistant knows it (2025.6 and later)."""
+
+def update_failed(key: str, error: Exception, retry_after: float | None = None) -> UpdateFailed:
+    """A translated ``UpdateFailed``, with ``retry_after`` where this Home Assistant knows it (2025.6 and later)."""
+    kwargs: dict[str, Any] = {"translation_domain": DOMAIN, "translation_key": key,
+                              "translation_placeholders": {"error": str(error)}}
     try:
-        return UpdateFailed(message, retry_after=retry_after)  # type: ignore[call-arg]
+        return UpdateFailed(retry_after=retry_after, **kwargs)  # type: ignore[call-arg]
     except TypeError:
-        return UpdateFailed(message if retry_after is None else f"{message} (retry in {retry_after:.0f} s)")
+        return UpdateFailed(**kwargs)
 
 
 def polled_endpoints(vehicle: evclient.Vehicle) -> Iterable[str]:
@@ -50,6 +56,7 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         self._unsubscribe: Callable[[], None] | None = None
         self._reauth_started = False
         self._tokens = entry.data.get(CONF_TOKENS)  # what this account last wrote (or was set up with)
+        self._failing: set[tuple[str, str]] = set()  # (vin, endpoint) logged as unavailable, until it is back
 
     # -- refreshes Home Assistant asks for ---------------------------------------------------------------
 
@@ -59,15 +66,16 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
             reads = [self._read(v, name) for v in self.vehicles.values() for name in polled_endpoints(v)]
             results = await asyncio.gather(*reads)
         except evclient.AuthenticationError as err:
-            raise ConfigEntryAuthFailed(str(err)) from err
+            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_refused",
+                                        translation_placeholders={"error": str(err)}) from err
         except evclient.RateLimited as err:
-            raise update_failed(f"the server asked to slow down: {err}", err.retry_after) from err
+            raise update_failed("rate_limited_update", err, err.retry_after) from err
         except evclient.TemporaryError as err:
-            raise update_failed(str(err), err.retry_after) from err
+            raise update_failed("cannot_connect", err, err.retry_after) from err
         except evclient.EVClientError as err:
-            raise UpdateFailed(str(err)) from err
+            raise update_failed("cannot_connect", err) from err
         if reads and not any(results):
-            raise UpdateFailed("no endpoint of any car answered")
+            raise update_failed("no_answer", RuntimeError("no endpoint of any car answered"))
         self.save_state()
         return self.snapshot()
 
@@ -90,7 +98,7 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
             self.account.subscribe(self._changed),
             # A rotated refresh token (BMW CarData) is saved at once: a crash must not force a new device login.
             self.account.subscribe_tokens(lambda tokens: self.save_state()),
-            self.account.subscribe_stream(lambda state: self.async_update_listeners()),
+            self.account.subscribe_stream(self._stream_changed),
         ]
 
         def unsubscribe() -> None:
@@ -101,15 +109,58 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         await self.account.start()
 
     @callback
+    def _stream_changed(self, state: evclient.StreamState) -> None:
+        self.update_issues()
+        self.async_update_listeners()
+
+    @callback
     def _changed(self, vehicle: evclient.Vehicle, names: frozenset[str]) -> None:
+        self._log_availability(vehicle, names)
+        self.update_issues()
         if any(isinstance(vehicle.endpoints[n].last_error, evclient.AuthenticationError) for n in names):
             if not self._reauth_started:
                 self._reauth_started = True
+                raise_login_issue(self.hass, self.config_entry)
                 self.config_entry.async_start_reauth(self.hass)
-            self.async_set_update_error(ConfigEntryAuthFailed("the account's login was refused"))
+            self.async_set_update_error(ConfigEntryAuthFailed(translation_domain=DOMAIN,
+                                                              translation_key="auth_refused",
+                                                              translation_placeholders={"error": "refused"}))
             return
         self.save_state()
         self.async_set_updated_data(self.snapshot())
+
+    def _log_availability(self, vehicle: evclient.Vehicle, names: frozenset[str]) -> None:
+        """Log once when an endpoint stops answering and once when it is back (not at every poll)."""
+        for name in names:
+            error = vehicle.endpoints[name].last_error
+            key = (vehicle.vin, name)
+            if error is not None and not isinstance(error, evclient.RateLimited) and key not in self._failing:
+                self._failing.add(key)
+                _LOGGER.info("%s of %s is unavailable: %s", name, vehicle.name or vehicle.model, error)
+            elif error is None and key in self._failing:
+                self._failing.discard(key)
+                _LOGGER.info("%s of %s is back", name, vehicle.name or vehicle.model)
+
+    @callback
+    def update_issues(self) -> None:
+        """Raise or clear the repair issues this account can have: a long quota pause, a stream taken over."""
+        entry = self.config_entry
+        pauses = [ep.last_error.retry_after for v in self.vehicles.values() for ep in v.endpoints.values()
+                  if isinstance(ep.last_error, evclient.RateLimited) and ep.last_error.retry_after is not None]
+        longest = max(pauses, default=0.0)
+        if longest > LONG_PAUSE_S:
+            ir.async_create_issue(self.hass, DOMAIN, f"quota_paused_{entry.entry_id}", is_fixable=False,
+                                  severity=ir.IssueSeverity.WARNING, translation_key="quota_paused",
+                                  translation_placeholders={"account": entry.title, "hours": f"{longest / 3600:.1f}"})
+        elif not pauses:
+            ir.async_delete_issue(self.hass, DOMAIN, f"quota_paused_{entry.entry_id}")
+        stream = self.account.stream_state
+        if stream.supported and not stream.connected and "kicked" in (stream.last_error or ""):
+            ir.async_create_issue(self.hass, DOMAIN, f"stream_taken_{entry.entry_id}", is_fixable=False,
+                                  severity=ir.IssueSeverity.WARNING, translation_key="stream_taken",
+                                  translation_placeholders={"account": entry.title})
+        elif stream.connected:
+            ir.async_delete_issue(self.hass, DOMAIN, f"stream_taken_{entry.entry_id}")
 
     def snapshot(self) -> Snapshot:
         return {vin: vehicle.status for vin, vehicle in self.vehicles.items()}
@@ -134,3 +185,15 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         self.save_state(**{CONF_BUDGET_STATE: self.account.budget_state(),
                            CONF_COMMAND_HISTORY: self.account.command_history()})
         await self.account.close()  # the session is Home Assistant's: evclient leaves it open
+
+
+def raise_login_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    """A repair issue for a login only the owner can renew (a password, a one-time code, BMW's approval)."""
+    ir.async_create_issue(hass, DOMAIN, f"login_needs_owner_{entry.entry_id}", is_fixable=False,
+                          severity=ir.IssueSeverity.ERROR, translation_key="login_needs_owner",
+                          translation_placeholders={"account": entry.title})
+
+
+def clear_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
+    for kind in ("login_needs_owner", "quota_paused", "stream_taken"):
+        ir.async_delete_issue(hass, DOMAIN, f"{kind}_{entry.entry_id}")

@@ -13,6 +13,8 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from . import EVClientConfigEntry
 from .entity import StatusEntity, add_when_reported
 
+PARALLEL_UPDATES = 0
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
@@ -27,8 +29,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
 class CarTracker(StatusEntity, TrackerEntity):
     """Where the car last said it was."""
 
-    _attr_name = "Location"
-    _attr_icon = "mdi:car"
+    _attr_translation_key = "location"
 
     def __init__(self, coordinator: Any, vin: str) -> None:
         super().__init__(coordinator, vin, "location", "position")

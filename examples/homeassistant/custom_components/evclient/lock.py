@@ -16,6 +16,8 @@ from .brands import brand_spec
 from .commands import run_command
 from .entity import StatusEntity, add_when_reported
 
+PARALLEL_UPDATES = 1
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
@@ -32,7 +34,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
 class DoorLock(StatusEntity, LockEntity):
     """Locks and unlocks the doors; the state is what the car last reported."""
 
-    _attr_name = "Door lock"
+    _attr_translation_key = "door_lock"
 
     def __init__(self, coordinator: Any, vin: str, commands: tuple[str, str]) -> None:
         super().__init__(coordinator, vin, "door_lock", "locked")

@@ -14,6 +14,8 @@ from .brands import SelectSpec, brand_spec
 from .commands import run_command
 from .entity import EVClientEntity, add_when_reported, healthy
 
+PARALLEL_UPDATES = 1
+
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
@@ -34,8 +36,7 @@ class CommandSelect(EVClientEntity, SelectEntity):
     def __init__(self, coordinator: Any, vin: str, spec: SelectSpec) -> None:
         super().__init__(coordinator, vin, spec.key)
         self.spec = spec
-        self._attr_name = spec.name
-        self._attr_icon = spec.icon
+        self._attr_translation_key = spec.key
         self._attr_options = list(spec.options)
 
     @property

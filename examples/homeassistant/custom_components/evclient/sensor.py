@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from homeassistant.components.sensor import (
 from homeassistant.const import (
     PERCENTAGE,
     EntityCategory,
+    UnitOfEnergy,
     UnitOfLength,
     UnitOfPower,
     UnitOfPressure,
@@ -27,62 +28,119 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EVClientConfigEntry
-from .entity import EVClientEntity, StatusEntity, add_when_reported
+from .entity import EVClientEntity, StatusEntity, add_when_reported, healthy
+
+# Entities only show what evclient's scheduler already holds: no update of their own, so no limit needed.
+PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
 class StatusSensorDescription(SensorEntityDescription):
+    """A sensor of one :class:`evclient.VehicleStatus` field (the same for every brand)."""
+
     field: str
     item: str | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class EndpointSensorDescription(SensorEntityDescription):
+    """A sensor of one attribute of one endpoint's value, where a brand's endpoint has it."""
+
+    endpoint: str
+    value: Callable[[Any], Any]
+
+
 def _m(key: str, field: str, **kwargs: Any) -> StatusSensorDescription:
-    return StatusSensorDescription(key=key, field=field, state_class=SensorStateClass.MEASUREMENT, **kwargs)
+    return StatusSensorDescription(key=key, translation_key=key, field=field,
+                                   state_class=SensorStateClass.MEASUREMENT, **kwargs)
 
 
 SENSORS: tuple[StatusSensorDescription, ...] = (
-    _m("battery_level", "battery_percent", name="Battery", device_class=SensorDeviceClass.BATTERY,
+    _m("battery_level", "battery_percent", device_class=SensorDeviceClass.BATTERY,
        native_unit_of_measurement=PERCENTAGE),
-    _m("battery_autonomy", "range_km", name="Battery autonomy", device_class=SensorDeviceClass.DISTANCE,
+    _m("battery_autonomy", "range_km", device_class=SensorDeviceClass.DISTANCE,
        native_unit_of_measurement=UnitOfLength.KILOMETERS),
-    StatusSensorDescription(key="charge_state", field="charge_state", name="Charge state",
+    StatusSensorDescription(key="charge_state", translation_key="charge_state", field="charge_state",
                             device_class=SensorDeviceClass.ENUM, options=[s.value for s in evclient.ChargeState]),
-    StatusSensorDescription(key="plug_state", field="plug_state", name="Plug state",
+    StatusSensorDescription(key="plug_state", translation_key="plug_state", field="plug_state",
                             device_class=SensorDeviceClass.ENUM, options=[s.value for s in evclient.PlugState]),
-    _m("charging_power", "charge_power_kw", name="Admissible charging power", device_class=SensorDeviceClass.POWER,
-       native_unit_of_measurement=UnitOfPower.KILO_WATT),
-    _m("charging_remaining_time", "minutes_to_full", name="Charging remaining time",
-       device_class=SensorDeviceClass.DURATION, native_unit_of_measurement=UnitOfTime.MINUTES),
-    StatusSensorDescription(key="mileage", field="odometer_km", name="Mileage", device_class=SensorDeviceClass.DISTANCE,
-                            state_class=SensorStateClass.TOTAL_INCREASING,
+    # Moves with every poll while charging: recorded history the owner rarely wants, off until asked for.
+    _m("charging_power", "charge_power_kw", device_class=SensorDeviceClass.POWER,
+       native_unit_of_measurement=UnitOfPower.KILO_WATT, entity_registry_enabled_default=False),
+    _m("charging_remaining_time", "minutes_to_full", device_class=SensorDeviceClass.DURATION,
+       native_unit_of_measurement=UnitOfTime.MINUTES),
+    StatusSensorDescription(key="mileage", translation_key="mileage", field="odometer_km",
+                            device_class=SensorDeviceClass.DISTANCE, state_class=SensorStateClass.TOTAL_INCREASING,
                             native_unit_of_measurement=UnitOfLength.KILOMETERS),
-    _m("fuel_quantity", "fuel_litres", name="Fuel quantity", device_class=SensorDeviceClass.VOLUME_STORAGE,
+    _m("fuel_quantity", "fuel_litres", device_class=SensorDeviceClass.VOLUME_STORAGE,
        native_unit_of_measurement=UnitOfVolume.LITERS),
-    _m("fuel_autonomy", "fuel_range_km", name="Fuel autonomy", device_class=SensorDeviceClass.DISTANCE,
+    _m("fuel_autonomy", "fuel_range_km", device_class=SensorDeviceClass.DISTANCE,
        native_unit_of_measurement=UnitOfLength.KILOMETERS),
-    _m("inside_temperature", "inside_temperature_c", name="Inside temperature",
-       device_class=SensorDeviceClass.TEMPERATURE, native_unit_of_measurement=UnitOfTemperature.CELSIUS),
-    _m("outside_temperature", "outside_temperature_c", name="Outside temperature",
-       device_class=SensorDeviceClass.TEMPERATURE, native_unit_of_measurement=UnitOfTemperature.CELSIUS),
+    _m("inside_temperature", "inside_temperature_c", device_class=SensorDeviceClass.TEMPERATURE,
+       native_unit_of_measurement=UnitOfTemperature.CELSIUS),
+    _m("outside_temperature", "outside_temperature_c", device_class=SensorDeviceClass.TEMPERATURE,
+       native_unit_of_measurement=UnitOfTemperature.CELSIUS),
     *(
-        _m(f"{wheel}_tyre_pressure", "tyre_pressures_kpa", item=wheel, name=f"{wheel.replace('_', ' ').capitalize()} "
-           "tyre pressure", device_class=SensorDeviceClass.PRESSURE, native_unit_of_measurement=UnitOfPressure.KPA,
-           entity_category=EntityCategory.DIAGNOSTIC)
+        _m(f"{wheel}_tyre_pressure", "tyre_pressures_kpa", item=wheel, device_class=SensorDeviceClass.PRESSURE,
+           native_unit_of_measurement=UnitOfPressure.KPA, entity_category=EntityCategory.DIAGNOSTIC)
         for wheel in ("front_left", "front_right", "rear_left", "rear_right")
     ),
 )
+
+#: What a brand's endpoints say beyond the common status (MyRenault's, as the core integration shows them).
+ENDPOINT_SENSORS: tuple[EndpointSensorDescription, ...] = (
+    EndpointSensorDescription(
+        key="battery_temperature", translation_key="battery_temperature", endpoint="battery-status",
+        value=lambda v: v.battery_temperature, device_class=SensorDeviceClass.TEMPERATURE,
+        state_class=SensorStateClass.MEASUREMENT, native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+    EndpointSensorDescription(
+        key="battery_available_energy", translation_key="battery_available_energy", endpoint="battery-status",
+        value=lambda v: v.battery_available_energy, device_class=SensorDeviceClass.ENERGY_STORAGE,
+        state_class=SensorStateClass.MEASUREMENT, native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR),
+    EndpointSensorDescription(
+        key="battery_last_activity", translation_key="battery_last_activity", endpoint="battery-status",
+        value=lambda v: v.timestamp, device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+    EndpointSensorDescription(
+        key="hvac_soc_threshold", translation_key="hvac_soc_threshold", endpoint="hvac-status",
+        value=lambda v: v.soc_threshold, native_unit_of_measurement=PERCENTAGE,
+        entity_category=EntityCategory.DIAGNOSTIC),
+    EndpointSensorDescription(
+        key="hvac_last_activity", translation_key="hvac_last_activity", endpoint="hvac-status",
+        value=lambda v: v.last_update, device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+    EndpointSensorDescription(
+        key="location_last_activity", translation_key="location_last_activity", endpoint="location",
+        value=lambda v: v.last_update, device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+)
+
+
+def endpoint_reading(vehicle: evclient.Vehicle, description: EndpointSensorDescription) -> Any:
+    value = vehicle.value(description.endpoint) if description.endpoint in vehicle.endpoints else None
+    if value is None:
+        return None
+    try:
+        return description.value(value)
+    except AttributeError:  # another brand's endpoint of that name, without this attribute
+        return None
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
 
-    def make(vin: str, status: evclient.VehicleStatus) -> Iterable[StatusSensor]:
+    def make(vin: str, status: evclient.VehicleStatus) -> Iterable[SensorEntity]:
         for description in SENSORS:
             value = getattr(status, description.field)
             if description.item is not None:
                 value = value.get(description.item)
             if value is not None:
                 yield StatusSensor(coordinator, vin, description)
+        vehicle = coordinator.vehicles[vin]
+        for extra in ENDPOINT_SENSORS:
+            if endpoint_reading(vehicle, extra) is not None:
+                yield EndpointSensor(coordinator, vin, extra)
 
     entry.async_on_unload(add_when_reported(coordinator, add, make))
     if coordinator.account.stream_state.supported:
@@ -104,12 +162,31 @@ class StatusSensor(StatusEntity, SensorEntity):
         return value.value if isinstance(value, evclient.ChargeState | evclient.PlugState) else value
 
 
+class EndpointSensor(EVClientEntity, SensorEntity):
+    """One attribute of one endpoint's value as a sensor."""
+
+    entity_description: EndpointSensorDescription
+
+    def __init__(self, coordinator: Any, vin: str, description: EndpointSensorDescription) -> None:
+        super().__init__(coordinator, vin, description.key)
+        self.entity_description = description
+
+    @property
+    def available(self) -> bool:
+        endpoint = self.vehicle.endpoints.get(self.entity_description.endpoint)
+        return self.coordinator.last_update_success and healthy(endpoint) and self.native_value is not None
+
+    @property
+    def native_value(self) -> Any:
+        return endpoint_reading(self.vehicle, self.entity_description)
+
+
 class StreamSensor(EVClientEntity, SensorEntity):
     """The account's stream (BMW CarData's MQTT): connected, reconnecting, or not available — for diagnostics."""
 
     _attr_device_class = SensorDeviceClass.ENUM
     _attr_entity_category = EntityCategory.DIAGNOSTIC
-    _attr_name = "Stream"
+    _attr_translation_key = "stream"
 
     def __init__(self, coordinator: Any, vin: str) -> None:
         super().__init__(coordinator, vin, "stream")

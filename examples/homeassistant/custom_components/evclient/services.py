@@ -1,5 +1,6 @@
-"""Actions: the Renault integration's four (``ac_start``, ``ac_cancel``, ``charge_set_schedules``,
-``ac_set_schedules``) for every brand that has them, and ``send_command`` for any evclient command."""
+"""Actions: the Renault integration's (``ac_start``, ``ac_cancel``, ``charge_set_schedules``,
+``ac_set_schedules`` and the response action ``get_charge_schedules``) for every brand that has them, and
+``send_command`` for any evclient command. Errors are translated (``exceptions`` in strings.json)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import evclient
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
 
@@ -31,7 +32,8 @@ SEND_COMMAND = vol.Schema({**VEHICLE, vol.Required(ATTR_COMMAND): cv.string,
 def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[evclient.Vehicle, BrandSpec]:
     device = dr.async_get(hass).async_get(call.data[ATTR_VEHICLE])
     if device is None:
-        raise ServiceValidationError(f"no device {call.data[ATTR_VEHICLE]!r}")
+        raise ServiceValidationError(translation_domain=DOMAIN, translation_key="no_device",
+                                     translation_placeholders={"device": str(call.data[ATTR_VEHICLE])})
     vin = next((ident for domain, ident in device.identifiers if domain == DOMAIN), None)
     for entry_id in device.config_entries:
         entry = hass.config_entries.async_get_entry(entry_id)
@@ -40,11 +42,21 @@ def _vehicle(hass: HomeAssistant, call: ServiceCall) -> tuple[evclient.Vehicle, 
         coordinator = entry.runtime_data
         if vin in coordinator.vehicles:
             return coordinator.vehicles[vin], brand_spec(coordinator.account.brand.name)
-    raise ServiceValidationError("that device is not a car of a loaded evclient account")
+    raise ServiceValidationError(translation_domain=DOMAIN, translation_key="not_loaded")
 
 
 def _unsupported(brand: BrandSpec, action: str) -> ServiceValidationError:
-    return ServiceValidationError(f"{brand.label} has no {action}")
+    return ServiceValidationError(translation_domain=DOMAIN, translation_key="no_such_action",
+                                  translation_placeholders={"brand": brand.label, "action": action})
+
+
+def schedules_response(vehicle: evclient.Vehicle, endpoint: str, value: Any) -> dict[str, Any]:
+    """The schedules as the action returns them: JSON data in the shape the set actions take."""
+    if endpoint == "ev-settings":  # the kcm generation: departure programs
+        return {"endpoint": endpoint, "mode": getattr(value.charge_mode, "value", str(value.charge_mode)),
+                "programs": [{"activated": p.activated, "type": getattr(p.kind, "value", str(p.kind)),
+                              "departure": p.departure, "days": sorted(p.days)} for p in value.programs]}
+    return {"endpoint": endpoint, "mode": value.mode, "schedules": [s.to_json() for s in value.schedules]}
 
 
 def _result(result: evclient.CommandResult) -> dict[str, Any]:
@@ -61,7 +73,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         try:
             name, params = brand.ac_start(call.data[ATTR_TEMPERATURE], call.data.get(ATTR_WHEN))
         except vol.Invalid as err:
-            raise ServiceValidationError(str(err)) from err
+            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_input",
+                                         translation_placeholders={"command": "ac_start", "error": str(err)}) from err
         await run_command(vehicle, name, params)
 
     async def ac_cancel(call: ServiceCall) -> None:
@@ -82,6 +95,23 @@ def async_setup_services(hass: HomeAssistant) -> None:
             raise _unsupported(brand, "A/C schedules")
         await run_command(vehicle, brand.ac_schedules, {"schedules": call.data[ATTR_SCHEDULES]})
 
+    async def get_charge_schedules(call: ServiceCall) -> ServiceResponse:
+        vehicle, brand = _vehicle(hass, call)
+        for endpoint in brand.schedule_endpoints:
+            if endpoint not in vehicle.endpoints or vehicle.endpoints[endpoint].supported is False:
+                continue
+            value = vehicle.value(endpoint)
+            if value is None:  # not read yet: one read, through the account's scheduler like any other
+                try:
+                    value = await vehicle.refresh(endpoint)
+                except evclient.NotSupportedError:
+                    continue
+                except evclient.EVClientError as err:
+                    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="read_failed",
+                                             translation_placeholders={"error": str(err)}) from err
+            return schedules_response(vehicle, endpoint, value)
+        raise _unsupported(brand, "charge schedules")
+
     async def send_command(call: ServiceCall) -> ServiceResponse:
         vehicle, _brand = _vehicle(hass, call)
         result = await run_command(vehicle, call.data[ATTR_COMMAND], dict(call.data[ATTR_PARAMS]))
@@ -91,5 +121,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
     hass.services.async_register(DOMAIN, "ac_cancel", ac_cancel, schema=AC_CANCEL)
     hass.services.async_register(DOMAIN, "charge_set_schedules", charge_set_schedules, schema=SCHEDULES)
     hass.services.async_register(DOMAIN, "ac_set_schedules", ac_set_schedules, schema=SCHEDULES)
+    hass.services.async_register(DOMAIN, "get_charge_schedules", get_charge_schedules, schema=AC_CANCEL,
+                                 supports_response=SupportsResponse.ONLY)
     hass.services.async_register(DOMAIN, "send_command", send_command, schema=SEND_COMMAND,
                                  supports_response=SupportsResponse.OPTIONAL)
