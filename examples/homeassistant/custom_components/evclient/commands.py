@@ -25,10 +25,10 @@ async def run_command(vehicle: evclient.Vehicle, name: str, params: dict[str, An
     """
     try:
         result = await vehicle.command(name, **params)
+    except evclient.NotSupportedError as err:  # first: a command the car lacks is also bad input
+        raise _error(ServiceValidationError, "not_supported", command=name, error=err) from err
     except evclient.InvalidInputError as err:
         raise _error(ServiceValidationError, "invalid_input", command=name, error=err) from err
-    except evclient.NotSupportedError as err:
-        raise _error(ServiceValidationError, "not_supported", command=name, error=err) from err
     except evclient.CommandTimedOut as err:
         raise _error(HomeAssistantError, "command_timed_out", command=name, status=err.status) from err
     except evclient.CommandFailed as err:

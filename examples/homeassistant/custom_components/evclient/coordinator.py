@@ -66,9 +66,11 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
             reads = [self._read(v, name) for v in self.vehicles.values() for name in polled_endpoints(v)]
             results = await asyncio.gather(*reads)
         except evclient.AuthenticationError as err:
+            raise_login_issue(self.hass, self.config_entry)
             raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_refused",
                                         translation_placeholders={"error": str(err)}) from err
         except evclient.RateLimited as err:
+            self.update_issues(pause=err.retry_after)
             raise update_failed("rate_limited_update", err, err.retry_after) from err
         except evclient.TemporaryError as err:
             raise update_failed("cannot_connect", err, err.retry_after) from err
@@ -142,11 +144,16 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
                 _LOGGER.info("%s of %s is back", name, vehicle.name or vehicle.model)
 
     @callback
-    def update_issues(self) -> None:
-        """Raise or clear the repair issues this account can have: a long quota pause, a stream taken over."""
+    def update_issues(self, pause: float | None = None) -> None:
+        """Raise or clear the repair issues this account can have: a long quota pause, a stream taken over.
+
+        ``pause``: a pause a refresh just met (its endpoints may not have been read yet).
+        """
         entry = self.config_entry
         pauses = [ep.last_error.retry_after for v in self.vehicles.values() for ep in v.endpoints.values()
                   if isinstance(ep.last_error, evclient.RateLimited) and ep.last_error.retry_after is not None]
+        if pause is not None:
+            pauses.append(pause)
         longest = max(pauses, default=0.0)
         if longest > LONG_PAUSE_S:
             ir.async_create_issue(self.hass, DOMAIN, f"quota_paused_{entry.entry_id}", is_fixable=False,
