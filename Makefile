@@ -33,16 +33,17 @@ test: lint peers
 # run (and a fresh clone on the same machine) builds nothing. tests/test_peers.py runs them against
 # `evclient simulator`.
 PEERS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evclient/peers
-PEERS := $(patsubst tests/peers/requirements-%.txt,%,$(wildcard tests/peers/requirements-*.txt))
-
-$(PEERS_DIR)/%/.installed: tests/peers/requirements-%.txt
-	rm -rf $(PEERS_DIR)/$*
-	$(PY) -m venv $(PEERS_DIR)/$*
-	$(PEERS_DIR)/$*/bin/python -m pip install -q --upgrade pip
-	$(PEERS_DIR)/$*/bin/python -m pip install -q -r $<
-	cp $< $@
-
-peers: $(foreach p,$(PEERS),$(PEERS_DIR)/$(p)/.installed)
+# Rebuilt only when a requirements file's content differs from the one the environment was built from
+# (a fresh clone's new file times alone rebuild nothing).
+peers:
+	@for req in tests/peers/requirements-*.txt; do \
+	  name=$${req#tests/peers/requirements-}; name=$${name%.txt}; dir="$(PEERS_DIR)/$$name"; \
+	  if ! cmp -s "$$req" "$$dir/.installed"; then \
+	    echo "building $$name in $$dir"; \
+	    rm -rf "$$dir" && $(PY) -m venv "$$dir" && "$$dir/bin/python" -m pip install -q --upgrade pip \
+	      && "$$dir/bin/python" -m pip install -q -r "$$req" && cp "$$req" "$$dir/.installed" || exit 1; \
+	  fi; \
+	done
 
 # Only the third-party clients against the simulator.
 test-peers: $(VENV)/.test-installed peers

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.components.number import NumberDeviceClass, NumberEntity, NumberMode
@@ -13,7 +12,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from . import EVClientConfigEntry
 from .brands import NumberSpec, brand_spec
 from .commands import run_command
-from .entity import EVClientEntity, add_when_reported, healthy
+from .entity import EVClientEntity, add_setting_entities, healthy
 
 PARALLEL_UPDATES = 1
 
@@ -22,13 +21,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
     coordinator = entry.runtime_data
     brand = brand_spec(coordinator.account.brand.name)
 
-    def make(vin: str, _status: Any) -> Iterable[CommandNumber]:
-        vehicle = coordinator.vehicles[vin]
-        for spec in brand.numbers:
-            if spec.command in vehicle.commands and vehicle.value(spec.endpoint) is not None:
-                yield CommandNumber(coordinator, vin, spec)
-
-    entry.async_on_unload(add_when_reported(coordinator, add, make))
+    entry.async_on_unload(add_setting_entities(
+        coordinator, add, brand.numbers, lambda vin, spec: CommandNumber(coordinator, vin, spec)))
 
 
 class CommandNumber(EVClientEntity, NumberEntity):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from homeassistant.components.select import SelectEntity
@@ -12,7 +11,7 @@ from homeassistant.helpers.entity_platform import AddEntitiesCallback
 from . import EVClientConfigEntry
 from .brands import SelectSpec, brand_spec
 from .commands import run_command
-from .entity import EVClientEntity, add_when_reported, healthy
+from .entity import EVClientEntity, add_setting_entities, healthy
 
 PARALLEL_UPDATES = 1
 
@@ -21,13 +20,8 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
     coordinator = entry.runtime_data
     brand = brand_spec(coordinator.account.brand.name)
 
-    def make(vin: str, _status: Any) -> Iterable[CommandSelect]:
-        vehicle = coordinator.vehicles[vin]
-        for spec in brand.selects:
-            if spec.command in vehicle.commands and vehicle.value(spec.endpoint) is not None:
-                yield CommandSelect(coordinator, vin, spec)
-
-    entry.async_on_unload(add_when_reported(coordinator, add, make))
+    entry.async_on_unload(add_setting_entities(
+        coordinator, add, brand.selects, lambda vin, spec: CommandSelect(coordinator, vin, spec)))
 
 
 class CommandSelect(EVClientEntity, SelectEntity):

@@ -87,6 +87,14 @@ SENSORS: tuple[StatusSensorDescription, ...] = (
     ),
 )
 
+def _last_activity(key: str, endpoint: str, attribute: str) -> EndpointSensorDescription:
+    """When the car last reported an endpoint: a diagnostic, off by default (it moves with every report)."""
+    return EndpointSensorDescription(
+        key=key, translation_key=key, endpoint=endpoint, value=lambda v: getattr(v, attribute),
+        device_class=SensorDeviceClass.TIMESTAMP, entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False)
+
+
 #: What a brand's endpoints say beyond the common status (MyRenault's, as the core integration shows them).
 ENDPOINT_SENSORS: tuple[EndpointSensorDescription, ...] = (
     EndpointSensorDescription(
@@ -98,22 +106,13 @@ ENDPOINT_SENSORS: tuple[EndpointSensorDescription, ...] = (
         key="battery_available_energy", translation_key="battery_available_energy", endpoint="battery-status",
         value=lambda v: v.battery_available_energy, device_class=SensorDeviceClass.ENERGY_STORAGE,
         state_class=SensorStateClass.MEASUREMENT, native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR),
-    EndpointSensorDescription(
-        key="battery_last_activity", translation_key="battery_last_activity", endpoint="battery-status",
-        value=lambda v: v.timestamp, device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+    _last_activity("battery_last_activity", "battery-status", "timestamp"),
     EndpointSensorDescription(
         key="hvac_soc_threshold", translation_key="hvac_soc_threshold", endpoint="hvac-status",
         value=lambda v: v.soc_threshold, native_unit_of_measurement=PERCENTAGE,
         entity_category=EntityCategory.DIAGNOSTIC),
-    EndpointSensorDescription(
-        key="hvac_last_activity", translation_key="hvac_last_activity", endpoint="hvac-status",
-        value=lambda v: v.last_update, device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
-    EndpointSensorDescription(
-        key="location_last_activity", translation_key="location_last_activity", endpoint="location",
-        value=lambda v: v.last_update, device_class=SensorDeviceClass.TIMESTAMP,
-        entity_category=EntityCategory.DIAGNOSTIC, entity_registry_enabled_default=False),
+    _last_activity("hvac_last_activity", "hvac-status", "last_update"),
+    _last_activity("location_last_activity", "location", "last_update"),
 )
 
 
