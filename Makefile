@@ -7,7 +7,7 @@ PY_HA ?= $(shell for py in $(HOME)/.pyenv/versions/3.13*/bin/python python3.13; 
 	  $$py -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && echo $$py && break; done)
 HA_VENV := .venv-ha
 
-.PHONY: test test-ha test-peers peers ha-package demo bench lint clean
+.PHONY: test test-ha ha-coverage test-peers peers ha-package demo bench lint clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,11 @@ $(HA_VENV)/.installed: examples/homeassistant/requirements.txt pyproject.toml
 # The Home Assistant example's tests, inside Home Assistant, in its own virtual environment.
 test-ha: $(HA_VENV)/.installed
 	cd examples/homeassistant && ../../$(HA_VENV)/bin/python -m pytest -q
+
+# The integration's line coverage (the quality scale's test-coverage rule); not part of `make test`.
+ha-coverage: $(HA_VENV)/.installed
+	cd examples/homeassistant && ../../$(HA_VENV)/bin/python -m pytest -q --cov=custom_components.evclient \
+		--cov-report=term-missing
 
 # The Home Assistant integration laid out as HACS expects a repository (dist/hacs/).
 ha-package:

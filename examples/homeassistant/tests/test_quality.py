@@ -22,7 +22,7 @@ from evclient.simulator.world import World
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
-from homeassistant.exceptions import HomeAssistantError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
 
@@ -71,7 +71,7 @@ PROOF = {
     "test-before-configure": "test_config_flow::test_a_wrong_password_shows_the_form_again_without_the_password",
     "test-before-setup": "test_config_flow::test_setup_resumes_from_the_stored_tokens_without_a_login",
     "unique-config-entry": "test_config_flow::test_the_same_account_twice_is_refused",
-    "action-exceptions": "test_quality::test_failures_are_translated",
+    "action-exceptions": "test_quality::test_command_refusals_and_quota_answers_are_translated",
     "config-entry-unloading": "test_quality::test_stale_devices_leave_and_the_entry_unloads",
     "docs-installation-parameters": "test_quality::test_the_readme_has_the_sections_home_assistant_asks_for",
     "entity-unavailable": "test_resilience::test_a_failing_endpoint_greys_out_its_entities_only_and_they_come_back",
@@ -166,6 +166,30 @@ async def test_failures_are_translated(hass: HomeAssistant, sim) -> None:
                                        blocking=True, return_response=True)
     assert raised.value.translation_key == "not_supported"
     assert "horn" in str(raised.value)  # the translated message, with its placeholders filled
+
+
+async def test_command_refusals_and_quota_answers_are_translated(hass: HomeAssistant, sim) -> None:
+    from .conftest import I3
+    from .test_actions import device_id
+
+    await add_account(hass, sim, "bmw")
+    sim.world.set_script("light-flash", latency=10, outcome="fail", vin=I3)
+    with pytest.raises(HomeAssistantError) as raised:  # the car answers NOT_EXECUTED
+        await hass.services.async_call(DOMAIN, "send_command", {"vehicle": device_id(hass, I3),
+                                                                "command": "light-flash"}, blocking=True)
+    assert raised.value.translation_key == "command_failed" and "NOT_EXECUTED" in str(raised.value)
+    sim.fault("bmw.executeService", status=429, headers={"Retry-After": "600"}, times=1)
+    with pytest.raises(HomeAssistantError) as raised:
+        await hass.services.async_call(DOMAIN, "send_command", {"vehicle": device_id(hass, I3),
+                                                                "command": "door-lock"}, blocking=True)
+    assert raised.value.translation_key == "rate_limited" and "10 min" in str(raised.value)
+    with pytest.raises(ServiceValidationError) as invalid:
+        await hass.services.async_call(DOMAIN, "ac_start", {"vehicle": device_id(hass, I3), "temperature": 21,
+                                                            "when": "2026-12-01T07:00:00"}, blocking=True)
+    assert invalid.value.translation_key == "invalid_input"
+    with pytest.raises(ServiceValidationError) as invalid:
+        await hass.services.async_call(DOMAIN, "ac_cancel", {"vehicle": "no-such-device"}, blocking=True)
+    assert invalid.value.translation_key == "no_device"
 
 
 async def test_unavailability_is_logged_once_and_its_end_once(hass: HomeAssistant, sim, caplog) -> None:
