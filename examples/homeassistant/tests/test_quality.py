@@ -98,6 +98,7 @@ PROOF = {
     "repair-issues": "test_quality::test_repair_issues_for_a_long_pause_and_a_taken_stream",
     "stale-devices": "test_quality::test_stale_devices_leave_and_the_entry_unloads",
     "async-dependency": "test_quality::test_the_manifest_and_the_hacs_package",
+    "test-coverage": "test_quality::test_make_test_ha_holds_the_coverage_above_95_percent",
     "inject-websession": "test_quality::test_the_account_uses_home_assistants_session",
 }
 
@@ -128,6 +129,15 @@ def test_every_rule_marked_done_names_a_test_that_exists() -> None:
     for rule, where in PROOF.items():
         module, name = where.split("::")
         assert callable(getattr(importlib.import_module(f"tests.{module}"), name, None)), (rule, where)
+
+
+def test_make_test_ha_holds_the_coverage_above_95_percent() -> None:
+    """`make test` (CI) runs these tests through `make test-ha`, which fails below 95 % line coverage."""
+    makefile = (HERE.parents[2] / "Makefile").read_text()
+    recipe = makefile[makefile.index("\ntest-ha:"):].split("\n\n")[0]
+    assert "--cov=custom_components.evclient" in recipe and "--cov-fail-under=95" in recipe
+    test = makefile[makefile.index("\ntest:"):].split("\n\n")[0]
+    assert "$(MAKE) test-ha" in test
 
 
 def test_every_platform_sets_parallel_updates() -> None:

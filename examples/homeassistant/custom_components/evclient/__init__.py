@@ -28,7 +28,7 @@ from .const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from .coordinator import EVClientCoordinator, clear_issues, raise_login_issue
+from .coordinator import EVClientCoordinator, clear_issues, refresh_error
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -74,15 +74,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> 
             command_history=data.get(CONF_COMMAND_HISTORY),
             **connect_args(data),
         )
-    except evclient.TwoFactorRequired as err:
-        await err.challenge.close()
-        raise_login_issue(hass, entry)
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="login_needs_owner") from err
-    except evclient.AuthenticationError as err:
-        raise_login_issue(hass, entry)
-        raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_refused",
-                                    translation_placeholders={"error": str(err)}) from err
     except evclient.EVClientError as err:
+        if isinstance(err, evclient.TwoFactorRequired):
+            await err.challenge.close()
+        failure = refresh_error(hass, entry, err)
+        if isinstance(failure, ConfigEntryAuthFailed):
+            raise failure from err
         raise ConfigEntryNotReady(translation_domain=DOMAIN, translation_key="cannot_connect",
                                   translation_placeholders={"error": str(err)}) from err
 

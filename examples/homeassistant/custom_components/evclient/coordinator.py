@@ -65,17 +65,11 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
             self.vehicles = {v.vin: v for v in await self.account.vehicles()}
             reads = [self._read(v, name) for v in self.vehicles.values() for name in polled_endpoints(v)]
             results = await asyncio.gather(*reads)
-        except evclient.AuthenticationError as err:
-            raise_login_issue(self.hass, self.config_entry)
-            raise ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key="auth_refused",
-                                        translation_placeholders={"error": str(err)}) from err
         except evclient.RateLimited as err:
             self.update_issues(pause=err.retry_after)
             raise update_failed("rate_limited_update", err, err.retry_after) from err
-        except evclient.TemporaryError as err:
-            raise update_failed("cannot_connect", err, err.retry_after) from err
         except evclient.EVClientError as err:
-            raise update_failed("cannot_connect", err) from err
+            raise refresh_error(self.hass, self.config_entry, err) from err
         if reads and not any(results):
             raise update_failed("no_answer", RuntimeError("no endpoint of any car answered"))
         self.save_state()
@@ -192,6 +186,17 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         self.save_state(**{CONF_BUDGET_STATE: self.account.budget_state(),
                            CONF_COMMAND_HISTORY: self.account.command_history()})
         await self.account.close()  # the session is Home Assistant's: evclient leaves it open
+
+
+def refresh_error(hass: HomeAssistant, entry: ConfigEntry, err: evclient.EVClientError) -> Exception:
+    """What Home Assistant should hear of a failure while setting up or refreshing: a login only the owner can
+    renew starts re-authentication (and a repair issue); anything else is retried later."""
+    if isinstance(err, evclient.TwoFactorRequired | evclient.AuthenticationError):
+        raise_login_issue(hass, entry)
+        key = "login_needs_owner" if isinstance(err, evclient.TwoFactorRequired) else "auth_refused"
+        return ConfigEntryAuthFailed(translation_domain=DOMAIN, translation_key=key,
+                                     translation_placeholders={"error": str(err)})
+    return update_failed("cannot_connect", err, getattr(err, "retry_after", None))
 
 
 def raise_login_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
