@@ -28,7 +28,7 @@ from homeassistant.helpers import issue_registry as ir
 
 from custom_components.evclient.const import DOMAIN
 
-from .conftest import ZOE, add_account, entity_id, start_flow
+from .conftest import ZOE, add_account, entity_id, start_flow, state
 
 HERE = Path(__file__).parent
 INTEGRATION = HERE.parent / "custom_components" / "evclient"
@@ -97,6 +97,7 @@ PROOF = {
     "reconfiguration-flow": "test_quality::test_reconfigure_changes_the_settings_and_keeps_the_account",
     "repair-issues": "test_quality::test_repair_issues_for_a_long_pause_and_a_taken_stream",
     "stale-devices": "test_quality::test_stale_devices_leave_and_the_entry_unloads",
+    "dynamic-devices": "test_quality::test_cars_added_to_or_removed_from_the_account_come_and_go",
     "async-dependency": "test_quality::test_the_manifest_and_the_hacs_package",
     "test-coverage": "test_quality::test_make_test_ha_holds_the_coverage_above_95_percent",
     "inject-websession": "test_quality::test_the_account_uses_home_assistants_session",
@@ -372,3 +373,19 @@ def test_the_readme_has_the_sections_home_assistant_asks_for() -> None:
                     "troubleshooting", "removal", "tested home assistant versions"):
         assert section in headings, section
     assert "2025.4.4" in readme
+
+
+async def test_cars_added_to_or_removed_from_the_account_come_and_go(hass: HomeAssistant, sim) -> None:
+    from evclient.simulator.world import Car
+
+    await add_account(hass, sim)
+    registry = dr.async_get(hass)
+    new = "VF1AG000X60000099"
+    sim.world.add_car(Car(brand="renault", vin=new, owner=DEMO_USERNAME, model="X102VE", name="ZOE", plugged=True,
+                          battery_level=66.0))
+    del sim.world.cars[ZOE]
+    await asyncio.sleep(25 * 3600)  # the account is listed again once a day
+    await hass.async_block_till_done()
+    assert registry.async_get_device(identifiers={(DOMAIN, new)}) is not None
+    assert state(hass, "sensor", new, "battery_level").state == "66"
+    assert registry.async_get_device(identifiers={(DOMAIN, ZOE)}) is None

@@ -28,7 +28,7 @@ from .const import (
     CONF_TOKENS,
     DOMAIN,
 )
-from .coordinator import EVClientCoordinator, clear_issues, refresh_error
+from .coordinator import EVClientCoordinator, clear_issues, refresh_error, remove_stale_devices
 from .services import async_setup_services
 
 PLATFORMS = [
@@ -95,14 +95,6 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry) -> 
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     await coordinator.async_start()
     return True
-
-
-def remove_stale_devices(hass: HomeAssistant, entry: EVClientConfigEntry, vins: set[str]) -> None:
-    """Cars the account no longer lists (sold, unlinked) leave Home Assistant with their entities."""
-    registry = dr.async_get(hass)
-    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
-        if not any(domain == DOMAIN and ident in vins for domain, ident in device.identifiers):
-            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
 
 
 async def async_remove_config_entry_device(

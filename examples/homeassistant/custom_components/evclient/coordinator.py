@@ -9,6 +9,7 @@ snapshot to the entities. ``_async_update_data`` runs only for the first refresh
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -17,7 +18,9 @@ import evclient
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
 from .const import CONF_BUDGET_STATE, CONF_COMMAND_HISTORY, CONF_TOKENS, DOMAIN
@@ -26,6 +29,8 @@ _LOGGER = logging.getLogger(__name__)
 
 type Snapshot = dict[str, evclient.VehicleStatus]
 
+#: How often the account is listed again, for cars added or removed since setup (one request a day).
+RELIST_INTERVAL = dt.timedelta(days=1)
 #: A quota pause longer than this is worth a repair issue: the owner may want to know why nothing updates.
 LONG_PAUSE_S = 3600.0
 
@@ -95,6 +100,7 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
             # A rotated refresh token (BMW CarData) is saved at once: a crash must not force a new device login.
             self.account.subscribe_tokens(lambda tokens: self.save_state()),
             self.account.subscribe_stream(self._stream_changed),
+            async_track_time_interval(self.hass, self._relist, RELIST_INTERVAL),
         ]
 
         def unsubscribe() -> None:
@@ -103,6 +109,20 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
 
         self._unsubscribe = unsubscribe
         await self.account.start()
+
+    async def _relist(self, _now: dt.datetime) -> None:
+        """Cars added to the account get their entities; cars gone from it leave with their devices."""
+        try:
+            listed = {v.vin: v for v in await self.account.vehicles(refresh=True)}
+        except evclient.EVClientError as err:
+            _LOGGER.debug("listing the account again: %s", type(err).__name__)
+            return
+        added = set(listed) - set(self.vehicles)
+        # A car gone from the account keeps its vehicle here until its device (and entities) have left.
+        remove_stale_devices(self.hass, self.config_entry, set(listed))
+        if added:
+            self.vehicles.update({vin: listed[vin] for vin in added})
+            self.async_set_updated_data(self.snapshot())
 
     @callback
     def _stream_changed(self, state: evclient.StreamState) -> None:
@@ -209,3 +229,11 @@ def raise_login_issue(hass: HomeAssistant, entry: ConfigEntry) -> None:
 def clear_issues(hass: HomeAssistant, entry: ConfigEntry) -> None:
     for kind in ("login_needs_owner", "quota_paused", "stream_taken"):
         ir.async_delete_issue(hass, DOMAIN, f"{kind}_{entry.entry_id}")
+
+
+def remove_stale_devices(hass: HomeAssistant, entry: ConfigEntry, vins: set[str]) -> None:
+    """Cars the account no longer lists (sold, unlinked) leave Home Assistant with their entities."""
+    registry = dr.async_get(hass)
+    for device in dr.async_entries_for_config_entry(registry, entry.entry_id):
+        if not any(domain == DOMAIN and ident in vins for domain, ident in device.identifiers):
+            registry.async_update_device(device.id, remove_config_entry_id=entry.entry_id)
