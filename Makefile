@@ -56,10 +56,13 @@ $(HA_VENV)/.installed: examples/homeassistant/requirements.txt pyproject.toml
 	$(HA_VENV)/bin/python -m pip install -q -r examples/homeassistant/requirements.txt -e '.[cardata,simulator]'
 	touch $@
 
-# The Home Assistant example's tests, inside Home Assistant, in its own virtual environment, with the
+# The Home Assistant example's types (mypy --strict against Home Assistant's), then its tests, inside Home
+# Assistant, in its own virtual environment, with the
 # integration's line coverage held above 95 % (the quality scale's test-coverage rule; Python's sys.monitoring
 # makes measuring it cost next to nothing).
 test-ha: $(HA_VENV)/.installed
+	cd examples/homeassistant && ../../$(HA_VENV)/bin/python -m mypy --strict --python-version 3.13 \
+		custom_components/evclient
 	cd examples/homeassistant && COVERAGE_CORE=sysmon ../../$(HA_VENV)/bin/python -m pytest -q \
 		--cov=custom_components.evclient --cov-report=term-missing:skip-covered --cov-fail-under=95
 

@@ -99,7 +99,8 @@ PROOF = {
     "stale-devices": "test_quality::test_stale_devices_leave_and_the_entry_unloads",
     "dynamic-devices": "test_quality::test_cars_added_to_or_removed_from_the_account_come_and_go",
     "async-dependency": "test_quality::test_the_manifest_and_the_hacs_package",
-    "test-coverage": "test_quality::test_make_test_ha_holds_the_coverage_above_95_percent",
+    "test-coverage": "test_quality::test_make_test_ha_checks_strict_types_and_coverage_above_95_percent",
+    "strict-typing": "test_quality::test_make_test_ha_checks_strict_types_and_coverage_above_95_percent",
     "inject-websession": "test_quality::test_the_account_uses_home_assistants_session",
 }
 
@@ -132,11 +133,13 @@ def test_every_rule_marked_done_names_a_test_that_exists() -> None:
         assert callable(getattr(importlib.import_module(f"tests.{module}"), name, None)), (rule, where)
 
 
-def test_make_test_ha_holds_the_coverage_above_95_percent() -> None:
-    """`make test` (CI) runs these tests through `make test-ha`, which fails below 95 % line coverage."""
+def test_make_test_ha_checks_strict_types_and_coverage_above_95_percent() -> None:
+    """`make test` (CI) runs these tests through `make test-ha`, which fails below 95 % line coverage and on any
+    error of mypy --strict in the integration (strict-typing)."""
     makefile = (HERE.parents[2] / "Makefile").read_text()
     recipe = makefile[makefile.index("\ntest-ha:"):].split("\n\n")[0]
     assert "--cov=custom_components.evclient" in recipe and "--cov-fail-under=95" in recipe
+    assert "mypy --strict" in recipe and "custom_components/evclient" in recipe
     test = makefile[makefile.index("\ntest:"):].split("\n\n")[0]
     assert "$(MAKE) test-ha" in test
 

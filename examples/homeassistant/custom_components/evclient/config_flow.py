@@ -180,9 +180,9 @@ class EVClientConfigFlow(ConfigFlow, domain=DOMAIN):
                 # BMW CarData: the owner approves on BMW's page; a progress step waits for it.
                 self._device = err.challenge
                 return await self.async_step_device()
-            self._challenge = err.challenge
+            self._challenge = challenge = err.challenge
             try:
-                await self._challenge.send_code()
+                await challenge.send_code()
             except evclient.EVClientError:
                 errors["base"] = "cannot_connect"
                 await self._drop_pending()

@@ -18,7 +18,7 @@ from .brands import BrandSpec, brand_spec
 from .commands import run_command
 from .const import ATTR_COMMAND, ATTR_PARAMS, ATTR_SCHEDULES, ATTR_TEMPERATURE, ATTR_VEHICLE, ATTR_WHEN, DOMAIN
 
-VEHICLE = {vol.Required(ATTR_VEHICLE): cv.string}
+VEHICLE: dict[Any, Any] = {vol.Required(ATTR_VEHICLE): cv.string}
 AC_START = vol.Schema({**VEHICLE, vol.Required(ATTR_TEMPERATURE): vol.Coerce(float),
                        vol.Optional(ATTR_WHEN): cv.datetime})
 AC_CANCEL = vol.Schema(VEHICLE)
