@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import json
 import os
 import re
@@ -39,6 +40,13 @@ pytestmark = [
     pytest.mark.looptime(False),  # real processes on real time: the simulator's clock is held still instead
     pytest.mark.skipif(PEERS is None, reason="the peers' environments: run through `make test` or `make test-peers`"),
 ]
+#: The period the runner reads histories over (tests/peers/renault_api_runner.py), as evclient takes it.
+PERIODS: dict[str, dict[str, Any]] = {
+    "charges": {"start": dt.date(2026, 11, 1), "end": dt.date(2026, 11, 30)},
+    "charge-history": {"start": dt.datetime(2026, 11, 1), "end": dt.datetime(2026, 11, 30)},
+    "hvac-sessions": {"start": dt.date(2026, 11, 1), "end": dt.date(2026, 11, 30)},
+    "hvac-history": {"start": dt.datetime(2026, 11, 1), "end": dt.datetime(2026, 11, 30)},
+}
 FAST = evclient.Budget(windows=[evclient.Window(limit=100_000, seconds=3600.0, reserve=0)])
 
 
@@ -135,10 +143,22 @@ async def test_renault_api_reads_what_evclient_reads(release):
                 for name, seen in peer_car["reads"].items():
                     if "skipped" in seen:
                         continue
+                    period = PERIODS.get(name, {})
                     if "error" in seen:
                         # What refused the peer is a refusal evclient knows of (before or by asking).
                         with pytest.raises(evclient.NotSupportedError):
-                            await car.refresh(name)
+                            await car.refresh(name, **period)
+                        continue
+                    if name in PERIODS:
+                        mine = await car.refresh(name, **period)
+                        their_raw = seen["raw"]
+                        if name == "charges":
+                            assert [c["chargeDuration"] for c in their_raw["charges"]] == \
+                                [s.duration.total_seconds() / 60 for s in mine], (release, vin)
+                        elif name == "charge-history":
+                            assert [h["totalChargesNumber"] for h in their_raw["chargeSummaries"]] == \
+                                [m.count for m in mine], (release, vin)
+                        compared += 1
                         continue
                     if name not in COMPARED:
                         continue

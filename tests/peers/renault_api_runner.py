@@ -29,6 +29,13 @@ READERS = {
     "hvac-settings": "get_hvac_settings", "notification-settings": "get_notification_settings",
     "soc-levels": "get_battery_soc",
 }
+#: Readers that take a period: endpoint → (the peer's reader, its arguments after start and end).
+PERIOD_READERS = {
+    "charges": ("get_charges", ()), "charge-history": ("get_charge_history", ("month",)),
+    "hvac-sessions": ("get_hvac_sessions", ()), "hvac-history": ("get_hvac_history", ("month",)),
+}
+#: The period read: the simulated month so far (the simulator's charge sessions lie in it).
+PERIOD = (dt.datetime(2026, 11, 1), dt.datetime(2026, 11, 30))
 #: Actions the runner performs, in order, where the peer's table lets it: (label, method, arguments).
 ACTIONS = [
     ("hvac-start", "set_ac_start", (21.0,)), ("hvac-stop", "set_ac_stop", ()),
@@ -74,6 +81,14 @@ async def read_all(vehicle: Any) -> dict[str, Any]:
             continue
         try:
             reads[endpoint] = {"value": plain(await getattr(vehicle, method)())}
+        except Exception as err:  # every refusal is recorded, as the peer's caller would see it
+            reads[endpoint] = failure(err)
+    for endpoint, (method, extra) in PERIOD_READERS.items():
+        if not hasattr(vehicle, method) or not await supports(vehicle, endpoint):
+            continue
+        try:
+            value = await getattr(vehicle, method)(*PERIOD, *extra)
+            reads[endpoint] = {"value": plain(value), "raw": value.raw_data}
         except Exception as err:
             reads[endpoint] = failure(err)
     return reads
