@@ -44,12 +44,17 @@ RECONNECT_GRACE = 30.0
 
 
 class StreamEnded(EVClientError):
-    """A brand's stream ended for a known reason; ``retry_after`` (seconds) sets the next attempt."""
+    """A brand's stream ended for a known reason; ``retry_after`` (seconds) sets the next attempt.
 
-    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+    ``taken_over``: another connection (another app on the same account) took the stream; the application
+    may tell the owner, who alone can stop the other app.
+    """
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, taken_over: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
+        self.taken_over = taken_over
 
 
 @attrs.frozen
@@ -66,6 +71,7 @@ class StreamState:
     reconnects: int = 0
     last_error: str | None = None
     next_attempt_at: float | None = None
+    taken_over: bool = False  # it ended because another app took it (until it connects again)
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -170,6 +176,7 @@ class StreamRunner:
         while True:
             opened = self._clock.now()
             retry_after: float | None = None
+            taken_over = False
             try:
                 if attempts:
                     self._update(reconnects=self.state.reconnects + 1)
@@ -180,7 +187,7 @@ class StreamRunner:
             except asyncio.CancelledError:
                 raise
             except StreamEnded as ended:
-                error, retry_after = ended.reason, ended.retry_after
+                error, retry_after, taken_over = ended.reason, ended.retry_after, ended.taken_over
             except AccountClosed:
                 return
             except AuthenticationError as err:
@@ -199,10 +206,10 @@ class StreamRunner:
             wait = max(1.0, min(wait, 24 * 3600.0))
             if retry_after is None:
                 backoff = min(backoff * 2, BACKOFF_MAX)
-            self._ended(error, self._clock.wall() + wait)
+            self._ended(error, self._clock.wall() + wait, taken_over=taken_over)
             await asyncio.sleep(wait)
 
-    def _ended(self, error: str, next_attempt_at: float | None) -> None:
+    def _ended(self, error: str, next_attempt_at: float | None, *, taken_over: bool = False) -> None:
         was = self.state.connected or self._opening
         # A reconnection due within seconds (a planned one, for a fresh token) is not an outage: its endpoints
         # keep waiting for it rather than cost the polls of a gap nobody will notice.
@@ -210,7 +217,8 @@ class StreamRunner:
         if self._opening:
             was = False
         self._cancel_watchdog()
-        self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at)
+        self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at,
+                     taken_over=taken_over)
         _LOG.info("%s stream ended (%s)", self.brand.name, error)
         if was:
             self._on_change()
@@ -218,7 +226,7 @@ class StreamRunner:
     def _set_connected(self, connected: bool) -> None:
         if connected and not self.state.connected:
             self._opening = False
-            self._update(connected=True, connected_since=self._clock.wall(), next_attempt_at=None)
+            self._update(connected=True, connected_since=self._clock.wall(), next_attempt_at=None, taken_over=False)
             self._arm_watchdog()
             self._on_change()
 

@@ -311,7 +311,7 @@ async def test_a_second_connection_kicks_evclient_which_then_backs_off(sim):
         others.append(asyncio.ensure_future(other_app()))  # the other app comes straight back, as apps do
         await asyncio.sleep(120)
         state = account.stream_state
-        assert "kicked" in (state.last_error or "") and not state.connected
+        assert "kicked" in (state.last_error or "") and state.taken_over and not state.connected
         assert state.next_attempt_at is not None and state.next_attempt_at - sim.world.clock.wall() > 1500
         kicks = cardata(sim).kicks
         await asyncio.sleep(1000)

@@ -60,8 +60,9 @@ COMPARED = {
                    _minutes(o.charging_remaining_time), o.charging_power_kw, o.battery_temperature,
                    o.battery_available_energy, _stamp(o.timestamp)),
     ),
-    "cockpit": ("get_cockpit", lambda p: (p.totalMileage, p.fuelQuantity, p.fuelAutonomy),
-                lambda o: (o.total_mileage, o.fuel_quantity, o.fuel_autonomy)),
+    # An electric car's reported empty tank is no tank to evclient (None): an empty tank compares as "none".
+    "cockpit": ("get_cockpit", lambda p: (p.totalMileage, p.fuelQuantity or None, p.fuelAutonomy or None),
+                lambda o: (o.total_mileage, o.fuel_quantity or None, o.fuel_autonomy or None)),
     "hvac-status": (
         "get_hvac_status",
         lambda p: (p.externalTemperature, p.internalTemperature, p.hvacStatus == "on", p.nextHvacStartDate,

@@ -49,6 +49,10 @@ async def test_myrenault_fills_the_status_from_its_endpoints(sim):
         assert status.locked is None and status.openings == {}
         assert status.measured_at["battery_percent"] == zoe.value("battery-status").timestamp
         assert captur.status.fuel_litres == 27.0 and captur.status.fuel_range_km == 410.0
+        # The plug-in hybrid's tank, even empty, is a fuel level (its listing's energy is petrol).
+        sim.world.car(CAPTUR).extra.update(fuel_litres=0.0, fuel_range_km=0.0)
+        await captur.refresh("cockpit")
+        assert captur.status.fuel_litres == 0.0 and captur.status.fuel_range_km == 0.0
         assert set(status.to_json()) >= {"battery_percent", "position", "measured_at"}
         assert status.sources["battery_percent"] == "battery-status" and status.sources["position"] == "location"
         assert status.sources["tyre_pressures_kpa"] == "pressure" and "locked" not in status.sources

@@ -191,7 +191,7 @@ class TestBrand(Brand):
                 sink.push(str(message["vin"]), value.name, value, measured_at=value.measured, raw=message)
             code = ws.close_code
         if code == KICKED:
-            raise StreamEnded("kicked by another connection", retry_after=1800.0)
+            raise StreamEnded("kicked by another connection", retry_after=1800.0, taken_over=True)
 
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
         return TestAuth(self.username, self.password, tokens)

@@ -108,7 +108,7 @@ class CarDataStream:
             if self.short_drops >= 2:
                 self.short_drops = 0
                 raise StreamEnded("kicked by another connection: another app uses this account's stream (BMW allows "
-                                  "one per owner)", retry_after=KICKED_PAUSE) from None
+                                  "one per owner)", retry_after=KICKED_PAUSE, taken_over=True) from None
             raise ConnectionFailed(f"stream: the connection broke ({type(err).__name__})") from None
         finally:
             try:

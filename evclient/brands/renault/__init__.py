@@ -30,9 +30,9 @@ from ...transport import Request, Response
 from . import locales
 from .actions import AVAILABLE, COMMANDS
 from .auth import EmailCodeChallenge, RenaultAuth
-from .endpoints import ENDPOINTS, IN_WATTS
+from .endpoints import ENDPOINTS, IN_WATTS, NO_TANK_COCKPIT
 from .errors import decode_error
-from .models import KamereonAccount, person_accounts, vehicles
+from .models import ELECTRIC_ONLY, KamereonAccount, person_accounts, vehicles
 from .status import vehicle_status
 from .support import MODELS, support
 
@@ -161,6 +161,8 @@ class Renault(Brand):
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if support(vehicle.model).power_in_watts and spec.name in IN_WATTS:
             return attrs.evolve(spec, parse=IN_WATTS[spec.name])
+        if spec.name == "cockpit" and vehicle.capabilities.get("energy") in ELECTRIC_ONLY:
+            return attrs.evolve(spec, parse=NO_TANK_COCKPIT)
         return spec
 
     def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:

@@ -191,3 +191,5 @@ ENDPOINTS: tuple[EndpointSpec[Any], ...] = (
 #: The Zoe phase 1 reports power in watts; these endpoints convert for it.
 IN_WATTS: dict[str, Callable[[Any], Any]] = {"battery-status": partial(models.battery_status, power_in_watts=True),
             "charges": partial(models.charges, power_in_watts=True)}
+#: The cockpit of a car without a tank (the listing's energy is electric): its reported empty tank is dropped.
+NO_TANK_COCKPIT: Callable[[Any], Any] = partial(models.cockpit, tank=False)

@@ -133,11 +133,17 @@ class Cockpit:
     fuel_quantity: float | None
 
 
-def cockpit(body: Any) -> Cockpit:
+#: Energy codes of the listing that mean no fuel tank (vehicles/*.json: ELEC, ELECX).
+ELECTRIC_ONLY = frozenset({"ELEC", "ELECX"})
+
+
+def cockpit(body: Any, *, tank: bool = True) -> Cockpit:
+    """``tank=False`` for a car without one: electric models report an empty tank (cockpit.zoe_50,
+    cockpit.renault_5), which is no fuel level."""
     a = attributes(body)
     return Cockpit(total_mileage=optional(float, a.get("totalMileage")),
-                   fuel_autonomy=optional(float, a.get("fuelAutonomy")),
-                   fuel_quantity=optional(float, a.get("fuelQuantity")))
+                   fuel_autonomy=optional(float, a.get("fuelAutonomy")) if tank else None,
+                   fuel_quantity=optional(float, a.get("fuelQuantity")) if tank else None)
 
 
 @attrs.frozen(kw_only=True)

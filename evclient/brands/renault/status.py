@@ -46,12 +46,8 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
                   minutes_to_full=minutes(remaining) if battery.charging else None)
     cockpit, endpoint = value("cockpit")
     if isinstance(cockpit, models.Cockpit):
-        # Electric models report an empty tank (cockpit.zoe_50, cockpit.renault_5): no fuel and no fuel range
-        # together is no tank, not a fuel level.
-        tank = bool(cockpit.fuel_quantity or cockpit.fuel_autonomy)
-        parts.put(when(endpoint), endpoint, odometer_km=cockpit.total_mileage,
-                  fuel_litres=cockpit.fuel_quantity if tank else None,
-                  fuel_range_km=cockpit.fuel_autonomy if tank else None)
+        parts.put(when(endpoint), endpoint, odometer_km=cockpit.total_mileage, fuel_litres=cockpit.fuel_quantity,
+                  fuel_range_km=cockpit.fuel_autonomy)
     hvac, endpoint = value("hvac-status")
     if isinstance(hvac, models.HvacStatus):
         parts.put(when(endpoint, hvac.last_update), endpoint, climate_on=hvac.hvac_on,

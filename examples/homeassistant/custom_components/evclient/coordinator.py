@@ -176,7 +176,7 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         elif not pauses:
             ir.async_delete_issue(self.hass, DOMAIN, f"quota_paused_{entry.entry_id}")
         stream = self.account.stream_state
-        if stream.supported and not stream.connected and "kicked" in (stream.last_error or ""):
+        if stream.taken_over:
             ir.async_create_issue(self.hass, DOMAIN, f"stream_taken_{entry.entry_id}", is_fixable=False,
                                   severity=ir.IssueSeverity.WARNING, translation_key="stream_taken",
                                   translation_placeholders={"account": entry.title})
