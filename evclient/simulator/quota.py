@@ -30,17 +30,20 @@ class SlidingQuota:
         self.counts_refused = counts_refused
         self._log: dict[str, deque[float]] = defaultdict(deque)
 
-    def _start(self, now: float) -> float:
-        """Requests before this moment no longer count."""
+    def _period_start(self, now: float) -> float:
+        """The first moment whose requests still count at ``now`` (sliding: strictly after it)."""
         if self.window == "fixed":
             return (now // self.seconds) * self.seconds
         return now - self.seconds
 
+    def _counts(self, t: float, now: float) -> bool:
+        start = self._period_start(now)
+        return t >= start if self.window == "fixed" else t > start
+
     def hit(self, account: str, now: float) -> float | None:
         """Record a request; return ``None`` when it is allowed, else the seconds until one would be."""
         log = self._log[account]
-        start = self._start(now)
-        while log and (log[0] <= start if self.window == "sliding" else log[0] < start):
+        while log and not self._counts(log[0], now):
             log.popleft()
         allowed = len(log) < self.limit
         if allowed or self.counts_refused:
@@ -48,14 +51,12 @@ class SlidingQuota:
         if allowed:
             return None
         if self.window == "fixed":
-            return max(0.0, start + self.seconds - now)
+            return max(0.0, self._period_start(now) + self.seconds - now)
         # A place frees up once all but limit - 1 of the logged requests (this one included) have aged out.
         return max(0.0, log[-self.limit] + self.seconds - now)
 
     def used(self, account: str, now: float) -> int:
-        log = self._log.get(account, deque())
-        start = self._start(now)
-        return sum(1 for t in log if (t > start if self.window == "sliding" else t >= start))
+        return sum(1 for t in self._log.get(account, deque()) if self._counts(t, now))
 
     def reset(self, account: str | None = None) -> None:
         if account is None:
