@@ -163,6 +163,7 @@ class Account:
         if tokens is not None and tokens.get("brand", brand.name) != brand.name:
             raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
         self.auth = brand.create_auth(tokens)
+        self.auth.on_renewed = self._check_tokens
         self._apis = {p: BoundApi(self, p) for p in Priority}
         poll_windows = self.scheduler.windows_for(brand.poll_server)
         # Requests to these servers spend the polls' budget (they share a window with the poll server).
@@ -475,9 +476,10 @@ class Account:
 
     # -- background polling ----------------------------------------------------------------------------
 
-    def _plan_targets(self) -> None:
+    def _plan_targets(self, *, resume: bool = False) -> None:
         now = self.clock.now()
         streamed = self.stream.covers_now()
+        rejoined = False
         for vehicle in (self._vehicles or {}).values():
             for endpoint in vehicle.endpoints.values():
                 if not endpoint.spec.poll or endpoint.supported is False:
@@ -486,17 +488,22 @@ class Account:
                 if endpoint.spec.pushed and streamed:
                     self._plan.remove(key)  # the stream keeps it fresh
                 else:
+                    rejoined = rejoined or (endpoint.spec.pushed and key not in self._plan)
                     # Due a period after the value we hold (from any source), not at once: a stream that just
                     # went down leaves fresh values behind.
                     last = None if endpoint.fetched_at is None else min(now, self.clock.to_loop(endpoint.fetched_at))
                     self._plan.add(key, now, endpoint.spec.weight, last=last)
+        if rejoined and resume:
+            # The stream went down: what it kept fresh is polled from now on, not after a full tick (a day's 50
+            # calls make a tick half an hour).
+            self._plan.resume(now)
         self._poller.replanned()
 
     def _stream_changed(self) -> None:
         """The stream went up or down: its endpoints leave or rejoin the poll plan."""
         self._check_tokens()
         if self._poller.running:
-            self._plan_targets()
+            self._plan_targets(resume=True)
 
     def _drop_target(self, vin: str, name: str) -> None:
         if (vin, name) in self._plan:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -84,6 +84,9 @@ class Auth(abc.ABC):
         self._lock: asyncio.Lock | None = None
         #: Bumped by every renewal that ran (the tokens may have changed): cheaper to watch than the tokens.
         self.renewals = 0
+        #: Called as soon as a renewal ends, whatever the request that needed it does next: a rotated refresh
+        #: token is announced (and saved) before it is ever used, even when that request then fails.
+        self.on_renewed: Callable[[], None] | None = None
 
     async def ensure(self, api: Api) -> None:
         """Make sure the credentials are valid now, renewing them if they are not."""
@@ -97,6 +100,8 @@ class Auth(abc.ABC):
                     await self.renew(api)
                 finally:
                     self.renewals += 1
+                    if self.on_renewed is not None:
+                        self.on_renewed()
 
     @abc.abstractmethod
     def valid(self, wall_now: float) -> bool:
@@ -113,6 +118,11 @@ class Auth(abc.ABC):
     @abc.abstractmethod
     def invalidate(self) -> None:
         """The server refused the current token (401): the next :meth:`ensure` renews it."""
+
+    def personal_values(self) -> tuple[str, ...]:
+        """Ids of the account that are not secrets but are personal (hidden wherever they appear in
+        diagnostics)."""
+        return ()
 
     @abc.abstractmethod
     def tokens(self) -> dict[str, Any]:

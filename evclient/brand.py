@@ -15,6 +15,7 @@ from .errors import NotSupportedError
 from .scheduler import DEFAULT_WINDOWS, Window
 from .settings import Setting
 from .status import VehicleStatus
+from .transport import MAX_ANSWER
 
 if TYPE_CHECKING:
     from .auth import Auth
@@ -54,6 +55,8 @@ class Brand(abc.ABC):
     #: The longest pause a server's Retry-After (or a saved state) may impose; a brand with a daily quota
     #: declares up to a day.
     max_pause: ClassVar[float] = 3600.0
+    #: The largest answer read from any of its servers, in bytes once decompressed (larger for images).
+    max_answer: ClassVar[int] = MAX_ANSWER
     endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
     commands: ClassVar[Sequence[CommandSpec]] = ()
     #: What a stream needs beyond evclient: the module it imports and the extra that installs it.

@@ -78,7 +78,7 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         cars.append({"car": mask_vin(vehicle.vin), "model": vehicle.model, "commands": list(vehicle.commands),
                      "status": status, "endpoints": endpoints,
                      "commands_seen": scrub([t.to_json() for t in account.recent_commands(vehicle.vin)])})
-    return {
+    report = {
         "brand": account.brand.name,
         "servers": sorted(account.servers),
         "polling": account.polling,
@@ -89,3 +89,21 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
         "vehicles": cars,
     }
+    # An account's own ids (CarData's GCID is the stream's user name and every topic's first part) can turn up
+    # in any text: a topic, an error message, a raw body.
+    scrubbed: dict[str, Any] = _without(report, tuple(v for v in account.auth.personal_values() if len(v) >= 4))
+    return scrubbed
+
+
+def _without(data: Any, values: tuple[str, ...]) -> Any:
+    if not values:
+        return data
+    if isinstance(data, dict):
+        return {k: _without(v, values) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_without(v, values) for v in data]
+    if isinstance(data, str):
+        for value in values:
+            data = data.replace(value, REDACTED)
+        return data
+    return data

@@ -106,6 +106,10 @@ class RequestPipeline:
         except AuthenticationError as err:
             self.auth_error = err
             raise
+        except ConnectionFailed:
+            if self.closed:
+                raise AccountClosed("this account was closed while its login was renewed") from None
+            raise
 
     async def _ensure_auth_by(self, priority: Priority, deadline: float) -> None:
         """:meth:`ensure_auth`, giving up at ``deadline`` (a renewal another caller leads may take longer)."""
@@ -143,9 +147,12 @@ class RequestPipeline:
             response: Response | None = None
             try:
                 headers = self.auth.headers(request.server) if request.authenticated else None
-                response = await self.transport.send(base, request, headers, common)
-                error = self.brand.decode_error(response, self.clock.wall())
+                response = await self.transport.send(base, request, headers, common, max_bytes=self.brand.max_answer)
+                error = self._decode(response)
             except ConnectionFailed as err:
+                if self.closed:
+                    # close() ended the session under this request: that is the account's end, not the network's.
+                    raise AccountClosed("this account was closed while the request was under way") from None
                 error = err
             finally:
                 slot.release()
@@ -207,6 +214,14 @@ class RequestPipeline:
             yield ws
         finally:
             await ws.close()
+
+    def _decode(self, response: Response) -> EVClientError | None:
+        """The brand's reading of an answer; a 429 is the server pushing back whatever its body says."""
+        error = self.brand.decode_error(response, self.clock.wall())
+        if response.status == 429 and not isinstance(error, RateLimited):
+            error = RateLimited(f"{response.endpoint}: HTTP 429 (too many requests)",
+                                retry_after=response.retry_after(self.clock.wall()))
+        return error
 
     def _pushed_back(self, error: RateLimited, server: str) -> EVClientError:
         default = self.cooldown if self.cooldown_set else self.brand.default_pause(self.clock.wall(), server)

@@ -22,7 +22,7 @@ import weakref
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Generic, TypeVar
 
-from .scheduler import EPSILON
+from .scheduler import EPSILON, detached
 
 K = TypeVar("K", bound=Hashable)
 
@@ -30,13 +30,15 @@ _LOG = logging.getLogger(__name__)
 
 
 class _Target:
-    __slots__ = ("due", "last", "seq", "weight")
+    __slots__ = ("due", "elsewhere", "last", "seq", "weight")
 
     def __init__(self, weight: float, due: float, seq: int) -> None:
         self.weight = weight
         self.due = due
         self.last: float | None = None
         self.seq = seq
+        #: Its value last came from elsewhere than a poll (a push, a read): polled only once really due.
+        self.elsewhere = False
 
 
 class PollPlan(Generic[K]):
@@ -94,6 +96,7 @@ class PollPlan(Generic[K]):
         target = self._targets.get(key)
         if target is not None:
             self._reset(target, at)
+            target.elsewhere = True
 
     def consumed(self, at: float) -> None:
         """A request other than a poll (a refresh, a login, a command) used the polls' budget at ``at``:
@@ -101,11 +104,17 @@ class PollPlan(Generic[K]):
         running into the cap and stalling until the window slides."""
         self._next_tick = max(self._next_tick, at) + self.interval
 
+    def resume(self, now: float) -> None:
+        """Targets rejoined after a pause of theirs (a stream went down): the next tick may be now rather than
+        an interval after the last request, so a value that is due is fetched at once, not after a full tick."""
+        self._next_tick = min(self._next_tick, now)
+
     def polled(self, key: K, at: float) -> None:
         """``key`` was polled at ``at`` (it may have left the plan since); the next tick is one interval on."""
         target = self._targets.get(key)
         if target is not None:
             self._reset(target, at)
+            target.elsewhere = False
         self._next_tick = at + self.interval
 
     def _reset(self, target: _Target, at: float) -> None:
@@ -115,19 +124,22 @@ class PollPlan(Generic[K]):
     def choose(self) -> tuple[K, float] | None:
         """The most overdue target and the time to poll it, or ``None`` when there is none."""
         best_key: K | None = None
+        best: _Target | None = None
         best_due = math.inf
         # Dicts keep insertion order, so a strict "<" breaks ties by first-added: FIFO among equals.
         for key, target in self._targets.items():
             if target.due < best_due:
-                best_key, best_due = key, target.due
-        if best_key is None:
+                best_key, best, best_due = key, target, target.due
+        if best_key is None or best is None:
             return None
         # A tick polls the most overdue target if it falls due before the following tick (so with unequal
         # weights every tick is still used and each target keeps its share); when none does, the tick
         # spends nothing and the plan waits until a target is due — a value that is still fresh, from
         # whatever source, costs no request.
+        # A value pushed or read since the last poll is not polled early: it is polled once it is as old as
+        # its period, whatever the tick.
         tick = self._next_tick
-        if tick == -math.inf or best_due > tick + self.interval:
+        if tick == -math.inf or best_due > tick + self.interval or best.elsewhere:
             return best_key, max(best_due, tick)
         return best_key, tick
 
@@ -232,7 +244,7 @@ class Poller(Generic[K]):
             loop = asyncio.get_running_loop()
             self._hub = _hub(loop)
             self._ident = self._hub.add(self)
-            self._task = loop.create_task(self._run(self._hub), name=self._name)
+            self._task = loop.create_task(self._run(self._hub), name=self._name, context=detached())
 
     async def stop(self) -> None:
         task, self._task = self._task, None

@@ -18,7 +18,7 @@ SECRET_KEYS = frozenset(
         "client_secret", "bmwskanswer", "security_answer", "code", "regtoken", "gigyaassertion",
         "phvtoken", "providerassertion", "username", "loginid", "email", "vin", "gmid", "ucid",
         "registrationnumber", "radiocode", "accountid", "personid", "gpslatitude", "gpslongitude",
-        "lat", "lon", "latitude", "longitude",
+        "lat", "lon", "latitude", "longitude", "gcid",
     }
 )
 

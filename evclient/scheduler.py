@@ -41,6 +41,14 @@ EPSILON = 1e-6
 DEADLINE: contextvars.ContextVar[float | None] = contextvars.ContextVar("evclient_deadline", default=None)
 
 
+def detached() -> contextvars.Context:
+    """The current context without a :func:`within` deadline, for a task that outlives the call starting it
+    (a poller, a stream): it must not inherit a bound meant for one foreground request."""
+    context = contextvars.copy_context()
+    context.run(DEADLINE.set, None)
+    return context
+
+
 @contextlib.contextmanager
 def within(seconds: float) -> Iterator[None]:
     """Give the requests made inside the block ``seconds`` to get a slot from their account's budget.
@@ -288,7 +296,7 @@ class Scheduler:
         if limit < _INF:
             soonest = max([until, *(w.earliest_free(w.cap(priority), now) for w in logs)])
             if soonest > limit:
-                raise self._exhausted(logs, priority, now)
+                raise self._exhausted(logs, priority, now, until)
         self._seq += 1
         waiter = _Waiter(int(priority), self._seq, server, loop.create_future(), limit)
         heapq.heappush(self._waiters, waiter)
@@ -299,13 +307,18 @@ class Scheduler:
             self._abandon(waiter)
             raise
 
-    def _exhausted(self, logs: Iterable[_WindowLog], priority: int, now: float) -> BudgetExhausted:
+    def _exhausted(self, logs: Iterable[_WindowLog], priority: int, now: float,
+                   until: float = -_INF) -> BudgetExhausted:
         frees = [w.free_at(w.cap(priority)) for w in logs if len(w) >= w.cap(priority)]
+        if until > now and until >= max(frees, default=now):
+            wait = until - now
+            return BudgetExhausted(f"no request slot before the deadline: the server asked for a pause that ends in "
+                                   f"{_duration(wait)}", retry_after=wait)
         at = max(frees, default=now)
-        wait = None if at == _INF else max(0.0, at - now)
-        when = "once a request under way finishes" if wait is None else f"in {_duration(wait)}"
+        left: float | None = None if at == _INF else max(0.0, at - now)
+        when = "once a request under way finishes" if left is None or not frees else f"in {_duration(left)}"
         return BudgetExhausted(f"no request slot before the deadline: the budget is spent; the next frees {when}",
-                               retry_after=wait)
+                               retry_after=left)
 
     def _abandon(self, waiter: _Waiter) -> None:
         fut = waiter.future
@@ -499,8 +512,10 @@ class Scheduler:
 
 def _duration(seconds: float) -> str:
     """``42 s``, ``12 min``, ``3.5 h``: a wait as a person reads it."""
+    if seconds < 1:
+        return "under a second"
     if seconds < 120:
-        return f"{max(0.0, seconds):.0f} s"
+        return f"{seconds:.0f} s"
     if seconds < 7200:
         return f"{seconds / 60:.0f} min"
     return f"{seconds / 3600:.1f} h"

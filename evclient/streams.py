@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .errors import AccountClosed, AuthenticationError, EVClientError
-from .scheduler import Priority
+from .scheduler import Priority, detached
 
 if TYPE_CHECKING:
     from .account import Account
@@ -46,15 +46,18 @@ RECONNECT_GRACE = 30.0
 class StreamEnded(EVClientError):
     """A brand's stream ended for a known reason; ``retry_after`` (seconds) sets the next attempt.
 
-    ``taken_over``: another connection (another app on the same account) took the stream; the application
-    may tell the owner, who alone can stop the other app.
+    ``taken_over``: the server said another connection (another app on the same account) took the stream;
+    the application may tell the owner, who alone can stop the other app. ``outage``: the stream is down for
+    real (refused, not set up), so its endpoints are polled again at once even when the next attempt is soon.
     """
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, taken_over: bool = False) -> None:
+    def __init__(self, reason: str, *, retry_after: float | None = None, taken_over: bool = False,
+                 outage: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
         self.taken_over = taken_over
+        self.outage = outage
 
 
 @attrs.frozen
@@ -72,6 +75,10 @@ class StreamState:
     last_error: str | None = None
     next_attempt_at: float | None = None
     taken_over: bool = False  # it ended because another app took it (until it connects again)
+    short_drops: int = 0  # connections in a row the broker closed soon after opening them (0 after a good one)
+    rejected_messages: int = 0  # messages that were not the brand's or could not be read (skipped)
+    rejected_fields: int = 0  # broken fields of otherwise good messages (skipped)
+    restamped: int = 0  # fields stamped too far in the future, stored with their arrival time instead
 
     def to_json(self) -> dict[str, Any]:
         return attrs.asdict(self)
@@ -98,6 +105,16 @@ class StreamSink:
     def message(self) -> None:
         """A message arrived that carried no value evclient keeps (it still shows the stream is alive)."""
         self._runner._message()
+
+    def short_drops(self, count: int) -> None:
+        """``count`` connections in a row were closed by the server soon after they opened."""
+        self._runner._update(short_drops=count)
+
+    def rejected(self, *, fields: int = 0, restamped: int = 0) -> None:
+        """Count what a message brought that could not be stored as it came: with no ``fields``, the whole
+        message (not the brand's, or broken); else its broken fields (skipped) and the ones stamped in the
+        future (stored with their arrival time)."""
+        self._runner._rejected(1 if not fields and not restamped else 0, fields, restamped)
 
 
 class StreamRunner:
@@ -153,7 +170,8 @@ class StreamRunner:
                 self._told_unavailable = True
             return
         self._opening = True
-        self._task = self._clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream")
+        self._task = self._clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream",
+                                                  context=detached())
         self._update(running=True)
 
     async def stop(self) -> None:
@@ -176,7 +194,7 @@ class StreamRunner:
         while True:
             opened = self._clock.now()
             retry_after: float | None = None
-            taken_over = False
+            taken_over = outage = False
             try:
                 if attempts:
                     self._update(reconnects=self.state.reconnects + 1)
@@ -187,7 +205,7 @@ class StreamRunner:
             except asyncio.CancelledError:
                 raise
             except StreamEnded as ended:
-                error, retry_after, taken_over = ended.reason, ended.retry_after, ended.taken_over
+                error, retry_after, taken_over, outage = ended.reason, ended.retry_after, ended.taken_over, ended.outage
             except AccountClosed:
                 return
             except AuthenticationError as err:
@@ -206,14 +224,16 @@ class StreamRunner:
             wait = max(1.0, min(wait, 24 * 3600.0))
             if retry_after is None:
                 backoff = min(backoff * 2, BACKOFF_MAX)
-            self._ended(error, self._clock.wall() + wait, taken_over=taken_over)
+            self._ended(error, self._clock.wall() + wait, taken_over=taken_over, outage=outage)
             await asyncio.sleep(wait)
 
-    def _ended(self, error: str, next_attempt_at: float | None, *, taken_over: bool = False) -> None:
+    def _ended(self, error: str, next_attempt_at: float | None, *, taken_over: bool = False,
+               outage: bool = False) -> None:
         was = self.state.connected or self._opening
         # A reconnection due within seconds (a planned one, for a fresh token) is not an outage: its endpoints
-        # keep waiting for it rather than cost the polls of a gap nobody will notice.
-        self._opening = next_attempt_at is not None and next_attempt_at - self._clock.wall() <= RECONNECT_GRACE
+        # keep waiting for it rather than cost the polls of a gap nobody will notice. A refusal is one.
+        self._opening = (not outage and next_attempt_at is not None
+                         and next_attempt_at - self._clock.wall() <= RECONNECT_GRACE)
         if self._opening:
             was = False
         self._cancel_watchdog()
@@ -236,6 +256,13 @@ class StreamRunner:
         if silent_before:
             self._on_change()  # it speaks again: its endpoints leave the poll plan
         self._arm_watchdog()
+
+    def _rejected(self, messages: int, fields: int, restamped: int) -> None:
+        if messages:
+            self._message()  # still a sign of life
+        self._update(rejected_messages=self.state.rejected_messages + messages,
+                     rejected_fields=self.state.rejected_fields + fields,
+                     restamped=self.state.restamped + restamped, notify=False)
 
     # -- silence -----------------------------------------------------------------------------------------
 

@@ -95,7 +95,8 @@ class Response:
         """The body as JSON; anything else is a :class:`ResponseError` naming the endpoint."""
         try:
             return json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as err:
+        except (ValueError, UnicodeDecodeError, RecursionError) as err:
+            # RecursionError: a body of nested brackets deeper than the parser goes (no server sends one).
             kind = "an empty body" if not self.body.strip() else "a body that is not JSON"
             raise ResponseError(
                 f"{self.endpoint}: HTTP {self.status} with {kind}", endpoint=self.endpoint, status=self.status
@@ -105,7 +106,7 @@ class Response:
         """The body as JSON, or ``None`` when it is empty or not JSON (for error decoding)."""
         try:
             return json.loads(self.body) if self.body else None
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             return None
 
     def server_time(self, fallback: float) -> float:
@@ -208,6 +209,29 @@ def _query_key(query: Mapping[str, Any] | None) -> tuple[tuple[str, Any], ...] |
     return items
 
 
+#: The largest answer read by default, once decompressed (a brand declares its own, larger for images).
+MAX_ANSWER = 2 * 1024 * 1024
+
+
+async def _read_capped(resp: aiohttp.ClientResponse, limit: int, endpoint: str) -> bytes:
+    """The whole (decompressed) body, or a :class:`ResponseError` as soon as it passes ``limit`` bytes."""
+    def too_large() -> ResponseError:
+        return ResponseError(f"{endpoint}: HTTP {resp.status} with an answer over {limit // 1024} KiB, not read",
+                             endpoint=endpoint, status=resp.status)
+
+    declared = resp.content_length
+    if declared is not None and declared > limit and "content-encoding" not in resp.headers:
+        raise too_large()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in resp.content.iter_chunked(65536):
+        size += len(chunk)
+        if size > limit:
+            raise too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 class Transport:
     """Sends requests on an injected or owned ``aiohttp.ClientSession``.
 
@@ -295,9 +319,12 @@ class Transport:
         request: Request,
         headers: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        *,
+        max_bytes: int = MAX_ANSWER,
     ) -> Response:
         """Send ``request`` to ``base_url`` and read the whole answer (``params``: query parameters every
-        request to that server carries; the request's own win)."""
+        request to that server carries; the request's own win). An answer larger than ``max_bytes`` once
+        decompressed is a :class:`ResponseError`: a small gzip body must not grow into gigabytes here."""
         query = {**params, **request.params} if params and request.params else (request.params or params)
         try:
             url = _url(base_url.rstrip("/") + request.path, _query_key(query))
@@ -320,7 +347,7 @@ class Transport:
         started = loop.time()
         try:
             async with session.request(request.method, url, **kwargs) as resp:
-                body = await resp.read()
+                body = await _read_capped(resp, max_bytes, request.endpoint)
                 status = resp.status
                 resp_headers = {k.lower(): v for k, v in resp.headers.items()}
                 # Parsing Set-Cookie is not free: only answers that set one (Gigya's) pay for it.

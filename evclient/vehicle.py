@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .command import CommandHandle, CommandResult, ProgressCallback
 from .endpoint import Endpoint, EndpointSpec
+from .errors import InvalidInputError
 from .redact import mask_vin
 from .scheduler import Priority
 from .status import VehicleStatus
@@ -74,13 +75,24 @@ class Vehicle:
     async def read(self, spec: EndpointSpec[T], /, **params: Any) -> T:
         """:meth:`refresh` by the brand's ``EndpointSpec`` constant, typed: ``await car.read(BATTERY)`` is a
         ``BatteryStatus`` to a type checker (the string form gives ``Any``)."""
+        self._own(spec)
         value: T = await self._account.read_endpoint(self, spec.name, Priority.REFRESH, params)
         return value
 
     def latest(self, spec: EndpointSpec[T], /) -> T | None:
         """The latest value of an endpoint by its spec constant, typed (no request)."""
+        self._own(spec)
         endpoint = self._endpoints.get(spec.name)
         return None if endpoint is None else endpoint.value
+
+    def _own(self, spec: EndpointSpec[Any]) -> None:
+        """Refuse another brand's constant of the same name: its value type (what a type checker was told)
+        is not what this car's endpoint holds."""
+        declared = self._account.brand.endpoints
+        if not any(own is spec for own in declared) and spec not in declared:
+            brand = self._account.brand.name
+            raise InvalidInputError(f"{spec.name!r} is not one of {brand}'s endpoint constants: use the one from "
+                                    f"evclient.brands of {brand}")
 
     async def start_command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any

@@ -6,6 +6,7 @@ from typing import Any
 
 import evclient
 import evclient.brands
+from evclient.connect import Connecting
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
 
 
@@ -14,8 +15,13 @@ async def demo_login(sim: Simulator, brand: str, *, base_url: str | None = None,
     login where it has one (the simulated owner approves it after 3 s)."""
     declared = {s.name for s in evclient.brands.get(brand).settings}
     login: dict[str, Any] = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD} if "password" in declared else {}
+    return await approved(evclient.connect(brand, servers=sim.servers(brand, base_url), **login, **settings))
+
+
+async def approved(connecting: Connecting) -> evclient.Account:
+    """Await ``connecting``; a device login it asks for is waited for (the simulated owner approves it)."""
     try:
-        return await evclient.connect(brand, servers=sim.servers(brand, base_url), **login, **settings)
+        return await connecting
     except evclient.TwoFactorRequired as asked:
         challenge = asked.challenge
         if not isinstance(challenge, evclient.DeviceCodeChallenge):

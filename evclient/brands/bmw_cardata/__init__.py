@@ -10,6 +10,7 @@ without it the brand polls within the 50 calls and says so once.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
@@ -71,6 +72,7 @@ class BmwCarData(Brand):
     )
     poll_server = "api"
     max_pause = 86400.0
+    max_answer = 16 * 1024 * 1024  # the car's image is a PNG of a few MiB
     endpoints = ENDPOINTS
     stream_requires = "aiomqtt"
     stream_extra = "cardata"
@@ -90,6 +92,7 @@ class BmwCarData(Brand):
         self._secondary: list[str] = []
         self._stream_lost_at: float | None = None
         self._read_at: dict[str, float] = {}  # VIN → when its telematics were last asked for by REST
+        self._container_lock: asyncio.Lock | None = None
 
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
         self._auth = CarDataAuth(self.client_id, tokens)
@@ -137,6 +140,15 @@ class BmwCarData(Brand):
         assert auth is not None
         if auth.container_id is not None:
             return auth.container_id
+        if self._container_lock is None:
+            self._container_lock = asyncio.Lock()
+        async with self._container_lock:
+            # One flight per account: two reads that find the container gone would otherwise make two.
+            if auth.container_id is not None:
+                return auth.container_id
+            return await self._find_or_make_container(api, auth)
+
+    async def _find_or_make_container(self, api: Api, auth: CarDataAuth) -> str:
         response = await api.request(Request(method="GET", server="api", endpoint="containers",
                                              path="/customers/containers", headers={"Accept": "application/json"}))
         with reading("containers"):

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import hashlib
 import logging
 import secrets
@@ -29,7 +30,7 @@ from ...errors import (
 )
 from ...scheduler import Priority
 from ...transport import Request
-from .errors import DEVICE_CODE, DEVICE_TOKEN, TOKEN_REFRESH, AuthorizationPending, SlowDown
+from .errors import DEVICE_CODE, DEVICE_TOKEN, TOKEN_REFRESH, AuthorizationPending, RefreshRefused, SlowDown
 
 if TYPE_CHECKING:
     from ...account import Account
@@ -74,6 +75,8 @@ class CarDataAuth(Auth):
         self.container_id: str | None = saved.get("container_id") if isinstance(saved.get("container_id"), str) \
             else None
         self._verifier: Secret | None = None
+        #: When the owner approved the device login (its refresh tokens descend from it), epoch seconds.
+        self.logged_in_at = _number(saved.get("logged_in_at"))
 
     # -- Auth ------------------------------------------------------------------------------------------
 
@@ -86,14 +89,22 @@ class CarDataAuth(Auth):
             try:
                 await self._refresh_tokens(api)
                 return
-            except AuthenticationError:
+            except RefreshRefused as refused:
                 self._forget()
-                raise
+                raise AuthenticationError(f"BMW refused the refresh token ({refused.error}) of {self._made()}; "
+                                          "run the device login again") from None
         if self._refresh is not None:
             self._forget()
-            raise AuthenticationError("the CarData login has lapsed (it lasts 14 days); run the device login again")
+            raise AuthenticationError(f"the CarData login of {self._made()} has lapsed (a login lasts 14 days); run "
+                                      "the device login again")
         raise TwoFactorRequired("CarData needs the owner to approve this device: open the link and enter the code",
                                 await self._start(api))
+
+    def _made(self) -> str:
+        if self.logged_in_at is None:
+            return "an earlier device login"
+        when = dt.datetime.fromtimestamp(self.logged_in_at, dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        return f"the device login made {when}"
 
     def headers(self, server: str) -> Mapping[str, str]:
         if server != "api" or self._access is None:
@@ -114,7 +125,11 @@ class CarDataAuth(Auth):
             "refresh_expires_at": self._refresh_expires,
             "id_expires_at": self._id_expires,
             "container_id": self.container_id,
+            "logged_in_at": self.logged_in_at,
         }
+
+    def personal_values(self) -> tuple[str, ...]:
+        return (self.gcid,) if self.gcid else ()
 
     # -- the stream's credentials -----------------------------------------------------------------------
 
@@ -158,6 +173,7 @@ class CarDataAuth(Auth):
         ))
         self._set(api, response.json(), DEVICE_TOKEN)
         self._verifier = None
+        self.logged_in_at = api.clock.wall()
 
     async def _refresh_tokens(self, api: Api) -> None:
         assert self._refresh is not None

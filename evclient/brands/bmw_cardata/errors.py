@@ -72,15 +72,37 @@ def _oauth_error(endpoint: str, status: int, body: Any) -> EVClientError:
             return TwoFactorExpired("BMW refused this login code (key management); start the login again")
     if error == "invalid_client" or (status == 401 and endpoint == DEVICE_CODE):
         return InvalidCredentialsError("BMW does not know this client id, or it is not subscribed to CarData")
-    if (endpoint == TOKEN_REFRESH and error in ("invalid_grant", "invalid_token", "expired_token")) or (
-            endpoint == TOKEN_REFRESH and status in (400, 401)):
-        return AuthenticationError("the CarData login has lapsed (it lasts 14 days); run the device login again")
+    if endpoint == TOKEN_REFRESH:
+        return _refresh_error(status, error)
     if status == 429:
         return QuotaExceeded(f"{endpoint}: BMW's login server asks to wait")
     if status >= 500:
         return ServerError(f"{endpoint}: BMW's login server failed (HTTP {status})", status=status)
     return ResponseError(f"{endpoint}: BMW's login server refused ({error or f'HTTP {status}'})", endpoint=endpoint,
                          status=status)
+
+
+#: The OAuth answers to a refresh that end the login (RFC 6749 §5.2, RFC 8628); nothing else does.
+REFRESH_REFUSALS = ("invalid_grant", "invalid_token", "expired_token")
+
+
+class RefreshRefused(AuthenticationError):
+    """BMW's login server refused the refresh token with an OAuth error (``error``): the login is over."""
+
+    def __init__(self, error: str) -> None:
+        super().__init__(f"BMW refused the refresh token ({error})")
+        self.error = error
+
+
+def _refresh_error(status: int, error: str) -> EVClientError:
+    """A refresh ends the login only on a documented OAuth refusal: a proxy's HTML page, a maintenance answer
+    or a 400 without an OAuth body says nothing about the refresh token, which BMW may still accept."""
+    if error in REFRESH_REFUSALS:
+        return RefreshRefused(error)
+    if status == 429:
+        return QuotaExceeded(f"{TOKEN_REFRESH}: BMW's login server asks to wait")
+    return ServerError(f"{TOKEN_REFRESH}: BMW's login server answered HTTP {status} without an OAuth refusal; "
+                       "the tokens are kept and the refresh is tried again", status=status)
 
 
 def _rest_error(endpoint: str, status: int, code: str, note: str, retry_after: float | None) -> EVClientError:

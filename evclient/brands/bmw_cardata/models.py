@@ -12,31 +12,68 @@ import attrs
 
 from ...models import ApiEnum
 
+#: The times a car can have measured anything: 2000-01-01 to 2100-01-01 (epoch seconds). A stamp outside is
+#: not a time but a broken field (``1e15``, a 401-digit number), and would break every date it meets later.
+FIRST_STAMP = 946684800.0
+LAST_STAMP = 4102444800.0
+#: The largest magnitude a telematic number may have, and the longest text (a VIN, an address, a message).
+MAX_NUMBER = 1e15
+MAX_TEXT = 4096
+
 
 def epoch(stamp: Any) -> float | None:
-    """An ISO 8601 time (``2025-09-30T08:15:00Z``) or epoch seconds/milliseconds, as epoch seconds."""
+    """An ISO 8601 time (``2025-09-30T08:15:00Z``) or epoch seconds/milliseconds, as epoch seconds.
+
+    ``None`` and an empty text are no time; anything that is not a time between 2000 and 2100 raises
+    ``ValueError``.
+    """
     if stamp is None or isinstance(stamp, bool):
         return None
     if isinstance(stamp, int | float):
-        value = float(stamp)
-        return value / 1000 if value > 1e11 else value
-    text = str(stamp).strip()
-    if not text:
-        return None
-    parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed.timestamp()
+        try:
+            value = float(stamp)
+        except OverflowError:
+            raise ValueError("a timestamp out of range") from None
+        if not math.isfinite(value):
+            raise ValueError("a timestamp that is not a number")
+        value = value / 1000 if value > 1e11 else value
+    else:
+        text = str(stamp).strip()
+        if not text:
+            return None
+        if len(text) > 64:
+            raise ValueError("a timestamp too long to be one")
+        try:
+            parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except OverflowError:
+            raise ValueError("a timestamp out of range") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=dt.UTC)
+        value = parsed.timestamp()
+    if not FIRST_STAMP <= value <= LAST_STAMP:
+        raise ValueError("a timestamp outside 2000–2100")
+    return value
 
 
 def typed(value: Any) -> Any:
     """A telematic value as Python: numbers from their text, ``true``/``false`` and BMW's ``asn_istrue`` /
-    ``asn_isfalse`` as booleans, the rest as strings (``None`` stays ``None``)."""
+    ``asn_isfalse`` as booleans, the rest as strings (``None`` stays ``None``). A number beyond any car's
+    reading or an overlong text raises ``ValueError``."""
     if value is None or isinstance(value, bool):
         return value
     if isinstance(value, int | float):
-        return value if not isinstance(value, float) or math.isfinite(value) else None
+        try:
+            number = float(value)
+        except OverflowError:
+            raise ValueError("a number out of range") from None
+        if not math.isfinite(number) or abs(number) > MAX_NUMBER:
+            raise ValueError("a number out of range")
+        return value
+    if isinstance(value, dict | list):
+        raise ValueError("a structure where a value belongs")
     text = str(value).strip()
+    if len(text) > MAX_TEXT:
+        raise ValueError("an overlong text")
     lowered = text.lower()
     if lowered in ("true", "asn_istrue"):
         return True
@@ -46,7 +83,7 @@ def typed(value: Any) -> Any:
         number = float(text)
     except ValueError:
         return text
-    if not math.isfinite(number):
+    if not math.isfinite(number) or abs(number) > MAX_NUMBER:
         return text
     return int(number) if number.is_integer() and "." not in text and "e" not in lowered else number
 
@@ -61,12 +98,55 @@ class TelematicValue:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TelematicValue:
+        """One entry; ``ValueError`` when any of its fields is broken."""
         unit = data.get("unit")
-        return cls(typed(data.get("value")), None if unit in (None, "") else str(unit), epoch(data.get("timestamp")))
+        if unit is not None and (not isinstance(unit, str) or len(unit) > 64):
+            raise ValueError("a unit that is not one")
+        return cls(typed(data.get("value")), unit or None, epoch(data.get("timestamp")))
 
 
 #: A car's telematic values by key (BMW's technical descriptor).
 Telematics = dict[str, TelematicValue]
+
+
+@attrs.define
+class Parsed:
+    """Telematic entries read from an answer or a message, with what was left out and why."""
+
+    values: Telematics = attrs.field(factory=dict)
+    #: Entries with a broken field (skipped: never raised, never stored).
+    rejected: int = 0
+    #: Entries stamped too far in the future (stored with their arrival time instead).
+    restamped: int = 0
+
+
+#: A stamp further ahead of the account's clock than this is the car's clock gone wrong, not a measurement.
+FUTURE_SLACK = 300.0
+
+
+def parse_entries(entries: Mapping[str, Any], wall_now: float | None = None) -> Parsed:
+    """Every good entry of ``entries``; an entry with no value is missing, not a measurement of nothing.
+
+    With ``wall_now``, an entry stamped more than :data:`FUTURE_SLACK` ahead of it is stored as measured at
+    ``wall_now``: a stamp from 2099 must not outrank every later value of its key.
+    """
+    parsed = Parsed()
+    for key, entry in entries.items():
+        if not isinstance(entry, Mapping) or not isinstance(key, str) or len(key) > 256:
+            parsed.rejected += 1
+            continue
+        try:
+            value = TelematicValue.from_json(entry)
+        except (ValueError, TypeError):
+            parsed.rejected += 1
+            continue
+        if value.value is None:
+            continue  # {"value": null, "unit": "%", "timestamp": null}: the key has no data
+        if wall_now is not None and value.timestamp is not None and value.timestamp > wall_now + FUTURE_SLACK:
+            value = attrs.evolve(value, timestamp=wall_now)
+            parsed.restamped += 1
+        parsed.values[key] = value
+    return parsed
 
 
 def parse_telematics(body: Any) -> Telematics:
@@ -74,12 +154,12 @@ def parse_telematics(body: Any) -> Telematics:
     entries = body["telematicData"]
     if not isinstance(entries, Mapping):
         raise TypeError("telematicData")
-    return {str(key): TelematicValue.from_json(entry) for key, entry in entries.items() if isinstance(entry, Mapping)}
+    return parse_entries(entries).values
 
 
-def parse_stream_data(data: Mapping[str, Any]) -> Telematics:
+def parse_stream_data(data: Mapping[str, Any], wall_now: float | None = None) -> Parsed:
     """A stream message's ``data``: only the keys that changed, with typed values."""
-    return {str(key): TelematicValue.from_json(entry) for key, entry in data.items() if isinstance(entry, Mapping)}
+    return parse_entries(data, wall_now)
 
 
 def merge_telematics(old: Telematics, new: Telematics) -> Telematics:

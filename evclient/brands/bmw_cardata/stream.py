@@ -2,9 +2,10 @@
 password the current id token, topic ``{gcid}/+``; every message carries only the keys that changed.
 
 The connection is ended just before the id token expires (the broker would close it) and opened again with a
-fresh one. A connection the broker drops soon after it opened, twice in a row, is another app taking the stream
-over (BMW allows one per owner): evclient says so and waits half an hour instead of fighting it. A subscription
-the broker refuses means the owner has not set a stream up in BMW's portal.
+fresh one. evclient speaks MQTT 3.1.1, whose close carries no reason: a connection the broker drops soon after it
+opened, twice in a row, is reported as such (BMW does it when another app connects with the same account) and
+backed off like any drop, never claimed as a takeover. A refused CONNECT renews the id token once, then waits
+longer and longer. A subscription the broker refuses means the owner has not set a stream up in BMW's portal.
 """
 
 from __future__ import annotations
@@ -35,21 +36,42 @@ KEEPALIVE = 30
 RENEW_BEFORE = 300.0
 #: A connection dropped within this many seconds of opening counts towards "another app took it over".
 SHORT = 120.0
-KICKED_PAUSE = 1800.0
+#: After a refused CONNECT: the first retry (with a renewed id token), the second, and from the third on a wait
+#: that starts at 15 minutes and doubles up to 6 hours.
+REFUSED_FIRST_WAIT = 5.0
+REFUSED_SECOND_WAIT = 60.0
+REFUSALS_BEFORE_LONG_WAIT = 3
+REFUSED_LONG_WAIT = 900.0
+REFUSED_LONGEST_WAIT = 6 * 3600.0
 NO_STREAM_PAUSE = 6 * 3600.0
 #: A message larger than this is not a CarData message (the broker's own limit is far below).
 MAX_MESSAGE = 256 * 1024
 
 
 class CarDataStream:
-    """The stream's state across connections (for the kick detection and the reads after an outage)."""
+    """The stream's state across connections (refusals, short drops, the reads after an outage)."""
 
     def __init__(self) -> None:
         self.short_drops = 0
+        self.refusals = 0  # CONNECTs refused in a row
         self.connected_before = False
         # One client id for every connection of this account: the broker replaces the session instead of keeping
         # one per reconnection (there is one an hour, for the id token).
         self.identifier = "evclient-" + secrets.token_hex(8)
+
+    def _refused(self, auth: CarDataAuth, err: Exception) -> StreamEnded:
+        """The broker refused the CONNECT: renew the id token once per run of refusals, then back off hard
+        (a broker that refuses every token must not cost a login call a minute)."""
+        self.refusals += 1
+        if self.refusals == 1:
+            auth.invalidate()  # the id token may have expired early: one renewal, before the next attempt
+            wait = REFUSED_FIRST_WAIT
+        elif self.refusals < REFUSALS_BEFORE_LONG_WAIT:
+            wait = REFUSED_SECOND_WAIT
+        else:
+            wait = min(REFUSED_LONG_WAIT * 2 ** (self.refusals - REFUSALS_BEFORE_LONG_WAIT), REFUSED_LONGEST_WAIT)
+        return StreamEnded(f"the broker refused the connection ({err}); {self.refusals} refusal(s) in a row",
+                           retry_after=wait, outage=True)
 
     async def run(self, api: Api, auth: CarDataAuth, sink: StreamSink,
                   after_connect: Callable[[], Any]) -> None:
@@ -59,7 +81,7 @@ class CarDataStream:
         clock = api.clock
         credentials = auth.stream_credentials(clock.wall())
         if credentials is None:
-            raise StreamEnded("no id token for the stream yet", retry_after=60.0)
+            raise StreamEnded("no id token for the stream yet", retry_after=60.0, outage=True)
         gcid, id_token, id_expires = credentials
         url = URL(api.server_url("stream"))
         options: dict[str, Any] = {"hostname": url.host or "", "port": url.port or 9000, "username": gcid,
@@ -76,8 +98,7 @@ class CarDataStream:
             except aiomqtt.MqttCodeError as err:
                 _close_socket(client)
                 if getattr(err, "rc", None) in (4, 5, 134, 135):
-                    auth.invalidate()  # a bad or expired id token: renew it before the next attempt
-                    raise StreamEnded("the stream refused the id token; renewing it", retry_after=5.0) from None
+                    raise self._refused(auth, err) from None
                 raise ConnectionFailed(f"stream: the broker refused the connection ({err})") from None
             except aiomqtt.MqttError as err:
                 _close_socket(client)
@@ -85,32 +106,44 @@ class CarDataStream:
             except BaseException:
                 _close_socket(client)
                 raise
+        self.refusals = 0
         opened = clock.now()
+        reads: asyncio.Task[Any] | None = None
         try:
             granted = await client.subscribe(f"{gcid}/+")
             if any(_refused(code) for code in _codes(granted)):
                 raise StreamEnded("BMW has no stream set up for this client id (choose the data keys to stream in "
-                                  "the CarData portal)", retry_after=NO_STREAM_PAUSE)
+                                  "the CarData portal)", retry_after=NO_STREAM_PAUSE, outage=True)
             sink.connected()
-            await after_connect()
+            # The reads after connecting go beside the messages, never before them: they may wait hours for a
+            # REST slot, and the stream's values must be stored meanwhile.
+            reads = asyncio.ensure_future(after_connect())
             renew_at = clock.to_loop(id_expires - RENEW_BEFORE)
             try:
                 async with asyncio.timeout_at(max(renew_at, clock.now() + 60.0)):
                     async for message in client.messages:
-                        self._handle(message.payload, sink)
+                        self._handle(message.payload, sink, clock.wall())
             except TimeoutError:
                 self.short_drops = 0
+                sink.short_drops(0)
                 raise StreamEnded("renewing the id token before it expires", retry_after=1.0) from None
             raise ConnectionFailed("stream: the broker closed the connection")
         except aiomqtt.MqttError as err:
             lasted = clock.now() - opened
             self.short_drops = self.short_drops + 1 if lasted < SHORT else 0
+            sink.short_drops(self.short_drops)
             if self.short_drops >= 2:
-                self.short_drops = 0
-                raise StreamEnded("kicked by another connection: another app uses this account's stream (BMW allows "
-                                  "one per owner)", retry_after=KICKED_PAUSE, taken_over=True) from None
+                # MQTT 3.1.1 gives no reason for a close: a takeover cannot be told from any other drop, so say
+                # what happened and back off as for any drop (see docs/architecture.md, "stream takeover").
+                raise ConnectionFailed(f"stream: the broker closed the connection {self.short_drops} times in a row "
+                                       f"within {SHORT / 60:.0f} minutes of opening it; BMW does this when another "
+                                       "app connects with this account") from None
             raise ConnectionFailed(f"stream: the connection broke ({type(err).__name__})") from None
         finally:
+            if reads is not None and not reads.done():
+                reads.cancel()
+                with contextlib.suppress(BaseException):
+                    await reads
             try:
                 with contextlib.suppress(Exception):
                     await client.__aexit__(None, None, None)
@@ -118,23 +151,27 @@ class CarDataStream:
                 _close_socket(client)  # whatever aiomqtt managed, the socket does not outlive the connection
 
     @staticmethod
-    def _handle(payload: Any, sink: StreamSink) -> None:
-        """One message; a bad one is counted and skipped, never the end of the stream."""
+    def _handle(payload: Any, sink: StreamSink, wall_now: float) -> None:
+        """One message; a bad one, or a bad field of one, is counted and skipped, never the end of the stream."""
         try:
             if not isinstance(payload, bytes | bytearray | str) or len(payload) > MAX_MESSAGE:
                 raise ValueError("size")
             message = json.loads(payload)
-            vin = str(message["vin"])
+            vin = message["vin"]
             data = message["data"]
-            if not isinstance(data, dict):
-                raise TypeError("data")
-            values = parse_stream_data(data)
-        except (ValueError, KeyError, TypeError):
+            if not isinstance(vin, str) or not isinstance(data, dict):
+                raise TypeError("vin or data")
+        except (ValueError, KeyError, TypeError, RecursionError):
             _LOG.debug("a stream message that is not CarData's, skipped")
-            sink.message()
+            sink.rejected()
             return
-        if values:
-            sink.push(vin, "telematics", values, raw=message)
+        parsed = parse_stream_data(data, wall_now)
+        if parsed.rejected or parsed.restamped:
+            _LOG.debug("a stream message with %d broken and %d future-stamped entries", parsed.rejected,
+                       parsed.restamped)
+            sink.rejected(fields=parsed.rejected, restamped=parsed.restamped)
+        if parsed.values:
+            sink.push(vin, "telematics", parsed.values, raw=message)
         else:
             sink.message()
 

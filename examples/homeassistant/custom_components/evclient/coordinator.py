@@ -176,7 +176,8 @@ class EVClientCoordinator(DataUpdateCoordinator[Snapshot]):
         elif not pauses:
             ir.async_delete_issue(self.hass, DOMAIN, f"quota_paused_{entry.entry_id}")
         stream = self.account.stream_state
-        if stream.taken_over:
+        # The server's word (an MQTT 5 takeover) or what it did (closed the stream soon after opening, again).
+        if stream.taken_over or stream.short_drops >= 2:
             ir.async_create_issue(self.hass, DOMAIN, f"stream_taken_{entry.entry_id}", is_fixable=False,
                                   severity=ir.IssueSeverity.WARNING, translation_key="stream_taken",
                                   translation_placeholders={"account": entry.title})
