@@ -26,6 +26,7 @@ class FaultKind(enum.Enum):
     EMPTY = "empty"  # ``status`` (default 200) with an empty body
     SLOW_BODY = "slow_body"  # the normal answer's headers at once, its body trickled out over ``delay`` seconds
     QUOTA = "quota"  # the brand's own quota answer, asking to wait ``retry_after`` seconds
+    RAW = "raw"  # ``status`` (default 200) with ``body`` sent as it is (text or bytes), with ``headers``
 
 
 _DEFAULT_STATUS = {FaultKind.STATUS: 500, FaultKind.HTML: 502}
@@ -84,6 +85,8 @@ class Fault:
     def to_json(self) -> dict[str, Any]:
         data = attrs.asdict(self)
         data["kind"] = self.kind.value
+        if isinstance(self.body, bytes):
+            data["body"] = f"<{len(self.body)} bytes>"
         return data
 
 

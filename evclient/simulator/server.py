@@ -221,6 +221,9 @@ class Simulator:
         if kind is FaultKind.STATUS:
             body = fault.body if fault.body is not None else {"message": "simulated failure"}
             return web.json_response(body, status=fault.effective_status, headers=fault.headers)
+        if kind is FaultKind.RAW:
+            raw = fault.body if isinstance(fault.body, bytes) else str(fault.body or "").encode()
+            return web.Response(body=raw, status=fault.effective_status, headers=fault.headers)
         if kind is FaultKind.HTML:
             page = _HTML_PAGE.format(status=fault.effective_status)
             return web.Response(text=page, status=fault.effective_status, content_type="text/html",

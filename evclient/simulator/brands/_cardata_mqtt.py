@@ -88,6 +88,8 @@ class GcidAuth(BaseAuthPlugin):
         if sim is None or not session.username or not session.password:
             return False
         account = sim.account_by_gcid(session.username)
+        if account is not None and account.extra.get("refuse_connect"):
+            return False  # a broker that refuses every CONNECT as not authorised (a test's control)
         issued, state = sim.world.token(sim.name, str(session.password))
         if account is None or issued is None or state != "ok" or issued.username != account.username:
             return False
