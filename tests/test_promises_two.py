@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import itertools
 import json
 import tracemalloc
 
@@ -224,7 +225,7 @@ async def test_a_rotation_inside_a_read_that_then_fails_is_announced_at_once(sim
         assert heard[-1]["refresh_token"] == account.tokens["refresh_token"]
 
 
-@pytest.mark.parametrize("kind,status", [(FaultKind.HTML, 400), (FaultKind.HTML, 502), (FaultKind.STATUS, 400),
+@pytest.mark.parametrize(("kind", "status"), [(FaultKind.HTML, 400), (FaultKind.HTML, 502), (FaultKind.STATUS, 400),
                                          (FaultKind.EMPTY, 401)])
 async def test_a_refresh_answered_without_an_oauth_refusal_keeps_the_login(sim, kind, status):
     account = await login(sim)
@@ -364,7 +365,7 @@ async def test_a_broker_refusing_every_connect_costs_one_early_refresh_and_polls
     attempts = [s for s in heard if s.last_error and "refused the connection" in s.last_error]
     waits = sorted({round(s.next_attempt_at - started) for s in attempts if s.next_attempt_at})
     assert len(waits) <= 6, waits  # 5 s, 1 min, then 15 min, 30 min, 1 h …
-    gaps = [b - a for a, b in zip(waits, waits[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(waits)]
     assert gaps and max(gaps) >= 900  # after three refusals, at least a quarter of an hour
 
 
