@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ from .pollplan import Poller, PollPlan
 from .reads import Reader
 from .redact import mask_vin
 from .scheduler import BudgetStatus, Priority, Scheduler, Window, check_state
+from .state.base import AccountStore
 from .store import Listener, Source, StatusListener, ValueStore
 from .streams import StreamListener, StreamRunner, StreamState
 from .transport import Request, Response, Transport, WebSocket
@@ -145,6 +147,7 @@ class Account:
         clock: Clock | None = None,
         command_history: Mapping[str, Sequence[Any]] | None = None,
         vehicles: Sequence[Mapping[str, Any]] | None = None,
+        store: AccountStore | None = None,
     ) -> None:
         self.brand = brand
         self.clock = clock or Clock()
@@ -196,6 +199,10 @@ class Account:
         self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
         if vehicles is not None:
             self._vehicles = self._build_vehicles(self._import_listing(vehicles))
+        #: Where the account's state is written through as it changes (``None``: this process only).
+        self.state_store = store
+        if store is not None:
+            self.scheduler.on_change = self._budget_changed
 
     def __repr__(self) -> str:
         return f"<Account {self.brand.name} vehicles={len(self._vehicles or {})}>"
@@ -218,6 +225,19 @@ class Account:
 
         return unsubscribe
 
+    def _budget_changed(self) -> None:
+        self._keep({"budget": self.budget_state()})
+
+    def _keep(self, changes: Mapping[str, Any]) -> None:
+        """Write ``changes`` through to the account's store; a store that fails is said once per failure."""
+        if self.state_store is None:
+            return
+        try:
+            self.state_store.write(changes, self.clock.wall())
+        except OSError as err:
+            _LOG.warning("could not write the account's state (%s): a crash now would lose what changed",
+                         err.strerror or type(err).__name__)
+
     def _check_tokens(self) -> None:
         if self._renewals_seen == self.auth.renewals and not self._tokens_dirty:
             return  # no renewal since the last look: the tokens are as they were
@@ -227,6 +247,7 @@ class Account:
         if tokens == self._last_tokens:
             return
         self._last_tokens = tokens
+        self._keep({"tokens": tokens})  # first: on disk before the new refresh token is ever used
         for listener in list(self._tokens_listeners):
             try:
                 listener(dict(tokens))
@@ -260,6 +281,55 @@ class Account:
         """The cars as last listed (JSON-serialisable), to pass back as ``connect(vehicles=...)`` so that a
         short-lived process (a CLI run, a script) need not spend a request listing them again."""
         return [vehicle.info.to_json() for vehicle in (self._vehicles or {}).values()]
+
+    def poll_period(self, vehicle: Vehicle, name: str) -> float:
+        """Seconds between two background polls of one endpoint of ``vehicle`` at the planned rate (whether
+        or not the account polls now): how long a value of it stays as fresh as polling would keep it."""
+        weights = [e.spec.weight for v in (self._vehicles or {}).values() for e in v.endpoints.values()
+                   if e.spec.poll and e.supported is not False]
+        own = vehicle.endpoints[name].spec.weight
+        return self._plan.interval * max(sum(weights), own) / own
+
+    def values_state(self) -> dict[str, dict[str, Any]]:
+        """Each car's last values read by request (VIN → endpoint → the answer and its times), to pass back
+        to :meth:`load_values` in a later process so a fresh value need not be read again."""
+        saved: dict[str, dict[str, Any]] = {}
+        for vehicle in (self._vehicles or {}).values():
+            for name, endpoint in vehicle.endpoints.items():
+                if endpoint.source not in (Source.POLL, Source.READ) or endpoint.spec.binary or endpoint.raw is None:
+                    continue
+                saved.setdefault(vehicle.vin, {})[name] = {
+                    "raw": endpoint.raw, "fetched_at": endpoint.fetched_at, "measured_at": endpoint.measured_at,
+                    "source": endpoint.source}
+        return saved
+
+    def load_values(self, saved: Mapping[str, Any]) -> int:
+        """Take back what :meth:`values_state` gave (values older than what is held are left out); returns how
+        many values were taken. A saved answer that no longer parses is skipped."""
+        taken = 0
+        for vin, endpoints in (saved.items() if isinstance(saved, Mapping) else ()):
+            vehicle = (self._vehicles or {}).get(vin)
+            if vehicle is None or not isinstance(endpoints, Mapping):
+                continue
+            for name, entry in endpoints.items():
+                endpoint = vehicle.endpoints.get(name)
+                if endpoint is None or endpoint.value is not None or not isinstance(entry, Mapping):
+                    continue
+                fetched = entry.get("fetched_at")
+                if not isinstance(fetched, int | float) or not math.isfinite(fetched) or fetched > self.clock.wall():
+                    continue
+                try:
+                    value = endpoint.spec.parse(entry.get("raw"))
+                    source = Source(entry.get("source", "read"))
+                except Exception as err:  # a saved answer from an older evclient: read it again instead
+                    _LOG.debug("a saved %s value no longer parses (%s): it is read again", name, type(err).__name__)
+                    continue
+                measured = entry.get("measured_at")
+                self.store.put(vehicle, endpoint, value, source=source,
+                               received_at=float(fetched), raw=entry.get("raw"),
+                               measured_at=float(measured) if isinstance(measured, int | float) else None)
+                taken += 1
+        return taken
 
     def recent_commands(self, vin: str) -> tuple[CommandTrace, ...]:
         """The car's last commands (newest last), as the delay policies see them."""
@@ -406,6 +476,8 @@ class Account:
         await self.pipeline.close()
         self._tokens_dirty = True
         self._check_tokens()
+        if self.state_store is not None and self._vehicles:
+            self._keep({"commands": self.command_history(), "values": self.values_state()})
 
     async def __aenter__(self) -> Account:
         return self
@@ -458,7 +530,9 @@ class Account:
         with reading("vehicles"):
             infos = await self.brand.list_vehicles(self._apis[Priority.REFRESH])
         self._check_tokens()
-        return self._build_vehicles(infos)
+        built = self._build_vehicles(infos)
+        self._keep({"vehicles": {"listed_at": self.clock.wall(), "cars": [v.info.to_json() for v in built.values()]}})
+        return built
 
     def _build_vehicles(self, infos: Sequence[VehicleInfo]) -> dict[str, Vehicle]:
         known = self._vehicles or {}

@@ -14,6 +14,7 @@ from .auth import LoginChallenge
 from .brand import Brand
 from .clock import Clock
 from .errors import TwoFactorRequired
+from .state.base import AccountStore
 from .transport import Timeouts, Transport
 
 
@@ -68,6 +69,7 @@ def connect(
     command_history: Mapping[str, Any] | None = None,
     vehicles: Sequence[Mapping[str, Any]] | None = None,
     login: bool = True,
+    store: AccountStore | None = None,
     **credentials: Any,
 ) -> Connecting:
     """Connect to an account at ``brand`` (a registered name such as ``"renault-ze"``).
@@ -78,8 +80,9 @@ def connect(
     point at the simulator). ``command_history`` is an earlier ``account.command_history()``, so status
     polling keeps what it learnt about each car's latency. ``vehicles`` is an earlier
     ``account.vehicle_listing()``: the cars are then known without a request. ``login=False`` returns the
-    account without logging in (the first request that needs it does). Bad arguments raise
-    ``InvalidInputError`` before any request.
+    account without logging in (the first request that needs it does). ``store`` keeps the account's state
+    (tokens, budget log, listing) as it changes, written through (e.g. :class:`evclient.state.FileStore`).
+    Bad arguments raise ``InvalidInputError`` before any request.
     """
     brand_cls = brands.get(brand) if isinstance(brand, str) else brand
     brand_obj = brand_cls(**credentials)
@@ -87,6 +90,6 @@ def connect(
     def factory() -> Account:
         transport = Transport(session, timeouts=timeouts, ssl_context=ssl_context)
         return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock,
-                       command_history=command_history, vehicles=vehicles)
+                       command_history=command_history, vehicles=vehicles, store=store)
 
     return Connecting(factory, login)

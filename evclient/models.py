@@ -50,4 +50,6 @@ def plain(value: Any) -> Any:
         return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [plain(v) for v in value]
+    if isinstance(value, bytes | bytearray):
+        return {"bytes": len(value)}  # an image: its size, never a repr of its content
     return value

@@ -21,7 +21,7 @@ import contextvars
 import heapq
 import math
 from collections import deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from enum import IntEnum
 from typing import Any
 
@@ -257,6 +257,9 @@ class Scheduler:
         self._paused: dict[str, float] = {}
         self._closed = False
         self.admitted = 0
+        #: Called once a slot is admitted (before its request is sent) and when a pause is set: a store that
+        #: keeps the log hears of the request before the server can.
+        self.on_change: Callable[[], None] | None = None
 
     ALL = "*"
 
@@ -341,7 +344,10 @@ class Scheduler:
         for w in logs:
             w.in_flight += 1
         self.admitted += 1
-        return Slot(self, now, logs)
+        slot = Slot(self, now, logs)
+        if self.on_change is not None:
+            self.on_change()
+        return slot
 
     def _dispatch(self) -> None:
         if self._timer is not None:
@@ -418,6 +424,8 @@ class Scheduler:
             return
         now = self._loop.time()
         self._paused[server] = max(self._paused.get(server, -_INF), now + seconds)
+        if self.on_change is not None:
+            self.on_change()
         for waiter in self._waiters:
             if (waiter.priority != Priority.POLL and not waiter.future.done()
                     and (server == self.ALL or waiter.server == server)):
@@ -450,6 +458,10 @@ class Scheduler:
 
     # -- figures and persistence -----------------------------------------------------------------------
 
+    def waiting_beyond(self, priority: Priority) -> bool:
+        """Whether a request more urgent than ``priority`` is waiting for a slot now."""
+        return any(w.priority < priority and not w.future.done() for w in self._waiters)
+
     def status(self) -> BudgetStatus:
         now = self._loop.time()
         usage = []
@@ -468,7 +480,8 @@ class Scheduler:
             # A request still in flight counts as finishing now: the server has seen it.
             done = [round(wall_now - (now - t), 3) for t in w.done]
             windows[w.window.name] = done + [round(wall_now, 3)] * w.in_flight
-        state: dict[str, Any] = {"windows": windows}
+        # Each window's length travels with its log, so whoever merges saved logs knows what has aged out.
+        state: dict[str, Any] = {"windows": windows, "spans": {w.window.name: w.seconds for w in self._logs}}
         pauses = {server: round(wall_now + (until - now), 3) for server, until in self._paused.items() if until > now}
         if pauses:
             state["paused"] = pauses

@@ -43,9 +43,18 @@ async def test_vehicles_status_and_fetch(sim, capsys):
     assert both["status"]["battery_percent"] == 62 and both["status"]["plug_state"] == "plugged"
     status = both["endpoints"]
     assert status["battery"]["charge_level"] == 62
-    assert status["charge-schedule"]["days"]["mon"] == {"start": "01:00:00", "duration": 14400.0}
-    assert set(status) == {"battery", "precondition-last", "precondition-history", "charge-history",
-                           "notification-settings", "charge-schedule"}
+    # The status is built from what the account polls; settings and histories are fetch's.
+    assert set(status) == {"battery", "precondition-last"}
+    sim.log.clear()
+    assert await run(sim, "status") == 0  # as fresh as polling would keep it: nothing read
+    assert sim.log == [] and "62 %" in capsys.readouterr().out
+    assert await run(sim, "status", "--fresh") == 0
+    assert sorted(sim.routes()) == ["battery", "precondition-last"]
+    capsys.readouterr()
+
+    assert await run(sim, "--json", "fetch", ZOE, "charge-schedule") == 0
+    schedule = json.loads(capsys.readouterr().out)
+    assert schedule["days"]["mon"] == {"start": "01:00:00", "duration": 14400.0}
 
     assert await run(sim, "fetch", ZOE, "precondition-history", "begin=1016", "end=1016") == 0
     assert capsys.readouterr().out.count("USER_REQUEST") == 2

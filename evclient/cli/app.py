@@ -17,23 +17,23 @@ import math
 import os
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
 from .. import brands
 from ..account import Account, Budget
+from ..clock import Clock
 from ..connect import connect
 from ..demo import run_demo
 from ..errors import EVClientError, InvalidInputError, TwoFactorRequired
-from ..scheduler import within
+from ..scheduler import Priority, within
 from ..simulator import Simulator
 from ..simulator.brands import all_brands
 from ..simulator.quota import SlidingQuota
 from ..simulator.server import servers_for
+from ..state.file import FileStore, state_dir
 from . import login
 from .commands import ACCOUNT_COMMANDS, OFFLINE
-from .state import StateFile, state_dir
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
@@ -94,8 +94,8 @@ def _credentials(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[str, Any],
-                credentials: dict[str, Any], servers: dict[str, str]) -> Account:
+async def _open(args: argparse.Namespace, state: FileStore | None, saved: dict[str, Any],
+                credentials: dict[str, Any], servers: dict[str, str], clock: Clock) -> Account:
     tokens = saved.get("tokens") if isinstance(saved.get("tokens"), dict) else None
     offline = args.command in OFFLINE
     brand = brands.get(args.brand)
@@ -112,43 +112,50 @@ async def _open(args: argparse.Namespace, state: StateFile | None, saved: dict[s
     except InvalidInputError as err:
         where = f"in {state.path}; move it away to start afresh" if state else "in the state"
         raise InvalidInputError(f"{err} ({where})") from None
-    listing = state.cached_listing(saved, time.time()) if state else None
+    listing = state.cached_listing(saved, clock.wall()) if state else None
     history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
-    kwargs: dict[str, Any] = {"servers": servers or None, "tokens": tokens, "budget": budget,
-                              "vehicles": listing, "login": not offline, **credentials}
+    # Offline commands write nothing: they hold no lock, and another run may be writing.
+    store = None if state is None or offline else state
+    kwargs: dict[str, Any] = {"servers": servers or None, "tokens": tokens, "budget": budget, "clock": clock,
+                              "vehicles": listing, "login": not offline, "store": store, **credentials}
     # Stale saved tokens need no second attempt here: each brand's auth falls back to the password by
     # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
     try:
         try:
-            return await connect(args.brand, command_history=history, **kwargs)
+            account = await connect(args.brand, command_history=history, **kwargs)
         except InvalidInputError:
             if not history and not listing:
                 raise
             # A damaged history or listing only costs a request or what was learnt of the cars' latency.
             kwargs["vehicles"] = None
-            return await connect(args.brand, **kwargs)
+            account = await connect(args.brand, **kwargs)
     except TwoFactorRequired as required:
-        return await login.two_factor(required)
+        account = await login.two_factor(required)
+    if listing and isinstance(saved.get("values"), dict):
+        account.load_values(saved["values"])
+    return account
 
 
 async def _announce_waits(account: Account) -> None:
-    """Say once, on stderr, when the run waits for the budget, and for how long at most."""
+    """Say once, on stderr, when a request of the run really waits for the budget, and for how long at most
+    (background polls waiting for their turn are the rhythm, not a wait)."""
     told = False
-    while True:
+    while not told:
         await asyncio.sleep(1.0)
+        if not account.scheduler.waiting_beyond(Priority.POLL):
+            continue
         figures = account.budget
-        if figures.queued and not told:
-            full = [w for w in figures.windows if w.used >= w.poll_limit]
-            if full:
-                w = max(full, key=lambda w: w.next_free_s or 0.0)
-                when = f"about {w.next_free_s / 60:.0f} min" if w.next_free_s else "a moment"
-                warn(f"waiting for the budget: {w.used} of {w.limit} requests of the last {w.seconds / 3600:g} h "
-                     f"are spent ({w.name}); the next slot frees in {when} (--no-wait fails at once instead)")
-                told = True
-
-
-def _snapshot(account: Account) -> dict[str, Any]:
-    return {"tokens": account.tokens, "budget": account.budget_state(), "commands": account.command_history()}
+        full = [w for w in figures.windows if w.used >= w.poll_limit]
+        if full:
+            w = max(full, key=lambda w: w.next_free_s or 0.0)
+            when = f"about {w.next_free_s / 60:.0f} min" if w.next_free_s else "a moment"
+            warn(f"waiting for the budget: {w.used} of {w.limit} requests of the last {w.seconds / 3600:g} h "
+                 f"are spent ({w.name}); the next slot frees in {when} (--no-wait fails at once instead)")
+            told = True
+        elif figures.pauses:
+            server, seconds = max(figures.pauses.items(), key=lambda item: item[1])
+            warn(f"waiting: the {server} server asked for a pause of another {seconds / 60:.0f} min")
+            told = True
 
 
 def _may_take_stream(args: argparse.Namespace) -> None:
@@ -165,47 +172,54 @@ def _may_take_stream(args: argparse.Namespace) -> None:
 
 
 async def run_account_command(args: argparse.Namespace) -> int:
-    """Open the account (resuming from the state file), run one subcommand, save the state, close."""
+    """Open the account (resuming from its file store, which it writes through), run one subcommand, close."""
     args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
     _may_take_stream(args)
     servers = _servers(args)
     credentials = _credentials(args)
     identity = brands.get(args.brand).identity()
-    state = None if args.no_state else StateFile(args.brand, credentials.get(identity), servers)
+    state = None if args.no_state else FileStore(args.brand, credentials.get(identity), servers)
+    args.state = state
+    clock = Clock()
     if state is None:
-        return await _run(args, None, {}, credentials, servers)
+        return await _run(args, None, {}, credentials, servers, clock)
     lock = state.locked(warn) if args.command not in OFFLINE else contextlib.nullcontext(False)
     async with lock:
-        return await _run(args, state, state.load(), credentials, servers)
+        return await _run(args, state, state.load(clock.wall()), credentials, servers, clock)
 
 
-async def _run(args: argparse.Namespace, state: StateFile | None, saved: dict[str, Any],
-               credentials: dict[str, Any], servers: dict[str, str]) -> int:
-    wait = contextlib.nullcontext() if args.no_wait is False else within(0)
+async def _run(args: argparse.Namespace, state: FileStore | None, saved: dict[str, Any],
+               credentials: dict[str, Any], servers: dict[str, str], clock: Clock) -> int:
+    def bounded() -> contextlib.AbstractContextManager[None]:
+        # The run's own requests are bounded by --no-wait; what it starts (a watch's polls) is not.
+        return contextlib.nullcontext() if args.no_wait is False else within(0)
+
     account: Account | None = None
     watcher: asyncio.Task[None] | None = None
     try:
-        with wait:
-            account = await _open(args, state, saved, credentials, servers)
-            watcher = asyncio.ensure_future(_announce_waits(account))
+        with bounded():
+            account = await _open(args, state, saved, credentials, servers, clock)
+        watcher = asyncio.ensure_future(_announce_waits(account))
+        with bounded():
             code: int = await ACCOUNT_COMMANDS[args.command](account, args)
-            return code
+        return code
     finally:
         if watcher is not None:
             watcher.cancel()
         if account is not None:
             if state is not None and args.command not in OFFLINE:
-                data = _snapshot(account)
+                data = {"tokens": account.tokens, "budget": account.budget_state(),
+                        "commands": account.command_history()}
                 if account.cached_vehicles():
                     cached = saved.get("vehicles") or {}
                     listing_now = account.vehicle_listing()
                     # A listing taken from the file keeps its age; one the account made (or that changed) is new.
                     same = listing_now == cached.get("cars") and "listed_at" in cached
-                    data["vehicles"] = {"listed_at": cached["listed_at"] if same else time.time(),
+                    data["vehicles"] = {"listed_at": cached["listed_at"] if same else clock.wall(),
                                         "cars": listing_now}
                 try:
                     spans = {w.name: w.seconds for w in account.budget.windows}
-                    state.save(data, loaded=saved.get("budget") or {}, spans=spans, wall_now=time.time())
+                    state.save(data, loaded=saved.get("budget") or {}, spans=spans, wall_now=clock.wall())
                 except OSError as err:
                     warn(f"could not save the state to {state.path} ({err.strerror or err}): the next run will "
                          "not know the requests this one spent")
@@ -321,13 +335,16 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="log what evclient does (-vv: each request)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("vehicles", help="list the account's cars")
-    status = sub.add_parser("status", help="every endpoint's latest value")
+    status = sub.add_parser("status", help="the cars' status, from what the account polls (kept values that are "
+                                           "as fresh as polling would keep them cost nothing)")
     status.add_argument("vin", nargs="?")
+    status.add_argument("--fresh", action="store_true", help="read every value now, however fresh the kept one")
     fetch = sub.add_parser("fetch", help="read one endpoint", formatter_class=raw,
                            epilog=_brand_help(brand, "endpoints"))
     fetch.add_argument("vin")
     fetch.add_argument("endpoint")
     fetch.add_argument("params", nargs="*", metavar="key=value")
+    fetch.add_argument("--output", "-o", metavar="FILE", help="write a file the endpoint answers with (an image) here")
     command = sub.add_parser("command", help="send a command and follow it to its outcome", formatter_class=raw,
                              epilog=_brand_help(brand, "commands"))
     command.add_argument("vin")
@@ -397,7 +414,11 @@ async def _terminable(args: argparse.Namespace) -> int:
         return await run_account_command(args)
     except asyncio.CancelledError:
         if terminated:
-            warn(f"stopped by {signal.Signals(terminated[0]).name}; the state was saved")
+            state = getattr(args, "state", None)
+            saved = ("the state is saved" if state is not None and state.wrote
+                     else "nothing was saved (nothing had changed)" if state is not None
+                     else "nothing is kept (--no-state)")
+            warn(f"stopped by {signal.Signals(terminated[0]).name}; {saved}")
             return EXIT_TERMINATED
         raise
 

@@ -17,14 +17,15 @@ from ..errors import EVClientError, InvalidInputError
 from ..fingerprint import fingerprint
 from ..models import plain
 from ..status import VehicleStatus
+from ..streams import StreamState
 from ..vehicle import Vehicle
 
 
 async def vehicles(account: Account, args: argparse.Namespace) -> int:
     cars = await account.vehicles(refresh=True)  # asked for: list them now, whatever is cached
     if args.json:
-        print(json.dumps([{"vin": c.vin, "model": c.model, "name": c.name, "commands": list(c.commands),
-                           "endpoints": {n: e.supported for n, e in c.endpoints.items()}} for c in cars], indent=2))
+        print(dumps([{"vin": c.vin, "model": c.model, "name": c.name, "commands": list(c.commands),
+                           "endpoints": {n: e.supported for n, e in c.endpoints.items()}} for c in cars]))
         return 0
     rows = [["VIN", "MODEL", "NAME", "COMMANDS"]]
     rows += [[c.vin, c.model or "-", c.name or "-", ", ".join(c.commands)] for c in cars]
@@ -33,13 +34,22 @@ async def vehicles(account: Account, args: argparse.Namespace) -> int:
 
 
 async def status(account: Account, args: argparse.Namespace) -> int:
+    """The car's status: the endpoints it is built from (those the account polls), each read unless the value
+    kept from an earlier run is as fresh as polling would keep it (``--fresh`` reads them all)."""
     cars = [await account.vehicle(args.vin)] if args.vin else await account.vehicles()
     report: dict[str, Any] = {}
+    wall = account.clock.wall()
     for car in cars:
         values: dict[str, Any] = {}
         for name, endpoint in car.endpoints.items():
-            # Histories need a date range: ``fetch`` reads those.
-            if endpoint.supported is False or endpoint.spec.needs_parameters(car.info.context):
+            # Settings, histories and images are ``fetch``'s: the status is built from what is polled.
+            if not endpoint.spec.poll or endpoint.supported is False \
+                    or endpoint.spec.needs_parameters(car.info.context):
+                continue
+            fresh = (endpoint.fetched_at is not None and endpoint.value is not None
+                     and wall - endpoint.fetched_at < account.poll_period(car, name))
+            if fresh and not getattr(args, "fresh", False):
+                values[name] = endpoint.value
                 continue
             try:
                 values[name] = await car.refresh(name)
@@ -50,11 +60,11 @@ async def status(account: Account, args: argparse.Namespace) -> int:
         report[car.vin] = values
     statuses = {car.vin: car.status for car in cars}
     if args.json:
-        print(json.dumps({vin: {
+        print(dumps({vin: {
             "status": statuses[vin].to_json(),
             "endpoints": {n: ({"error": str(v)} if isinstance(v, EVClientError) else plain(v))
                           for n, v in values.items()},
-        } for vin, values in report.items()}, indent=2))
+        } for vin, values in report.items()}))
         return 0
     for vin, values in report.items():
         print(vin)
@@ -62,6 +72,11 @@ async def status(account: Account, args: argparse.Namespace) -> int:
         print("  endpoints:")
         table([["    " + n, f"error: {v}" if isinstance(v, EVClientError) else summary(v)] for n, v in values.items()])
     return 0
+
+
+def dumps(data: Any) -> str:
+    """JSON for the terminal; anything JSON has no form for is shown as text rather than crashing the run."""
+    return json.dumps(data, indent=2, default=str)
 
 
 #: The unified status as the table shows it: field, label, unit.
@@ -96,8 +111,16 @@ def status_rows(vehicle_status: VehicleStatus) -> list[list[str]]:
 
 async def fetch(account: Account, args: argparse.Namespace) -> int:
     car = await account.vehicle(args.vin)
+    if args.endpoint in car.endpoints and car.endpoints[args.endpoint].spec.binary and not args.output:
+        raise InvalidInputError(f"{args.endpoint} is a file (an image): give --output FILE to write it to")
     value = await car.refresh(args.endpoint, **args.parsed_params)
-    print(json.dumps(plain(value), indent=2) if args.json else pretty(value))
+    if isinstance(value, bytes | bytearray):
+        out = Path(args.output)
+        await asyncio.to_thread(out.write_bytes, value)
+        print(dumps({"endpoint": args.endpoint, "file": str(out), "bytes": len(value)}) if args.json
+              else f"wrote {len(value)} bytes to {out}")
+        return 0
+    print(dumps(plain(value)) if args.json else pretty(value))
     return 0
 
 
@@ -118,7 +141,7 @@ async def command(account: Account, args: argparse.Namespace) -> int:
     result = await car.command(args.name, progress=progress, deadline=args.deadline, **args.parsed_params)
     spent = _used(account) - before
     if args.json:
-        print(json.dumps({**plain(result), "requests": spent}, indent=2))
+        print(dumps({**plain(result), "requests": spent}))
     else:
         reads = f"{result.polls} status read" + ("" if result.polls == 1 else "s")
         requests = f"{spent} request" + ("" if spent == 1 else "s")
@@ -129,7 +152,7 @@ async def command(account: Account, args: argparse.Namespace) -> int:
 async def budget(account: Account, args: argparse.Namespace) -> int:
     figures = account.budget
     if args.json:
-        print(json.dumps(plain(figures), indent=2))
+        print(dumps(plain(figures)))
         return 0
     rows = [["WINDOW", "USED", "LIMIT", "POLLING MAY USE", "SPAN"]]
     rows += [[w.name, str(w.used), str(w.limit), str(w.poll_limit), f"{w.seconds / 3600:g} h"]
@@ -157,7 +180,8 @@ async def login_command(account: Account, args: argparse.Namespace) -> int:
 
 
 async def watch(account: Account, args: argparse.Namespace) -> int:
-    """Print every change as it arrives (pushed where the brand streams, polled otherwise) for ``--for`` seconds."""
+    """Print every change as it arrives (pushed where the brand streams, polled otherwise) for ``--for`` seconds,
+    and the stream's state as it changes. A run whose background work cannot go on ends non-zero, saying why."""
     def changed(car: Vehicle, status: VehicleStatus, fields: frozenset[str]) -> None:
         for field in sorted(fields):
             value = getattr(status, field)
@@ -166,13 +190,32 @@ async def watch(account: Account, args: argparse.Namespace) -> int:
             endpoint = car.endpoints.get(status.sources.get(field, ""))
             source = endpoint.source if endpoint is not None else None
             if args.json:
-                print(json.dumps({"vin": car.vin, "field": field, "value": shown,
-                                  "measured_at": when.isoformat() if when else None, "source": source}), flush=True)
+                print(json.dumps({"vin": car.vin, "field": field, "value": shown, "source": source,
+                                  "measured_at": when.isoformat() if when else None}, default=str), flush=True)
             else:
                 stamp = when.strftime("%H:%M:%S") if when else "--:--:--"
                 print(f"{stamp}  {car.vin}  {field:22} {short(shown)}  ({source or '-'})", flush=True)
 
+    told: list[tuple[bool, str | None]] = []
+
+    def stream_changed(state: StreamState) -> None:
+        key = (state.connected, state.last_error)
+        if (told and told[-1] == key) or (not state.connected and not state.last_error):
+            return  # the same news again (a counter moved), or nothing to say yet
+        told.append(key)
+        if args.json:
+            print(json.dumps({"stream": {"connected": state.connected, "error": state.last_error,
+                                         "next_attempt_at": state.next_attempt_at}}), flush=True)
+        elif state.connected:
+            print("stream: connected; changes arrive as the car sends them", flush=True)
+        else:
+            wait = "" if state.next_attempt_at is None else \
+                f"; next attempt in {max(0.0, state.next_attempt_at - account.clock.wall()):.0f} s"
+            print(f"stream: down ({state.last_error}){wait}; the cars are polled within the budget meanwhile",
+                  flush=True)
+
     unsubscribe = account.subscribe_status(changed)
+    unsubscribe_stream = account.subscribe_stream(stream_changed)
     try:
         await account.start()
         if not args.json:
@@ -181,11 +224,22 @@ async def watch(account: Account, args: argparse.Namespace) -> int:
                    else "polled within the budget")
             print(f"watching {len(account.cached_vehicles())} car(s) for {args.seconds:g} s, changes {how}",
                   flush=True)
-        await asyncio.sleep(args.seconds)
+        end = account.clock.now() + args.seconds
+        while (left := end - account.clock.now()) > 0:
+            await asyncio.sleep(min(left, WATCH_CHECK))
+            stopped = account.pipeline.auth_error
+            if stopped is not None:
+                # Nothing more can be read until the owner logs in again: say so and end, not watch nothing.
+                raise stopped
     finally:
         unsubscribe()
+        unsubscribe_stream()
         await account.stop()
     return 0
+
+
+#: How often a watch looks whether its background work can still go on (seconds).
+WATCH_CHECK = 5.0
 
 
 Handler = Callable[[Account, argparse.Namespace], Awaitable[int]]
