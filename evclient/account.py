@@ -316,7 +316,7 @@ class Account:
                 if endpoint is None or endpoint.value is not None or not isinstance(entry, Mapping):
                     continue
                 fetched = entry.get("fetched_at")
-                if not isinstance(fetched, int | float) or not math.isfinite(fetched) or fetched > self.clock.wall():
+                if not isinstance(fetched, int | float) or not math.isfinite(fetched):
                     continue
                 try:
                     value = endpoint.spec.parse(entry.get("raw"))
@@ -326,7 +326,7 @@ class Account:
                     continue
                 measured = entry.get("measured_at")
                 self.store.put(vehicle, endpoint, value, source=source,
-                               received_at=float(fetched), raw=entry.get("raw"),
+                               received_at=min(float(fetched), self.clock.wall()), raw=entry.get("raw"),
                                measured_at=float(measured) if isinstance(measured, int | float) else None)
                 taken += 1
         return taken

@@ -389,7 +389,9 @@ async def test_cli_login_then_watch_streamed_changes(sim, capsys, tmp_path, monk
     sim.log.clear()
     assert await run_cli(sim, "--brand", "bmw-cardata", "--json", "watch", "--for", "600") == 0
     assert "device-code" not in routes(sim)  # the saved tokens were enough
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    printed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert {"stream": {"connected": True, "error": None, "next_attempt_at": None}} in printed
+    lines = [line for line in printed if "vin" in line]
     assert lines and {"vin", "field", "value", "measured_at", "source"} <= set(lines[0])
     assert any(line["source"] == "push" and line["field"] == "battery_percent" for line in lines)
     # A brand without a stream: the changes its polls bring.

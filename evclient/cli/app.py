@@ -38,6 +38,8 @@ from .commands import ACCOUNT_COMMANDS, OFFLINE
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_TERMINATED = 143
+#: How often a run looks whether one of its requests waits for the budget (seconds).
+ANNOUNCE_CHECK = 5.0
 
 
 def parse_params(items: Sequence[str]) -> dict[str, Any]:
@@ -141,7 +143,7 @@ async def _announce_waits(account: Account) -> None:
     (background polls waiting for their turn are the rhythm, not a wait)."""
     told = False
     while not told:
-        await asyncio.sleep(1.0)
+        await asyncio.sleep(ANNOUNCE_CHECK)
         if not account.scheduler.waiting_beyond(Priority.POLL):
             continue
         figures = account.budget
@@ -175,6 +177,9 @@ async def run_account_command(args: argparse.Namespace) -> int:
     """Open the account (resuming from its file store, which it writes through), run one subcommand, close."""
     args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
     _may_take_stream(args)
+    if args.command == "fetch" and not args.output and any(
+            spec.name == args.endpoint and spec.binary for spec in brands.get(args.brand).endpoints):
+        raise InvalidInputError(f"{args.endpoint} is a file (an image): give --output FILE to write it to")
     servers = _servers(args)
     credentials = _credentials(args)
     identity = brands.get(args.brand).identity()
@@ -230,8 +235,13 @@ async def _run(args: argparse.Namespace, state: FileStore | None, saved: dict[st
 
 
 async def run_simulator(host: str, port: int, speed: float, quota: int | None = None, *,
-                        quota_window: str = "sliding", quota_counts_refused: bool = True) -> int:
+                        quota_window: str = "sliding", quota_counts_refused: bool = True,
+                        token_lifetime: float | None = None) -> int:
     sim = Simulator(speed=speed)
+    if token_lifetime is not None:
+        for brand in sim.brands.values():
+            if hasattr(brand, "access_lifetime"):
+                brand.access_lifetime = token_lifetime
     # A raised quota serves benchmarks and side-by-side runs that must never wait for the servers' quota.
     sim.quotas = {name: SlidingQuota(quota or q.limit, q.seconds if quota is None else 3600.0, window=quota_window,
                                      counts_refused=quota_counts_refused)
@@ -377,6 +387,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                                 "periods (fixed)")
     simulator.add_argument("--quota-ignores-refused", action="store_true",
                            help="refused requests do not count against the quota (by default they do)")
+    simulator.add_argument("--token-lifetime", type=_number(float, 1, 86400), metavar="SECONDS",
+                           help="how long access tokens live where a brand's simulator lets it be set (BMW CarData; "
+                                "default: the brand's hour)")
     demo = sub.add_parser("demo", help="show evclient at work against the built-in simulator")
     demo.add_argument("--speed", type=_number(float, 0, 1e6, low_open=True), default=200.0,
                       help="simulated seconds per real second")
@@ -431,7 +444,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "simulator":
             return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota,
                                              quota_window=args.quota_window,
-                                             quota_counts_refused=not args.quota_ignores_refused))
+                                             quota_counts_refused=not args.quota_ignores_refused,
+                                             token_lifetime=args.token_lifetime))
         if args.command == "demo":
             return run_demo(speed=args.speed)
         return asyncio.run(_terminable(args))

@@ -111,11 +111,9 @@ def status_rows(vehicle_status: VehicleStatus) -> list[list[str]]:
 
 async def fetch(account: Account, args: argparse.Namespace) -> int:
     car = await account.vehicle(args.vin)
-    if args.endpoint in car.endpoints and car.endpoints[args.endpoint].spec.binary and not args.output:
-        raise InvalidInputError(f"{args.endpoint} is a file (an image): give --output FILE to write it to")
     value = await car.refresh(args.endpoint, **args.parsed_params)
     if isinstance(value, bytes | bytearray):
-        out = Path(args.output)
+        out = Path(args.output or f"{args.endpoint}.bin")
         await asyncio.to_thread(out.write_bytes, value)
         print(dumps({"endpoint": args.endpoint, "file": str(out), "bytes": len(value)}) if args.json
               else f"wrote {len(value)} bytes to {out}")
@@ -239,7 +237,7 @@ async def watch(account: Account, args: argparse.Namespace) -> int:
 
 
 #: How often a watch looks whether its background work can still go on (seconds).
-WATCH_CHECK = 5.0
+WATCH_CHECK = 30.0
 
 
 Handler = Callable[[Account, argparse.Namespace], Awaitable[int]]

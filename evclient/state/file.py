@@ -22,6 +22,7 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import tempfile
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -56,6 +57,8 @@ class FileStore(AccountStore):
         self.path = (root or state_dir()) / f"{brand}-{key}.json"
         self.lock_path = self.path.with_suffix(".lock")
         self.wrote = False
+        #: Who writes through this store: times it wrote itself are on its own clock already.
+        self._writer = secrets.token_hex(8)
         #: The budget as this store last read or wrote it (on the account's clock): what is on disk of ours.
         self._base: dict[str, Any] = {}
 
@@ -66,7 +69,7 @@ class FileStore(AccountStore):
         account's clock; the machine's when not given). A damaged file raises :class:`StateFileError`."""
         data = self._read()
         if isinstance(data.get("budget"), dict):
-            data["budget"] = rebase(data["budget"], time.time() if wall_now is None else wall_now)
+            data["budget"] = rebase(data["budget"], time.time() if wall_now is None else wall_now, self._writer)
             self._base = data["budget"]
         return data
 
@@ -78,15 +81,17 @@ class FileStore(AccountStore):
             on_disk = {}  # replaced by a good file below
         merged = {**on_disk, **changes}
         if "budget" in changes:
-            disk_budget = rebase(on_disk.get("budget") or {}, wall_now)
+            disk_budget = rebase(on_disk.get("budget") or {}, wall_now, self._writer)
             ours = changes["budget"] or {}
             spans = _spans(ours) or _spans(disk_budget)
             budget = merge_budget(disk_budget, ours, self._base, spans, wall_now)
             if spans:
                 budget["spans"] = spans
             self._base = dict(budget)  # on disk now: what the next write tells others' stamps apart from
-            merged["budget"] = {**budget, "clock": clock_reference(wall_now)}
-        self._replace(merged)
+            merged["budget"] = {**budget, "clock": clock_reference(wall_now, self._writer)}
+        # Synced to the disk only for tokens: a kill never loses what was written (the kernel has it), and
+        # only a power cut could lose an unsynced budget entry — an fsync per request would cost far more.
+        self._replace(merged, sync="tokens" in changes)
         self.wrote = True
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -121,7 +126,8 @@ class FileStore(AccountStore):
         listed_at, cars = entry.get("listed_at"), entry.get("cars")
         if not isinstance(listed_at, int | float) or not isinstance(cars, list) or not cars:
             return None
-        return cars if 0 <= wall_now - listed_at < LISTING_MAX_AGE else None
+        # A listing from "the future" is one from before a backward clock step: using it spends nothing.
+        return cars if abs(wall_now - listed_at) < LISTING_MAX_AGE else None
 
     # -- writing ----------------------------------------------------------------------------------------
 
@@ -164,14 +170,15 @@ class FileStore(AccountStore):
             data = {**data, "budget": {**data["budget"], "spans": dict(spans)}}
         self.write(data, wall_now)
 
-    def _replace(self, data: Mapping[str, Any]) -> None:
+    def _replace(self, data: Mapping[str, Any], *, sync: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump(data, handle)
                 handle.flush()
-                os.fsync(handle.fileno())
+                if sync:
+                    os.fsync(handle.fileno())
             os.chmod(tmp, 0o600)
             os.replace(tmp, self.path)
         except BaseException:
@@ -192,12 +199,13 @@ def _boot_id() -> str | None:
         return None
 
 
-def clock_reference(wall_now: float) -> dict[str, Any]:
-    """What a later process needs to re-anchor times written at ``wall_now``."""
-    return {"wall": round(wall_now, 3), "monotonic": round(time.monotonic(), 3), "boot": _boot_id()}
+def clock_reference(wall_now: float, writer: str) -> dict[str, Any]:
+    """What a later process needs to re-anchor times ``writer`` wrote at ``wall_now``."""
+    return {"wall": round(wall_now, 3), "monotonic": round(time.monotonic(), 3), "boot": _boot_id(),
+            "writer": writer}
 
 
-def rebase(budget: Mapping[str, Any], wall_now: float) -> dict[str, Any]:
+def rebase(budget: Mapping[str, Any], wall_now: float, reader: str | None = None) -> dict[str, Any]:
     """``budget`` (its stamps and pauses on the clock of the process that wrote it) on the clock of ``wall_now``.
 
     The time passed since the write is the monotonic clock's reading when the machine has not rebooted since,
@@ -206,8 +214,8 @@ def rebase(budget: Mapping[str, Any], wall_now: float) -> dict[str, Any]:
     """
     result = {k: v for k, v in budget.items() if k != "clock"}
     ref = budget.get("clock")
-    if not isinstance(ref, Mapping) or not _finite(ref.get("wall")):
-        return result
+    if not isinstance(ref, Mapping) or not _finite(ref.get("wall")) or (reader and ref.get("writer") == reader):
+        return result  # no reference (an older file), or written on the reader's own clock
     written = float(ref["wall"])
     passed = max(0.0, wall_now - written)
     monotonic = ref.get("monotonic")
@@ -251,14 +259,7 @@ def merge_budget(on_disk: Mapping[str, Any], ours: Mapping[str, Any], loaded: Ma
     windows: dict[str, list[float]] = {}
     disk_windows, our_windows, loaded_windows = (_windows(x) for x in (on_disk, ours, loaded))
     for name in {*disk_windows, *our_windows}:
-        known = sorted(loaded_windows.get(name, []))
-        others = []
-        for stamp in sorted(disk_windows.get(name, [])):
-            match = next((i for i, s in enumerate(known) if abs(s - stamp) <= SAME_STAMP), None)
-            if match is None:
-                others.append(stamp)
-            else:
-                del known[match]
+        others = _unmatched(sorted(disk_windows.get(name, [])), sorted(loaded_windows.get(name, [])))
         horizon = wall_now - spans.get(name, math.inf)
         windows[name] = sorted(s for s in [*others, *our_windows.get(name, [])] if s > horizon)
     merged: dict[str, Any] = {"windows": windows}
@@ -271,6 +272,21 @@ def merge_budget(on_disk: Mapping[str, Any], ours: Mapping[str, Any], loaded: Ma
     if pauses:
         merged["paused"] = pauses
     return merged
+
+
+def _unmatched(stamps: list[float], known: list[float]) -> list[float]:
+    """The sorted ``stamps`` that no stamp of the sorted ``known`` stands for (each stands for one, within
+    :data:`SAME_STAMP`)."""
+    left: list[float] = []
+    j = 0
+    for stamp in stamps:
+        while j < len(known) and known[j] < stamp - SAME_STAMP:
+            j += 1
+        if j < len(known) and abs(known[j] - stamp) <= SAME_STAMP:
+            j += 1
+        else:
+            left.append(stamp)
+    return left
 
 
 def _windows(state: Mapping[str, Any]) -> dict[str, list[float]]:

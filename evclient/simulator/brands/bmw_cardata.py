@@ -158,6 +158,8 @@ class BmwCarDataSim(SimBrand):
         #: Stream connections: gcid → (MQTT client id, when its id token expires).
         self.connections: dict[str, str] = {}
         self.kicks = 0
+        #: Seconds the access and id tokens live (BMW's hour; shorter to see many refreshes in a short test).
+        self.access_lifetime = ACCESS_LIFETIME
         self.expiry_closes = 0
         self.published = 0
         self._key = secrets.token_hex(8)
@@ -301,10 +303,11 @@ class BmwCarDataSim(SimBrand):
         account = self.world.account(self.name, client_id)
         assert account is not None
         gcid = str(account.extra.get("gcid"))
-        access = self.world.issue_opaque(self.name, client_id, "access", ACCESS_LIFETIME)
+        lifetime = self.access_lifetime
+        access = self.world.issue_opaque(self.name, client_id, "access", lifetime)
         refresh = self.world.issue_opaque(self.name, client_id, "refresh", REFRESH_LIFETIME)
-        id_token = self.world.issue_jwt(self.name, client_id, ACCESS_LIFETIME, {"gcid": gcid, "aud": client_id})
-        return {"access_token": access, "token_type": "Bearer", "expires_in": int(ACCESS_LIFETIME),
+        id_token = self.world.issue_jwt(self.name, client_id, lifetime, {"gcid": gcid, "aud": client_id})
+        return {"access_token": access, "token_type": "Bearer", "expires_in": int(lifetime),
                 "refresh_token": refresh, "scope": "authenticate_user openid cardata:api:read cardata:streaming:read",
                 "id_token": id_token, "gcid": gcid}
 
