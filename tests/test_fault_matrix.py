@@ -6,7 +6,17 @@ from __future__ import annotations
 
 import pytest
 
-from evclient.testing.faultmatrix import BRANDS, FAULTS, ROUTE_CLASSES, applicable, expected, run_case
+from evclient.testing.faultmatrix import (
+    BRANDS,
+    EXTRA_CELLS,
+    FAULTS,
+    ROUTE_CLASSES,
+    applicable,
+    expected,
+    extra_applicable,
+    run_case,
+    run_extra,
+)
 
 CELLS = [(case, route_class) for case in BRANDS for route_class in ROUTE_CLASSES if applicable(case, route_class)]
 
@@ -19,3 +29,14 @@ async def test_every_fault_has_its_documented_outcome(case, route_class):
         if not result.sound or result.outcome not in expected(route_class, fault, case.brand):
             wrong.append(result)
     assert wrong == []
+
+
+EXTRAS = [(case, cell) for case in BRANDS for cell in EXTRA_CELLS if extra_applicable(case, cell)]
+
+
+@pytest.mark.parametrize(("case", "cell"), EXTRAS, ids=[f"{c.brand}-{x.split()[0]}" for c, x in EXTRAS])
+async def test_every_extra_cell_goes_on_as_it_must(case, cell):
+    """Poison stream messages skipped, refused stream connections backed off with REST taking over at once,
+    and a restart across a wall-clock step either way finding the budget as spent as the server counts it."""
+    result = await run_extra(case, cell)
+    assert result.outcome == "ok" and result.sound, result

@@ -13,14 +13,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import tempfile
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
 
 import evclient
 import evclient.brands
-from evclient.simulator import DEMO_PASSWORD, Simulator
+from evclient.clock import Clock
+from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator.brands import all_brands
+from evclient.simulator.quota import most_in_any_window
+from evclient.state import FileStore
 
 from .accounts import demo_login
 from .leaks import leaked
@@ -93,7 +99,14 @@ FAULTS: dict[str, dict[str, Any] | None] = {
     "redirect to another origin": {"kind": "status", "status": 307, "body": {},
                                    "headers": {"Location": "http://127.0.0.1:9/elsewhere"}},
     "connection refused": None,
+    "HTML 400 page (a proxy)": {"kind": "html", "status": 400},
+    "200 KB of nested brackets": {"kind": "raw", "status": 200, "body": "[" * 100_000 + "]" * 100_000,
+                                  "headers": {"Content-Type": "application/json"}},
 }
+
+#: Cells outside the route × fault grid: the stream's (brands that stream) and a restart across a wall-clock
+#: step (every brand).
+EXTRA_CELLS = ("poison stream messages", "refused stream connections", "wall-clock step ±2 h")
 
 
 
@@ -276,7 +289,132 @@ async def run_matrix(brands: tuple[BrandCase, ...] = BRANDS) -> list[CaseResult]
         for route_class in ROUTE_CLASSES:
             for fault in FAULTS:
                 results.append(await run_case(case, route_class, fault))
+        for cell in EXTRA_CELLS:
+            results.append(await run_extra(case, cell))
     return results
+
+
+#: What a stream's poison looks like: a timestamp no date survives, a number with 401 digits, a value that
+#: is a structure, a message of nested brackets, a message that is not JSON at all.
+POISON = (
+    b'{"vin": "%(vin)s", "data": {"k": {"timestamp": 1e15, "value": 1}}}',
+    b'{"vin": "%(vin)s", "data": {"k": {"timestamp": 1e300, "value": 2}}}',
+    b'{"vin": "%(vin)s", "data": {"k": {"timestamp": ' + b"9" * 401 + b', "value": 3}}}',
+    b'{"vin": "%(vin)s", "data": {"k": {"timestamp": "2026-01-01T00:00:00Z", "value": [[[4]]]}}}',
+    b"[" * 100_000 + b"]" * 100_000,
+    b"not JSON",
+)
+
+
+def extra_applicable(case: BrandCase, cell: str) -> bool:
+    return cell == "wall-clock step ±2 h" or all_brands()[case.brand].streams
+
+
+async def run_extra(case: BrandCase, cell: str) -> CaseResult:
+    """One of :data:`EXTRA_CELLS` (call inside a virtual-time loop): ``ok`` when the account went on as it must."""
+    result = CaseResult(case.brand, "stream" if "stream" in cell else "restart", cell)
+    if not extra_applicable(case, cell):
+        return result
+    sim = Simulator(brands=[case.brand])
+    url = await sim.start()
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    sim_brand = sim.brands[case.brand]
+    username = str(case.credentials.get("client_id") or DEMO_USERNAME)
+    account: evclient.Account | None = None
+    try:
+        account = await open_account(case, sim, url)
+        car = await account.vehicle(case.vin)
+        if cell == "poison stream messages":
+            await account.start()
+            await asyncio.sleep(60)
+            reconnects = account.stream_state.reconnects
+            for payload in POISON:
+                await sim_brand.stream_raw(username, case.vin, payload % {b"vin": case.vin.encode()}
+                                           if b"%(vin)s" in payload else payload)
+            await asyncio.sleep(5)
+            state = account.stream_state
+            result.met = state.rejected_messages + state.rejected_fields >= len(POISON)
+            car.status  # noqa: B018 - must not raise
+            await car.refresh(case.poll)
+            result.outcome = "ok" if state.connected and state.reconnects == reconnects else "StreamEnded"
+        elif cell == "refused stream connections":
+            sim_brand.refuse_stream(username)
+            since, before = sim.world.clock.wall(), len(sim.log)
+            await account.start()
+            await asyncio.sleep(2 * 3600)
+            later = sim.requests(brand=case.brand)[before:]
+            renewals = sum(1 for e in later if e.route == case.routes["token refresh"])
+            reads = [e.t - since for e in later if e.route == case.routes["poll"]]
+            result.met = account.stream_state.last_error is not None and not account.stream_state.connected
+            # One renewal per access token's hour, one more at most for the refusals; REST takes over at once.
+            result.outcome = "ok" if renewals <= 3 and reads and reads[0] <= 300 else \
+                f"StreamEnded ({renewals} renewals, first read after {reads[0] if reads else None} s)"
+            sim_brand.refuse_stream(username, refuse=False)
+        else:
+            result.outcome = await _wall_clock_step(case, sim, url, account, car)
+            result.met = True
+        result.elapsed = loop.time() - started
+        result.recovered = await _recovers(case, account, lambda: open_account(case, sim, url))
+        result.over_budget = _over_budget(sim, account, url)
+        result.requests = len(sim.log)
+    except evclient.EVClientError as err:
+        result.outcome = type(err).__name__
+    except Exception as err:
+        result.foreign = f"{type(err).__module__}.{type(err).__name__}"
+        result.outcome = result.foreign
+    finally:
+        if account is not None:
+            await account.close()
+        await sim.close()
+    return result
+
+
+async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: evclient.Account,
+                           car: evclient.Vehicle) -> str:
+    """Spend the polls' share of the budget through a file store, then restart twice with the wall clock two
+    hours ahead and two hours behind: the restarted account must find the budget spent (``ok``), never fresh."""
+    with tempfile.TemporaryDirectory() as folder:
+        store = FileStore(case.brand, "matrix", {}, root=Path(folder))
+        store.write({"budget": account.budget_state()}, account.clock.wall())
+        limit = min(w.poll_limit for w in account.budget.windows if w.name in _poll_windows(account))
+        with contextlib.suppress(evclient.RateLimited):
+            while max(w.used for w in account.budget.windows if w.name in _poll_windows(account)) < limit:
+                with evclient.within(0):
+                    await car.refresh(case.poll)
+                store.write({"budget": account.budget_state()}, account.clock.wall())
+        for step in (7200.0, -7200.0):
+            clock = Clock(epoch=account.clock.wall() + step)
+            saved = FileStore(case.brand, "matrix", {}, root=Path(folder)).load(clock.wall())
+            again = await evclient.connect(case.brand, servers=sim.servers(case.brand, url), clock=clock,
+                                           budget=evclient.Budget(state=saved["budget"]), tokens=account.tokens,
+                                           vehicles=account.vehicle_listing(), timeouts=TIMEOUTS, login=False,
+                                           **case.credentials)
+            try:
+                with evclient.within(0):
+                    await (await again.vehicle(case.vin)).refresh(case.poll)
+            except evclient.BudgetExhausted:
+                continue  # the budget the first run spent is still spent
+            finally:
+                await again.close()
+            return "fresh budget"
+    return "ok"
+
+
+def _over_budget(sim: Simulator, account: evclient.Account, url: str) -> bool:
+    """Whether any of the brand's windows held more requests than its limit, by the simulator's own log."""
+    paths = {name: base.removeprefix(url) for name, base in account.servers.items()}
+    for window in account.budget.windows:
+        covered = [path for name, path in paths.items()
+                   if any(w.name == window.name for w in account.scheduler.windows_for(name))]
+        stamps = [e.t for e in sim.requests(brand=account.brand.name) if any(e.path.startswith(p) for p in covered)]
+        if most_in_any_window(stamps, window.seconds) > window.limit:
+            return True
+    return False
+
+
+def _poll_windows(account: evclient.Account) -> set[str]:
+    return {w.name for w in account.scheduler.windows_for(account.brand.poll_server)}
 
 
 def markdown(results: list[CaseResult]) -> str:
@@ -300,7 +438,14 @@ def markdown(results: list[CaseResult]) -> str:
         "garbled answers to reads (listing, poll) are retried, a body that is not the expected JSON raises",
         "`ResponseError`; a command's status read that fails is read again, so the outcome is not lost;",
         "a `Retry-After` is held to [1 s, one hour] (the pause is checked in every cell); a redirect is never",
-        "followed and raises `RedirectRefused`.",
+        "followed and raises `RedirectRefused`; a proxy's HTML page with a 400 is never taken for the server's",
+        "refusal (a login is kept), and a body of nested brackets is a `ResponseError`, never a crash.",
+        "",
+        "Beyond one request: **poison stream messages** (timestamps of 1e15, 1e300 and 401 digits, a structure",
+        "where a value belongs, nested brackets, no JSON) are skipped and counted with the stream still connected;",
+        "**refused stream connections** cost at most one renewal beyond those due over two hours while REST",
+        "reads take over at once; a **restart across a wall-clock step** of two hours either way finds the budget",
+        "as spent as the server counts it (through the file store), never fresh.",
         "",
     ]
     for brand in dict.fromkeys(r.brand for r in results):
@@ -315,11 +460,19 @@ def markdown(results: list[CaseResult]) -> str:
                 cells.append(cell if good else f"{cell} ✗")
             lines.append(f"| {fault} | " + " | ".join(cells) + " |")
         lines.append("")
+        extra = [r for r in results if r.brand == brand and r.fault in EXTRA_CELLS]
+        if extra:
+            lines += ["| beyond one request | outcome |", "|---|---|"]
+            for r in extra:
+                good = r.outcome == "ok" and r.sound
+                cell = "*n/a*" if r.outcome == "n/a" else "**ok**" if good else f"{r.outcome} ✗"
+                lines.append(f"| {r.fault} | {cell} |")
+            lines.append("")
     return "\n".join(lines)
 
 
 TRANSIENT = ("HTTP 500", "HTTP 502", "HTTP 503", "HTML error page", "time-out", "slow body", "connection reset")
-GARBLED = ("truncated JSON", "JSON of the wrong shape", "empty body")
+GARBLED = ("truncated JSON", "JSON of the wrong shape", "empty body", "200 KB of nested brackets")
 READS = ("listing", "poll")
 WRITES = ("login", "token refresh", "command submit")
 ERRORS_OF = {"HTTP 500": {"ServerError"}, "HTTP 502": {"ServerError"}, "HTTP 503": {"ServerError"},
@@ -329,6 +482,8 @@ ERRORS_OF = {"HTTP 500": {"ServerError"}, "HTTP 502": {"ServerError"}, "HTTP 503
 
 def expected(route_class: str, fault: str, brand: str | None = None) -> set[str]:
     """The documented outcomes of a cell (see ``markdown``)."""
+    if fault in EXTRA_CELLS:
+        return {"ok"}  # the account went on as it must (see run_extra)
     if brand == "bmw-cardata" and route_class == "login" and fault in TRANSIENT:
         # The device login polls the token endpoint anyway: a hiccup there is looked at again at the next
         # interval, while the code is still pending. An answer lost after BMW handed the tokens out has used the
@@ -348,6 +503,11 @@ def expected(route_class: str, fault: str, brand: str | None = None) -> set[str]
         return {"ok"} if route_class == "command status" else {"RedirectRefused"}
     if fault == "connection refused":
         return {"ok"} if route_class == "command status" else {"ConnectionFailed"}
+    if fault == "HTML 400 page (a proxy)":
+        # Not the server's own refusal: never an ended login (the cell's recovery proves the tokens were kept).
+        if route_class == "command status":
+            return {"ok"}
+        return {"ResponseError", "ServerError"} if route_class in WRITES else {"ResponseError"}
     if route_class == "command status":
         return {"ok"}  # a lost or garbled status answer is read again: the outcome is not lost
     if fault in TRANSIENT:

@@ -33,8 +33,13 @@ def decode_error(response: Response, wall_now: float) -> EVClientError | None:
         description = str(error.get("description", ""))
     elif isinstance(body, dict):
         description = str(body.get("error_description", ""))
-    if endpoint == "login" and status in (400, 401):
+    if endpoint == "login" and status in (400, 401) and error is not None:
+        # Only the OAuth server's own refusal (a JSON "error") says the credentials are wrong: a proxy's page
+        # with the same status says nothing about them, and taking it for a refusal would end the login.
         return InvalidCredentialsError("ConnectedDrive refused the username, password, app key or secret")
+    if endpoint == "login" and status in (400, 401):
+        return ServerError(f"login: ConnectedDrive's login server answered HTTP {status} without an OAuth refusal",
+                           status=status)
     if status == 401:
         return AuthenticationError(f"{endpoint}: ConnectedDrive refused the token")
     if status == 423:

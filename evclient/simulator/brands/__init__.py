@@ -97,6 +97,17 @@ class SimBrand(abc.ABC):
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Stop what the brand runs besides its routes (a broker, a publisher)."""
 
+    #: Whether the brand streams (then it offers the two stream faults below).
+    streams: ClassVar[bool] = False
+
+    async def stream_raw(self, username: str, vin: str, payload: bytes) -> None:
+        """Send any bytes on the stream as a message about ``vin`` of account ``username`` (a poison message)."""
+        raise NotImplementedError(f"{self.name} has no stream")
+
+    def refuse_stream(self, username: str, refuse: bool = True) -> None:
+        """Refuse (or again accept) every stream connection of account ``username`` as not authorised."""
+        raise NotImplementedError(f"{self.name} has no stream")
+
 
 _REGISTRY: dict[str, type[SimBrand]] = {}
 _discovered = False

@@ -631,6 +631,18 @@ class BmwCarDataSim(SimBrand):
                 await self._broker.internal_message_broadcast(f"{gcid}/{car.vin}", json.dumps(message).encode(), 0)
                 self.published += 1
 
+    streams = True
+
+    async def stream_raw(self, username: str, vin: str, payload: bytes) -> None:
+        account = self.world.account(self.name, username)
+        if account is not None:
+            await self.publish_raw(str(account.extra.get("gcid")), vin, payload)
+
+    def refuse_stream(self, username: str, refuse: bool = True) -> None:
+        account = self.world.account(self.name, username)
+        if account is not None:
+            account.extra["refuse_connect"] = refuse
+
     async def publish_raw(self, gcid: str, vin: str, payload: bytes) -> None:
         """Send any payload on a car's topic (tests of malformed and oversized messages)."""
         broker = await self._ensure_broker()
