@@ -5,10 +5,12 @@ hurt. Each test failed before the fix it guards."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gzip
 import itertools
 import json
 import tracemalloc
+from collections.abc import AsyncIterator
 
 import paho.mqtt.client
 import pytest
@@ -282,12 +284,18 @@ POISON = [
 ]
 
 
-async def test_poison_messages_are_skipped_and_counted_never_raised(sim):
+@contextlib.asynccontextmanager
+async def streaming(sim) -> AsyncIterator[tuple[evclient.Account, evclient.Vehicle]]:
+    """The demo CarData account, its stream connected for a minute, and the iX."""
     account = await login(sim)
     async with account:
         await account.start()
         await asyncio.sleep(60)
-        car = await account.vehicle(IX)
+        yield account, await account.vehicle(IX)
+
+
+async def test_poison_messages_are_skipped_and_counted_never_raised(sim):
+    async with streaming(sim) as (account, car):
         good = car.status.battery_percent
         brand = cardata(sim)
         reconnects = account.stream_state.reconnects
@@ -306,11 +314,7 @@ async def test_poison_messages_are_skipped_and_counted_never_raised(sim):
 
 
 async def test_a_value_stamped_in_the_future_is_stored_as_arrived_and_never_freezes_its_key(sim):
-    account = await login(sim)
-    async with account:
-        await account.start()
-        await asyncio.sleep(60)
-        car = await account.vehicle(IX)
+    async with streaming(sim) as (account, car):
         brand = cardata(sim)
         future = (b'{"vin": "%s", "data": {"%s": {"timestamp": "2099-01-01T00:00:00Z", "value": 1, "unit": "%%"}}}'
                   % (IX.encode(), SOC.encode()))
