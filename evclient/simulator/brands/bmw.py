@@ -299,7 +299,7 @@ class BmwSim(SimBrand):
             record = car.extra.get("services", {}).get(service)
             if service not in SERVICES or record is None:
                 return _error(404, f"No execution of {service or 'that service'} found")
-            return web.json_response({"executionStatus": _execution(service, record, car.t)})
+            return web.json_response({"executionStatus": _execution(service, record, car.t, polled=True)})
 
         return await self._serve(request, answer)
 
@@ -368,8 +368,13 @@ def _state(record: dict[str, Any], now: float) -> tuple[str, float]:
     return "INITIATED", t0
 
 
-def _execution(service: str, record: dict[str, Any], now: float) -> dict[str, Any]:
+def _execution(service: str, record: dict[str, Any], now: float, *, polled: bool = False) -> dict[str, Any]:
     status, _ = _state(record, now)
+    if polled and status == "INITIATED":
+        # INITIATED is executeService's own answer; a status read finds the command PENDING at the earliest
+        # (bimmer_connected's recorded fixtures of that era: initiated for the POST, then pending, pending,
+        # delivered, delivered, executed for the reads).
+        status = "PENDING"
     body: dict[str, Any] = {"serviceType": service, "status": status, "eventId": record["event"]}
     if status != "INITIATED":
         body["extendedStatus"] = {"result": "STATUS_CHANGED" if status == "EXECUTED" else "STATUS_UNKNOWN"}

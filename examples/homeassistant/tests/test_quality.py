@@ -38,8 +38,9 @@ IX = "WBY31AW0X0FP00001"
 #: Home Assistant's rules (REFERENCE §4, from script/hassfest/quality_scale.py, 2026).
 RULES = {
     "bronze": "action-setup appropriate-polling brands common-modules config-flow config-flow-test-coverage "
-              "dependency-transparency docs-actions docs-high-level-description docs-installation-instructions "
-              "docs-removal-instructions entity-event-setup entity-unique-id has-entity-name runtime-data "
+              "dependency-transparency docs-actions docs-conditions docs-high-level-description "
+              "docs-installation-instructions docs-removal-instructions docs-triggers entity-event-setup "
+              "entity-unique-id has-entity-name runtime-data "
               "test-before-configure test-before-setup unique-config-entry",
     "silver": "action-exceptions config-entry-unloading docs-configuration-parameters docs-installation-parameters "
               "entity-unavailable integration-owner log-when-unavailable parallel-updates reauthentication-flow "
