@@ -248,3 +248,49 @@ async def test_an_unknown_model_tries_every_action_and_the_server_says_no(sim):
         assert (await car.command("horn")).status == "ACCEPTED"
         with pytest.raises(NotSupportedError):
             await car.command("refresh-location")
+
+
+async def _kamereon(account, car, method: str, path: str, body=None):
+    """A raw Kamereon request through the account's own pipeline (what another client would send)."""
+    from evclient.brands.renault.endpoints import KCA1
+    from evclient.scheduler import Priority
+    from evclient.transport import Request
+
+    request = Request(method=method, server="kamereon", path=(KCA1 + path).format_map(car.info.context),
+                      endpoint="raw", json=body)
+    return await account.pipeline.send(request, Priority.REFRESH)
+
+
+async def test_the_zoe_phase_2_refuses_a_kca_charge_stop_and_is_stopped_through_pause_resume(sim):
+    """renault-api PR #1867 and Home Assistant issue #129228: a real X102VE answers charging-start
+    {action: stop} with err.func.wired.invalid-body-format; evclient stops it through kcm pause-resume."""
+    async with connect(sim) as account:
+        zoe = await account.vehicle(ZOE)
+        assert (await zoe.command("charge-start")).status == "CONFIRMED"
+        stop = {"data": {"type": "ChargingStart", "attributes": {"action": "stop"}}}
+        with pytest.raises(NotSupportedError, match="invalid-body-format"):
+            await _kamereon(account, zoe, "POST", "/actions/charging-start", stop)
+        assert sim.requests(brand="renault")[-1].status == 400
+        assert sim.world.car(ZOE).charging  # refused: still charging
+        assert (await zoe.command("charge-stop")).status == "CONFIRMED"
+        assert not sim.world.car(ZOE).charging
+        assert actions(sim, ZOE)[-1][0] == "pause-resume"
+
+
+async def test_a_pause_resume_accepted_without_effect_is_not_reported_as_done(sim):
+    """renault-api #2133: the cloud may accept pause-resume and the car not stop; the confirmation read says so."""
+    async with connect(sim) as account:
+        zoe = await account.vehicle(ZOE)
+        assert (await zoe.command("charge-start")).status == "CONFIRMED"
+        sim.world.set_script("pause-resume", vin=ZOE, outcome="never")
+        with pytest.raises((evclient.CommandTimedOut, CommandFailed)):
+            await zoe.command("charge-stop", deadline=600)
+        assert zoe.status.charge_state is not None and zoe.status.charge_state.value == "charging"
+
+
+async def test_the_zoe_phase_2_refuses_a_charge_mode_read_with_a_400(sim):
+    async with connect(sim) as account:
+        zoe = await account.vehicle(ZOE)
+        with pytest.raises(NotSupportedError, match="charge-mode.error"):
+            await _kamereon(account, zoe, "GET", "/charge-mode")
+        assert sim.requests(brand="renault")[-1].status == 400  # the peer's 400 (its code is our assumption)

@@ -299,6 +299,10 @@ async def test_every_bmw_answer_follows_the_captures(sim):
         async with http.get(base, headers=headers) as response:
             body = await response.json()
         assert isinstance(body, dict) and set(body) == {"vehicles"}  # vehicles.json wraps the list
+        async with http.get(base + "/", headers=headers) as response:
+            seed = await response.json()
+        # The seed's path (with its trailing slash) answers the seed's bare list, with no choice set.
+        assert isinstance(seed, list) and [c["vin"] for c in seed] == [c["vin"] for c in body["vehicles"]]
         for car in body["vehicles"]:
             problems += [f"vehicles {car['vin']}: {p}" for p in listing.check(car, optional=listing.always - {"vin"})]
         for state in ("as loaded", "charging"):

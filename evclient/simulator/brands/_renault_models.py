@@ -38,7 +38,8 @@ BATTERY_KCM = "kcm"
 
 @dataclass(frozen=True)
 class SimModel:
-    """One model's behaviour. ``refuses`` maps an endpoint (or ``action:<name>``) to its error code."""
+    """One model's behaviour. ``refuses`` maps an endpoint (or ``action:<name>``, or ``action:<name>:<word>``
+    for one ``data.attributes.action`` word of it) to its error code."""
 
     code: str
     label: str
@@ -78,11 +79,13 @@ MODELS: dict[str, SimModel] = {m.code: m for m in (
     SimModel(
         code="X102VE", label="ZOE",
         source="peer X102VE (charge-mode 400, charge-schedule 404, lock-status 404, res-state 404, soc-levels "
-               "and horn/lights forbidden, charge-stop through kcm pause-resume); captures vehicles/zoe_50.1, "
-               "hvac-status.zoe_50, cockpit.zoe_50, battery-status.2.",
-        refuses={"charge-mode": FORBIDDEN, "charge-schedule": NOT_FOUND, "lock-status": NOT_FOUND,
+               "and horn/lights forbidden, charge-stop through kcm pause-resume); renault-api PR #1867 and Home "
+               "Assistant issue #129228 (charging-start {action: stop} refused with invalid-body-format); captures "
+               "vehicles/zoe_50.1, hvac-status.zoe_50, cockpit.zoe_50, battery-status.2. Code assumed: the "
+               "charge-mode read's 400 is charge-mode.error (the peer gives its status only).",
+        refuses={"charge-mode": CHARGE_MODE_ERROR, "charge-schedule": NOT_FOUND, "lock-status": NOT_FOUND,
                  "res-state": NOT_FOUND, "soc-levels": FORBIDDEN, "action:horn-lights": FORBIDDEN,
-                 "action:charge-mode": BAD_BODY, **_KCA_GEN_NO_KCM},
+                 "action:charge-mode": BAD_BODY, "action:charging-start:stop": BAD_BODY, **_KCA_GEN_NO_KCM},
         hvac_fields=frozenset({"socThreshold", "hvacStatus"}), cockpit_fuel=True,
     ),
     SimModel(
@@ -170,7 +173,7 @@ ERRORS = {
     NOT_FOUND: (404, "Resource not found"),
     NOT_FOUND_URL: (404, "Not Found"),
     FORBIDDEN: (403, "The access is forbidden"),
-    BAD_BODY: (400, "Invalid body format"),
+    BAD_BODY: (400, "Body has at least one wrongly formatted value"),
     CHARGE_MODE_ERROR: (400, "Charge mode is not available"),
     CHARGE_SCHEDULE_ERROR: (400, "Charge schedule is not available"),
     NOTIFICATION_ERROR: (400, "Notification settings are not available"),

@@ -96,8 +96,10 @@ class BmwSim(SimBrand):
         #: Shares of EXECUTED and NOT_EXECUTED; the rest never answer (TIMED_OUT).
         self.outcomes = (0.90, 0.06)
         self._events = itertools.count(0x424C39333232)
-        #: The listing's shape: "wrapped" as the 2018 captures ({"vehicles": [...]}), or "bare" as the seed.
-        self.listing = "wrapped"
+        #: The listing's shape: ``None`` answers each client as the server did — the seed's bare list on the
+        #: seed's path (``/user/vehicles/``), the 2018 captures' ``{"vehicles": [...]}`` on the path the 2018
+        #: clients ask (``/user/vehicles``); "wrapped" or "bare" forces one shape on both.
+        self.listing: str | None = None
 
     @classmethod
     def demo_credentials(cls) -> dict[str, Any]:
@@ -115,7 +117,7 @@ class BmwSim(SimBrand):
             r.add_post(PREFIX + path, self.token, name="bmw.login" + ("" if "webapi" in path else "-gcdm"))
         # Clients of every era: the seed's path ends in a slash, bimmer_connected's does not.
         r.add_get(PREFIX + "/webapi/v1/user/vehicles/", self.vehicles, name="bmw.vehicles")
-        r.add_get(PREFIX + "/webapi/v1/user/vehicles", self.vehicles, name="bmw.vehicles-bare")
+        r.add_get(PREFIX + "/webapi/v1/user/vehicles", self.vehicles, name="bmw.vehicles-wrapped")
         r.add_get(V + "/status", self.status, name="bmw.status")
         r.add_get(V + "/statistics/lastTrip", self.last_trip, name="bmw.last-trip")
         r.add_get(V + "/statistics/allTrips", self.all_trips, name="bmw.all-trips")
@@ -200,8 +202,10 @@ class BmwSim(SimBrand):
             return refusal.response
         cars = [{**c.capabilities, "vin": c.vin, "model": c.extra.get("model_name", c.model)}
                 for c in self.world.cars_of(self.name, user)]
-        # The 2018 captures (vehicles.json) wrap the list; the older seed shows it bare.
-        return web.json_response({"vehicles": cars} if self.listing == "wrapped" else cars)
+        # The 2018 captures (vehicles.json, fetched by clients of that year without the trailing slash) wrap the
+        # list; the older seed shows it bare at /user/vehicles/.
+        shape = self.listing or ("bare" if request.path.endswith("/") else "wrapped")
+        return web.json_response({"vehicles": cars} if shape == "wrapped" else cars)
 
     async def status(self, request: web.Request) -> web.StreamResponse:
         return await self._serve(request, lambda car: web.json_response({"vehicleStatus": _status_body(car)}))

@@ -363,6 +363,9 @@ class RenaultSim(SimBrand):
             return _kamereon_error(404, "err.func.wired.notFound", "Resource not found")
         _refuse(car, "action:" + name)
         body = await json_body(request)
+        word = _action_word(body)
+        if word is not None:
+            _refuse(car, f"action:{name}:{word}")  # a car may take one word of an action and refuse another
         answer, effect = _ACTIONS[name](car, body)
         script = self.world.script(car.vin, name)
         if effect is not None and script.outcome not in ("never", "fail"):
@@ -378,6 +381,14 @@ class RenaultSim(SimBrand):
 def _model(car: Car) -> SimModel:
     return model(car.model or "") or SimModel(code=car.model or "", label=car.name or "",
                                               source="undocumented: the default car")
+
+
+def _action_word(body: Any) -> str | None:
+    """``data.attributes.action`` of an action's body, when it has one."""
+    data = body.get("data") if isinstance(body, dict) else None
+    attributes = data.get("attributes") if isinstance(data, dict) else None
+    word = attributes.get("action") if isinstance(attributes, dict) else None
+    return word if isinstance(word, str) else None
 
 
 def _refuse(car: Car, what: str) -> None:
