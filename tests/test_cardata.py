@@ -175,9 +175,19 @@ async def test_listing_the_container_and_every_endpoint(sim):
         await mini.refresh("telematics")
         assert mini.status.openings["window_front_left"] is True and mini.status.locked is False
         basic = await ix.refresh("basic-data")
-        assert basic.vin == IX and basic.battery_kwh == 71.0
+        # The live shape (no vin: the path's; countryCode; the body type in words; a +0000 date) is read.
+        assert "vin" not in basic.raw and basic.vin == IX and basic.battery_kwh == 71.0
+        assert basic.country_code == "DE" and basic.body_type == "Sports Activity Vehicle"
+        assert basic.construction_date is not None and basic.construction_date.year == 2022
         first = await ix.refresh("charging-history", start=_ago(30), end=_ago(0))
         assert isinstance(first, Page) and len(first.items) == 10 and first.next_token
+        assert first.items[0].raw["mileageUnits"] == "KM" and first.items[0].mileage_km == 21034 - 40 * 0
+        # A car that counts miles (a British one): its mileage is converted, never read as kilometres.
+        sim.world.car(IX).extra["miles"] = True  # type: ignore[union-attr]
+        in_miles = await ix.refresh("charging-history", start=_ago(30), end=_ago(0))
+        assert in_miles.items[0].raw["mileageUnits"] == "MI"
+        assert in_miles.items[0].mileage_km == pytest.approx(21034, abs=2)
+        sim.world.car(IX).extra["miles"] = False  # type: ignore[union-attr]
         second = await ix.refresh("charging-history", start=_ago(30), end=_ago(0), next_token=first.next_token)
         assert second.next_token is None and len(second.items) >= 1
         sent = len(rest_calls(sim))

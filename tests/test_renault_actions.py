@@ -291,6 +291,6 @@ async def test_a_pause_resume_accepted_without_effect_is_not_reported_as_done(si
 async def test_the_zoe_phase_2_refuses_a_charge_mode_read_with_a_400(sim):
     async with connect(sim) as account:
         zoe = await account.vehicle(ZOE)
-        with pytest.raises(NotSupportedError, match="charge-mode.error"):
+        with pytest.raises(NotSupportedError, match=r"charge-mode\.error"):
             await _kamereon(account, zoe, "GET", "/charge-mode")
         assert sim.requests(brand="renault")[-1].status == 400  # the peer's 400 (its code is our assumption)

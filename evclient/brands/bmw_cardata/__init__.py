@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
@@ -30,9 +31,9 @@ from ...streams import StreamSink
 from ...transport import Request, Response
 from . import keys
 from .auth import CarDataAuth
-from .endpoints import ENDPOINTS, TELEMATICS
+from .endpoints import BASIC_DATA, ENDPOINTS, TELEMATICS
 from .errors import ContainerGone, decode_error
-from .models import ContainerState, MappingType, parse_containers, parse_mappings
+from .models import BasicData, ContainerState, MappingType, parse_containers, parse_mappings
 from .status import vehicle_status
 from .stream import CarDataStream
 
@@ -181,6 +182,9 @@ class BmwCarData(Brand):
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if spec.name == TELEMATICS.name:
             return attrs.evolve(spec, query=self._telematics_query)
+        if spec.name == BASIC_DATA.name:
+            # The live answer names no VIN: the car is the path's.
+            return attrs.evolve(spec, parse=functools.partial(BasicData.from_json, vin=vehicle.vin))
         return spec
 
     def _telematics_query(self) -> dict[str, str]:

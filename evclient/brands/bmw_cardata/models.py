@@ -229,12 +229,21 @@ def parse_containers(body: Any) -> list[Container]:
 
 @attrs.frozen(kw_only=True)
 class BasicData:
-    """``GET .../basicData``: what the car is (the rest stays in ``raw``)."""
+    """``GET .../basicData``: what the car is (the rest stays in ``raw``).
+
+    The live API sends no ``vin`` (the VIN is the path's) and ``countryCode`` where the swagger says
+    ``countryCodeISO``; both shapes are read (REFERENCE §3c).
+    """
 
     vin: str
     brand: str | None = None
     model_name: str | None = None
     series: str | None = None
+    series_development: str | None = None  # BMW's development code, "U11", "I20"
+    body_type: str | None = None  # in words on the live API: "Sports Activity Vehicle"
+    colour: str | None = None
+    country_code: str | None = None
+    construction_date: dt.datetime | None = None
     drive_train: str | None = None
     propulsion_type: str | None = None
     charging_modes: tuple[str, ...] = ()
@@ -242,13 +251,42 @@ class BasicData:
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @classmethod
-    def from_json(cls, data: Any) -> BasicData:
+    def from_json(cls, data: Any, vin: str | None = None) -> BasicData:
+        """The answer for ``vin`` (the path's: the live answer has none of its own)."""
         energy = typed(data.get("hvsMaxEnergyAbsolute"))
-        return cls(vin=str(data["vin"]), brand=data.get("brand"), model_name=data.get("modelName"),
-                   series=data.get("series"), drive_train=data.get("driveTrain"),
-                   propulsion_type=data.get("propulsionType"),
+        own = data.get("vin")
+        if not isinstance(own, str) or not own:
+            if vin is None:
+                raise KeyError("vin")
+            own = vin
+
+        def text(*names: str) -> str | None:
+            for name in names:
+                value = data.get(name)
+                if isinstance(value, str) and value.strip():
+                    return value.strip()
+            return None
+
+        return cls(vin=own, brand=text("brand"), model_name=text("modelName"), series=text("series"),
+                   series_development=text("seriesDevt"), body_type=text("bodyType"),
+                   colour=text("colourDescription"), country_code=text("countryCode", "countryCodeISO"),
+                   construction_date=_date(data.get("constructionDate")), drive_train=text("driveTrain"),
+                   propulsion_type=text("propulsionType"),
                    charging_modes=tuple(str(m) for m in data.get("chargingModes") or ()),
                    battery_kwh=float(energy) if isinstance(energy, int | float) else None, raw=dict(data))
+
+
+def _date(value: Any) -> dt.datetime | None:
+    """``2022-10-17T00:00:00.000+0000`` (the live API) or ``2023-05-01T00:00:00Z`` (the swagger's example)."""
+    try:
+        stamp = epoch(value)
+    except ValueError:
+        return None
+    return None if stamp is None else dt.datetime.fromtimestamp(stamp, dt.UTC)
+
+
+#: Kilometres in a mile.
+MILE_KM = 1.609344
 
 
 @attrs.frozen(kw_only=True)
@@ -261,17 +299,24 @@ class ChargingSession:
     end_soc: int
     duration_s: int
     energy_kwh: float | None = None
-    mileage: int | None = None
+    #: The odometer at the session, in km whatever unit the car counts in (``mileageUnits`` "KM" or "MI").
+    mileage_km: float | None = None
     raw: Mapping[str, Any] = attrs.field(factory=dict, eq=False, repr=False)
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> ChargingSession:
         energy = data.get("energyConsumedFromPowerGridKwh")
+        mileage = typed(data.get("mileage"))
+        unit = str(data.get("mileageUnits") or "KM").upper().rsplit(".", 1)[-1]  # "MI", or the swagger's enum name
+        if unit not in ("KM", "MI"):
+            raise ValueError(f"a mileage unit evclient does not know: {unit!r}")
+        mileage_km = None if not isinstance(mileage, int | float) else \
+            round(float(mileage) * (MILE_KM if unit == "MI" else 1.0), 1)
         return cls(start=float(epoch(data["startTime"]) or 0.0), end=float(epoch(data["endTime"]) or 0.0),
                    start_soc=int(data["displayedStartSoc"]), end_soc=int(data["displayedSoc"]),
                    duration_s=int(data["totalChargingDurationSec"]),
                    energy_kwh=None if energy is None else float(energy),
-                   mileage=None if data.get("mileage") is None else int(data["mileage"]), raw=dict(data))
+                   mileage_km=mileage_km, raw=dict(data))
 
 
 @attrs.frozen

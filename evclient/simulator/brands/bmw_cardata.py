@@ -41,6 +41,9 @@ API = PREFIX + "/api"
 STREAM = PREFIX + "/stream"
 DEMO_CLIENT_ID = "5d1ab1c2-7c0e-4b0a-9e4f-0123456789ab"
 DEMO_GCID = "a1b2c3d4-0000-4000-8000-00000000cafe"
+#: The body type as the live basicData names it (in words; the fixtures keep BMW's short codes).
+BODY_WORDS = {"SAV": "Sports Activity Vehicle", "SAC": "Sports Activity Coupé", "HATCH": "Hatchback",
+              "SEDAN": "Sedan", "TOURING": "Touring", "COUPE": "Coupé"}
 ACCESS_LIFETIME = 3600.0
 REFRESH_LIFETIME = 14 * 86400.0
 DEVICE_LIFETIME = 300.0
@@ -446,11 +449,21 @@ class BmwCarDataSim(SimBrand):
     async def basic_data(self, request: web.Request) -> web.StreamResponse:
         def answer() -> web.Response:
             _, car = self._car(request)
-            basic = {"vin": car.vin, "brand": car.extra.get("make", "BMW"), "modelName": car.name or car.model,
-                     "series": car.extra.get("series"), "bodyType": car.extra.get("body"), "driveTrain": "BEV",
-                     "propulsionType": "BEV", "chargingModes": ["AC", "DC"],
-                     "hvsMaxEnergyAbsolute": str(car.battery_capacity_kwh), "isTelematicsCapable": True,
-                     "countryCodeISO": car.extra.get("country", "DE"), "constructionDate": "2023-05-01T00:00:00Z"}
+            extra = car.extra
+            # The live answer (REFERENCE §3c; pitwall-mcp's recorded basic_data_real.json): no vin, no
+            # isTelematicsCapable, countryCode, seriesDevt and colourDescription, the body type in words, the
+            # construction date with milliseconds and a +0000 offset; the swagger's EV fields where the car has them.
+            basic = {"bodyType": BODY_WORDS.get(str(extra.get("body")), extra.get("body")),
+                     "brand": extra.get("make", "BMW"), "colourCodeRaw": extra.get("colour_code", "300"),
+                     "colourDescription": extra.get("colour", "ALPINWEISS  III"),
+                     "constructionDate": extra.get("built", "2022-10-17") + "T00:00:00.000+0000",
+                     "countryCode": extra.get("country", "DE"), "driveTrain": "BEV",
+                     "engine": extra.get("engine", "HA0001N0"), "fullSAList": "0302,0430,0431,0548,06AE,06AF,06C4",
+                     "hasNavi": True, "hasSunRoof": False, "headUnit": "HU_MGU",
+                     "modelKey": extra.get("model_key", "21CF"), "modelName": car.name or car.model,
+                     "numberOfDoors": 5, "propulsionType": "BEV", "series": extra.get("series"),
+                     "seriesDevt": extra.get("series_devt", "I20"), "simStatus": "ACTIVE", "steering": "LL",
+                     "chargingModes": ["AC", "DC"], "hvsMaxEnergyAbsolute": str(car.battery_capacity_kwh)}
             return web.json_response(basic)
 
         return _guard(answer)
@@ -699,13 +712,17 @@ def _epoch(text: str) -> float:
 
 def _sessions(car: Car, now: float) -> list[dict[str, Any]]:
     """Twelve nightly sessions over the last 24 days (the same for the same car)."""
-    sessions = []
+    sessions: list[dict[str, Any]] = []
+    # A car sold in miles counts them; the live answer names the unit bare ("KM" / "MI", REFERENCE §3c).
+    miles = bool(car.extra.get("miles"))
+    per_unit = 1.609344 if miles else 1.0
     for n in range(12):
         start = math.floor(now / 86400) * 86400 - (n * 2 + 1) * 86400 + 22 * 3600
         sessions.append({"startTime": int(start * 1000), "endTime": int((start + 4 * 3600) * 1000),
                          "displayedStartSoc": 30 + n % 5, "displayedSoc": 80, "totalChargingDurationSec": 4 * 3600,
                          "energyConsumedFromPowerGridKwh": round(0.5 * car.battery_capacity_kwh, 1),
-                         "isPreconditioningActivated": False, "mileage": int(car.mileage_km) - n * 40,
-                         "mileageUnits": "MileageUnits.KM", "timeZone": car.timezone, "businessErrors": []})
+                         "isPreconditioningActivated": False,
+                         "mileage": int((car.mileage_km - n * 40) / per_unit),
+                         "mileageUnits": "MI" if miles else "KM", "timeZone": car.timezone, "businessErrors": []})
     return sessions
 
