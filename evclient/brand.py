@@ -131,6 +131,11 @@ class Brand(abc.ABC):
     async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:  # noqa: B027
         """Put in place what reading ``spec`` needs (e.g. CarData's data container), through ``api``."""
 
+    def prepare_again(self, error: EVClientError) -> bool:
+        """Whether a read that failed with ``error`` found what :meth:`prepare_read` made gone (it is then
+        prepared and read once more)."""
+        return False
+
     def default_pause(self, wall_now: float, server: str) -> float:
         """The pause after ``server``'s quota answer that names no time (``cooldown``; a daily quota: until it
         resets)."""

@@ -38,6 +38,15 @@ class Reader:
         self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     async def fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
+        try:
+            return await self._fetch(vehicle, name, priority, params)
+        except EVClientError as err:
+            if not (self._brand.prepares_reads and self._brand.prepare_again(err)):
+                raise
+        # What the read needs was gone (CarData's container): prepared again, read once more — once only.
+        return await self._fetch(vehicle, name, priority, params)
+
+    async def _fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
         endpoint = vehicle.endpoints.get(name)
         if endpoint is None:
             raise InvalidInputError(f"{self._brand.name} has no endpoint {name!r}")

@@ -416,3 +416,30 @@ async def test_cli_watch_asks_before_taking_a_real_accounts_stream(monkeypatch):
     argv = ["--brand", "bmw-cardata", "--client-id", DEMO_CLIENT_ID, "--no-state", "watch"]
     with pytest.raises(InvalidInputError, match="--take-stream"):
         await cli.run_account_command(cli.build_parser(argv).parse_args(argv))
+
+
+@pytest.mark.parametrize("how", ["deleted", "unknown"])
+async def test_a_deleted_or_unknown_container_is_made_again_once_and_the_read_goes_on(sim, how):
+    """BMW answers a telematics read through a deleted or unknown container with 403 CU-105 (REFERENCE §3c)."""
+    account = await login(sim)
+    async with account:
+        ix = await account.vehicle(IX)
+        await ix.refresh("telematics")
+        mine = cardata(sim).containers[DEMO_CLIENT_ID]
+        if how == "deleted":
+            for container in mine:
+                container["state"] = "DELETED"  # deleted in the portal (it lingers 29 days)
+        else:
+            mine.clear()
+        sim.log.clear()
+        values = await ix.refresh("telematics")
+        assert values and ix.status.battery_percent is not None
+        assert routes(sim) == ["telematics", "containers", "create-container", "telematics"]
+        assert [e.status for e in sim.requests(brand="bmw-cardata")][0] == 403
+        # A container that keeps vanishing is made again once per read, never in a loop.
+        cardata(sim).containers[DEMO_CLIENT_ID].clear()
+        sim.fault("bmw-cardata.create-container", status=201, body={"containerId": "ffffffffffff1"}, times=None)
+        sim.log.clear()
+        with pytest.raises(evclient.ResponseError):
+            await ix.refresh("telematics")
+        assert routes(sim).count("create-container") == 1

@@ -179,6 +179,9 @@ class BmwCarData(Brand):
             await self.ensure_container(api)
             self._read_at[vehicle.vin] = api.clock.wall()
 
+    def prepare_again(self, error: EVClientError) -> bool:
+        return isinstance(error, ContainerGone)  # deleted in the portal, or unknown: made again, once
+
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if spec.name == TELEMATICS.name:
             return attrs.evolve(spec, query=self._telematics_query)

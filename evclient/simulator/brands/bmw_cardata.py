@@ -397,12 +397,17 @@ class BmwCarDataSim(SimBrand):
         mine.append(container)
         return web.json_response(container, status=201)  # ContainerDetailsDto, as the swagger says
 
-    def _container(self, account: SimAccount, container_id: str) -> dict[str, Any]:
+    def _container(self, account: SimAccount, container_id: str, *, reading: bool = False) -> dict[str, Any]:
+        """The account's container; ``reading`` (telematics through it): a deleted one is no permission, 403
+        CU-105, as for an unknown one (REFERENCE §3c; kvanbiesen's http_retry.py) — CU-122 is the container
+        calls' own answer."""
         if len(container_id) != 13:
             raise _refusal(_error(400, "CU-121", "Invalid container id"))
         for container in self.containers.get(account.username, []):
             if container["containerId"] == container_id:
                 if container["state"] != "ACTIVE":
+                    if reading:
+                        break
                     raise _refusal(_error(400, "CU-122", "Container already deleted"))
                 return container
         raise _refusal(_error(403, "CU-105", "No permission for this container"))
@@ -424,7 +429,7 @@ class BmwCarDataSim(SimBrand):
             container_id = request.query.get("containerId")
             if not container_id:
                 return _error(400, "CU-401", "containerId is required")
-            container = self._container(account, container_id)
+            container = self._container(account, container_id, reading=True)
             values = telematics_of(car)
             now = self.world.clock.wall()
             data: dict[str, dict[str, str | None]] = {}
