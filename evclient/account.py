@@ -277,6 +277,10 @@ class Account:
         """The cars as last listed, without a request (empty before the first listing)."""
         return list((self._vehicles or {}).values())
 
+    def left_out(self) -> dict[str, str]:
+        """Cars the login sees that this account leaves out (VIN → why), as last listed."""
+        return dict(self.brand.left_out())
+
     def vehicle_listing(self) -> list[dict[str, Any]]:
         """The cars as last listed (JSON-serialisable), to pass back as ``connect(vehicles=...)`` so that a
         short-lived process (a CLI run, a script) need not spend a request listing them again."""

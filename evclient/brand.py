@@ -131,6 +131,11 @@ class Brand(abc.ABC):
     async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:  # noqa: B027
         """Put in place what reading ``spec`` needs (e.g. CarData's data container), through ``api``."""
 
+    def left_out(self) -> Mapping[str, str]:
+        """Cars the login sees that the account leaves out, by VIN, each with the reason (e.g. CarData's cars
+        mapped to a SECONDARY user, which BMW lets nobody read). Shown in diagnostics and ``evclient vehicles``."""
+        return {}
+
     def prepare_again(self, error: EVClientError) -> bool:
         """Whether a read that failed with ``error`` found what :meth:`prepare_read` made gone (it is then
         prepared and read once more)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import itertools
+import json
 
 import paho.mqtt.client
 import pytest
@@ -443,3 +444,57 @@ async def test_a_deleted_or_unknown_container_is_made_again_once_and_the_read_go
         with pytest.raises(evclient.ResponseError):
             await ix.refresh("telematics")
         assert routes(sim).count("create-container") == 1
+
+
+async def test_the_stream_carries_the_primary_cars_changes_only_and_a_secondary_car_is_named_not_read(sim, capsys,
+                                                                                                    tmp_path,
+                                                                                                    monkeypatch):
+    """REFERENCE §3c: only PRIMARY cars stream; every message, the first too, carries only the keys that changed."""
+    account = await login(sim)
+    async with account:
+        await account.start()
+        await asyncio.sleep(2 * HOUR)
+        messages = list(cardata(sim).recent)
+        assert messages and all(m["vin"] in (IX, MINI) for m in messages)  # never the SECONDARY car
+        assert max(len(m["data"]) for m in messages) < 10  # changes, never a snapshot of every key
+        # Whatever a stream says of a car the account leaves out is not stored.
+        await cardata(sim).publish_raw(DEMO_GCID, SHARED, json.dumps(
+            {"vin": SHARED, "data": {keys.SOC: {"value": 1, "unit": "%", "timestamp": _ago(0)}}}).encode())
+        await asyncio.sleep(2)
+        assert SHARED not in [car.vin for car in account.cached_vehicles()]
+        assert account.left_out() == {SHARED: account.left_out()[SHARED]}
+        report = await account.diagnostics()
+        assert report["left_out"][0]["car"].endswith(SHARED[-4:]) and "SECONDARY" in report["left_out"][0]["why"]
+    monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path))
+    assert await run_cli(sim, "--brand", "bmw-cardata", "login") == 0
+    capsys.readouterr()
+    assert await run_cli(sim, "--brand", "bmw-cardata", "vehicles") == 0
+    assert f"{SHARED}: left out, mapped to this owner as a SECONDARY user" in capsys.readouterr().out
+
+
+async def test_the_stream_follows_the_simulated_clock_at_any_speed(sim):
+    account = await login(sim)
+    async with account:
+        await account.start()
+        await asyncio.sleep(60)
+        sim.world.clock.set_speed(0)  # held still: the cars change nothing, nothing is published
+        await asyncio.sleep(60)  # (what changed before the freeze may still go out)
+        published = cardata(sim).published
+        await asyncio.sleep(600)
+        assert cardata(sim).published == published
+        sim.world.clock.advance(1800)  # moved by hand: what changed meanwhile goes out at once
+        await asyncio.sleep(1)
+        assert cardata(sim).published > published
+        sim.world.clock.set_speed(1)
+
+
+@pytest.mark.parametrize("speed", [0.0, 60.0])
+async def test_the_device_login_works_at_any_speed_of_the_simulated_world(sim, speed):
+    """The device flow is paced by the event loop's clock, as the clients poll: at speed 0 the approval still
+    comes and polls at the interval are not slowed down; at 60 the code does not expire between two polls."""
+    sim.world.clock.set_speed(speed)
+    account = await login(sim)
+    async with account:
+        assert account.tokens["refresh_token"]
+    token_polls = [e for e in sim.requests(brand="bmw-cardata") if e.route == "bmw-cardata.token"]
+    assert [e.status for e in token_polls] == [200]  # approved after 3 s, looked at after the 5 s interval

@@ -23,13 +23,17 @@ from ..vehicle import Vehicle
 
 async def vehicles(account: Account, args: argparse.Namespace) -> int:
     cars = await account.vehicles(refresh=True)  # asked for: list them now, whatever is cached
+    left_out = account.left_out()
     if args.json:
         print(dumps([{"vin": c.vin, "model": c.model, "name": c.name, "commands": list(c.commands),
-                           "endpoints": {n: e.supported for n, e in c.endpoints.items()}} for c in cars]))
+                      "endpoints": {n: e.supported for n, e in c.endpoints.items()}} for c in cars]
+                    + [{"vin": vin, "left_out": why} for vin, why in left_out.items()]))
         return 0
     rows = [["VIN", "MODEL", "NAME", "COMMANDS"]]
     rows += [[c.vin, c.model or "-", c.name or "-", ", ".join(c.commands)] for c in cars]
     table(rows)
+    for vin, why in left_out.items():
+        print(f"{vin}: left out, {why}")
     return 0
 
 

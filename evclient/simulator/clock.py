@@ -21,6 +21,7 @@ class SimClock:
         self._epoch = epoch
         self._loop0: float | None = None
         self._base: float = 0.0
+        self._changed: asyncio.Event | None = None
 
     def _anchor(self) -> tuple[float, float]:
         loop_now = asyncio.get_running_loop().time()
@@ -49,6 +50,7 @@ class SimClock:
         self._loop0 = asyncio.get_running_loop().time()
         self._base = now
         self._speed = speed
+        self._tell()
 
     def advance(self, seconds: float) -> None:
         """Jump simulated time forward (cars charge, tokens expire, quota windows slide)."""
@@ -56,3 +58,23 @@ class SimClock:
             raise ValueError("the simulator's clock does not go backwards")
         self.wall()  # anchor first, so the jump is not lost in a later anchoring
         self._base += seconds
+        self._tell()
+
+    def _tell(self) -> None:
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait until ``seconds`` of simulated time have passed; a speed change or a jump of the clock takes
+        effect at once (a wait begun at speed 0 ends when the clock is moved)."""
+        target = self.wall() + seconds
+        while (left := target - self.wall()) > 0:
+            if self._changed is None:
+                self._changed = asyncio.Event()
+            changed = self._changed
+            try:
+                async with asyncio.timeout(left / self._speed if self._speed > 0 else None):
+                    await changed.wait()
+            except TimeoutError:
+                pass

@@ -118,6 +118,11 @@ class BmwCarData(Brand):
         """Cars the owner sees only as a SECONDARY user: CarData does not let them be queried (CU-104)."""
         return tuple(self._secondary)
 
+    def left_out(self) -> Mapping[str, str]:
+        why = ("mapped to this owner as a SECONDARY user: BMW lets only the PRIMARY user read a car or stream it "
+               "(make this account the car's primary user in the BMW app to read it here)")
+        return dict.fromkeys(self._secondary, why)
+
     # -- cars and the container ------------------------------------------------------------------------
 
     async def list_vehicles(self, api: Api) -> list[VehicleInfo]:

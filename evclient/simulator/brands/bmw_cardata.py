@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import contextlib
 import dataclasses
 import datetime as dt
@@ -165,6 +166,8 @@ class BmwCarDataSim(SimBrand):
         self.access_lifetime = ACCESS_LIFETIME
         self.expiry_closes = 0
         self.published = 0
+        #: The last messages published (for tests and the controls).
+        self.recent: collections.deque[dict[str, Any]] = collections.deque(maxlen=200)
         self._key = secrets.token_hex(8)
         self._broker: Any = None
         self._publisher: asyncio.Task[None] | None = None
@@ -251,14 +254,16 @@ class BmwCarDataSim(SimBrand):
             return _oauth(400, "invalid_request", "Missing or invalid parameter")
         device_code = secrets.token_urlsafe(32)
         user_code = "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZabcdefghjkmnpqrstuvwxyz") for _ in range(8))
-        now = self.world.clock.wall()
+        # The device flow is paced by the event loop's clock, as its clients poll by theirs: real seconds when
+        # run alone, virtual ones under a virtual-time loop — never the world's clock, whose speed (0 holds it
+        # still, 60 races it) has nothing to do with how fast an owner approves or a client polls.
+        now = asyncio.get_running_loop().time()
         self.devices[device_code] = DeviceLogin(client_id, str(form["code_challenge"]), user_code,
                                                 now + DEVICE_LIFETIME, DEVICE_INTERVAL)
         account = self.world.account(self.name, client_id)
         delay = account.extra.get("approve_after") if account is not None else None
         if isinstance(delay, int | float):
-            asyncio.get_running_loop().call_later(delay / max(self.world.clock.speed, 1e-9),
-                                                  self._auto_approve, device_code)
+            asyncio.get_running_loop().call_later(delay, self._auto_approve, device_code)
         base = f"{request.scheme}://{request.host}"
         return web.json_response({"user_code": user_code, "device_code": device_code, "interval": int(DEVICE_INTERVAL),
                                   "verification_uri": f"{base}/oneid/link",
@@ -278,7 +283,7 @@ class BmwCarDataSim(SimBrand):
         if grant != "urn:ietf:params:oauth:grant-type:device_code":
             return _oauth(400, "invalid_request", "Unsupported grant type")
         device = self.devices.get(str(form.get("device_code", "")))
-        now = self.world.clock.wall()
+        now = asyncio.get_running_loop().time()  # the device flow's own pace (see device_code)
         if device is None or device.client_id != form.get("client_id"):
             return _oauth(400, "invalid_grant", "Unknown device code")
         if device.used:
@@ -435,7 +440,7 @@ class BmwCarDataSim(SimBrand):
             data: dict[str, dict[str, str | None]] = {}
             for key in container["technicalDescriptors"]:
                 if key not in values:
-                    data[key] = {"timestamp": None, "unit": None, "value": None}
+                    data[key] = {"timestamp": None, "unit": UNITS.get(key), "value": None}  # keeps its unit
                     continue
                 stamp = self._stamp(car.vin, key, values[key], now)
                 data[key] = {"timestamp": _iso(stamp), "unit": UNITS.get(key), "value": _rest_text(values[key])}
@@ -627,17 +632,22 @@ class BmwCarDataSim(SimBrand):
         """Every few simulated seconds: publish, per car, only the keys whose value changed."""
         sent: dict[str, dict[str, Any]] = {}
         while True:
-            await asyncio.sleep(PUBLISH_EVERY / max(self.world.clock.speed, 1e-9))
+            # On the simulated clock: a speed change or a jump of the clock takes effect at once.
+            await self.world.clock.sleep(PUBLISH_EVERY)
             now = self.world.clock.wall()
             for car in [c for c in self.world.cars.values() if c.brand == self.name]:
                 account = self.world.account(self.name, car.owner)
                 if account is None or not account.extra.get("stream") or car.extra.get("silent"):
                     continue
+                if car.extra.get("mapping", "PRIMARY") != "PRIMARY":
+                    continue  # the stream carries the PRIMARY user's cars only (REFERENCE §3c)
                 self.world.advance(car)
                 values = telematics_of(car)
                 before = sent.get(car.vin)
-                changed = {k: v for k, v in values.items() if before is None or before.get(k) != v}
                 sent[car.vin] = values
+                if before is None:
+                    continue  # a car streams what changes, its first message too: no snapshot of every key
+                changed = {k: v for k, v in values.items() if before.get(k) != v}
                 gcid = str(account.extra.get("gcid"))
                 if not changed or gcid not in self.connections or self._broker is None:
                     continue
@@ -648,6 +658,7 @@ class BmwCarDataSim(SimBrand):
                                         **({"unit": UNITS[k]} if k in UNITS else {})} for k, v in changed.items()}}
                 await self._broker.internal_message_broadcast(f"{gcid}/{car.vin}", json.dumps(message).encode(), 0)
                 self.published += 1
+                self.recent.append(message)
 
     streams = True
 
