@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -83,7 +84,7 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         "servers": sorted(account.servers),
         "polling": account.polling,
         "poll_interval_s": round(account.poll_interval, 1),
-        "budget": plain(account.budget),
+        "budget": _budget(account),
         "stream": account.stream_state.to_json(),
         "budget_log": account.budget_state(),
         "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
@@ -94,6 +95,22 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
     # in any text: a topic, an error message, a raw body.
     scrubbed: dict[str, Any] = _without(report, tuple(v for v in account.auth.personal_values() if len(v) >= 4))
     return scrubbed
+
+
+def _budget(account: Account) -> dict[str, Any]:
+    """The live figures, each window with the calls left and when the next one frees (UTC, ISO 8601)."""
+    figures = account.budget
+    wall = account.clock.wall()
+    report: dict[str, Any] = plain(figures)
+    for window, shown in zip(figures.windows, report["windows"], strict=True):
+        shown["left"] = window.left
+        shown["next_free_at"] = None if window.next_free_s is None else _iso(wall + window.next_free_s)
+    report["pauses_end_at"] = {server: _iso(wall + left) for server, left in figures.pauses.items()}
+    return report
+
+
+def _iso(stamp: float) -> str:
+    return dt.datetime.fromtimestamp(stamp, dt.UTC).isoformat(timespec="seconds")
 
 
 def _without(data: Any, values: tuple[str, ...]) -> Any:

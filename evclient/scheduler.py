@@ -218,6 +218,11 @@ class WindowUsage:
     #: Seconds until the oldest finished request leaves the window (``None``: nothing to leave it).
     next_free_s: float | None = None
 
+    @property
+    def left(self) -> int:
+        """Requests the window may still take now (the command reserve included)."""
+        return max(0, self.limit - self.used)
+
 
 @attrs.frozen
 class BudgetStatus:

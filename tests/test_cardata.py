@@ -498,3 +498,33 @@ async def test_the_device_login_works_at_any_speed_of_the_simulated_world(sim, s
         assert account.tokens["refresh_token"]
     token_polls = [e for e in sim.requests(brand="bmw-cardata") if e.route == "bmw-cardata.token"]
     assert [e.status for e in token_polls] == [200]  # approved after 3 s, looked at after the 5 s interval
+
+
+@pytest.mark.parametrize("window", ["sliding", "fixed"])
+async def test_a_polled_day_never_meets_cu_429_whether_bmws_day_rolls_or_ends_at_midnight(sim, window, capsys,
+                                                                                         tmp_path, monkeypatch):
+    """REFERENCE §3c: the reset is disputed (rolling 24 h or 00:00 UTC). The simulator's fixed window is the UTC
+    day; evclient's 50 in any 24 h holds under both. The budget shows the calls left and the next free time."""
+    sim.quotas["bmw-cardata"] = SlidingQuota(50, DAY, window=window)
+    cardata(sim).refuse_stream(DEMO_CLIENT_ID)  # the stream down: REST does all the work
+    account = await login(sim)
+    async with account:
+        await account.start()
+        await asyncio.sleep(DAY + 2 * HOUR)
+        calls = [e for e in rest_calls(sim)]
+        assert not [e for e in calls if e.status in (403, 429)]
+        by_day: dict[int, int] = {}
+        for e in calls:
+            by_day[int(e.t // DAY)] = by_day.get(int(e.t // DAY), 0) + 1
+        assert max(by_day.values()) <= 50 and most_in_any_window([e.t for e in calls], DAY) <= 50
+        rest = next(w for w in account.budget.windows if w.name == "rest")
+        assert rest.left == 50 - rest.used and rest.next_free_s is not None
+        report = await account.diagnostics()
+        shown = next(w for w in report["budget"]["windows"] if w["name"] == "rest")
+        assert shown["left"] == rest.left and shown["next_free_at"].startswith("20")
+    monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path))
+    assert await run_cli(sim, "--brand", "bmw-cardata", "login") == 0
+    capsys.readouterr()
+    assert await run_cli(sim, "--brand", "bmw-cardata", "budget") == 0
+    out = capsys.readouterr().out
+    assert "LEFT" in out and "NEXT FREES" in out

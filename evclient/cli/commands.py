@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime as dt
 import enum
 import json
 from collections.abc import Awaitable, Callable
@@ -154,14 +155,25 @@ async def command(account: Account, args: argparse.Namespace) -> int:
 async def budget(account: Account, args: argparse.Namespace) -> int:
     figures = account.budget
     if args.json:
-        print(dumps(plain(figures)))
+        shown = plain(figures)
+        for window, row in zip(figures.windows, shown["windows"], strict=True):
+            row["left"] = window.left
+        print(dumps(shown))
         return 0
-    rows = [["WINDOW", "USED", "LIMIT", "POLLING MAY USE", "SPAN"]]
-    rows += [[w.name, str(w.used), str(w.limit), str(w.poll_limit), f"{w.seconds / 3600:g} h"]
-             for w in figures.windows]
+    wall = account.clock.wall()
+
+    def at(seconds: float | None) -> str:
+        if seconds is None:
+            return "-"
+        return dt.datetime.fromtimestamp(wall + seconds).astimezone().strftime("%a %H:%M")
+
+    rows = [["WINDOW", "USED", "LIMIT", "LEFT", "POLLING MAY USE", "SPAN", "NEXT FREES"]]
+    rows += [[w.name, str(w.used), str(w.limit), str(w.left), str(w.poll_limit), f"{w.seconds / 3600:g} h",
+              at(w.next_free_s)] for w in figures.windows]
     table(rows)
     for server, seconds in sorted(figures.pauses.items()):
-        print(f"requests to {server} are paused for another {seconds:.0f} s after the server pushed back")
+        print(f"requests to {server} are paused until {at(seconds)} ({seconds / 60:.0f} min) after the server "
+              "pushed back")
     return 0
 
 

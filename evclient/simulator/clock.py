@@ -69,7 +69,9 @@ class SimClock:
         """Wait until ``seconds`` of simulated time have passed; a speed change or a jump of the clock takes
         effect at once (a wait begun at speed 0 ends when the clock is moved)."""
         target = self.wall() + seconds
-        while (left := target - self.wall()) > 0:
+        # A millisecond short is there: a virtual-time loop keeps whole microseconds, and a wait for what is
+        # left below its grain would never see the clock reach the target.
+        while (left := target - self.wall()) > 1e-3:
             if self._changed is None:
                 self._changed = asyncio.Event()
             changed = self._changed
