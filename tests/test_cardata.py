@@ -436,7 +436,7 @@ async def test_a_deleted_or_unknown_container_is_made_again_once_and_the_read_go
         values = await ix.refresh("telematics")
         assert values and ix.status.battery_percent is not None
         assert routes(sim) == ["telematics", "containers", "create-container", "telematics"]
-        assert [e.status for e in sim.requests(brand="bmw-cardata")][0] == 403
+        assert sim.requests(brand="bmw-cardata")[0].status == 403
         # A container that keeps vanishing is made again once per read, never in a loop.
         cardata(sim).containers[DEMO_CLIENT_ID].clear()
         sim.fault("bmw-cardata.create-container", status=201, body={"containerId": "ffffffffffff1"}, times=None)
@@ -511,7 +511,7 @@ async def test_a_polled_day_never_meets_cu_429_whether_bmws_day_rolls_or_ends_at
     async with account:
         await account.start()
         await asyncio.sleep(DAY + 2 * HOUR)
-        calls = [e for e in rest_calls(sim)]
+        calls = rest_calls(sim)
         assert not [e for e in calls if e.status in (403, 429)]
         by_day: dict[int, int] = {}
         for e in calls:
