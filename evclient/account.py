@@ -291,8 +291,8 @@ class Account:
         or not the account polls now): how long a value of it stays as fresh as polling would keep it."""
         weights = [e.spec.weight for v in (self._vehicles or {}).values() for e in v.endpoints.values()
                    if e.spec.poll and e.supported is not False]
-        own = vehicle.endpoints[name].spec.weight
-        return self._plan.interval * max(sum(weights), own) / own
+        spec = vehicle.endpoints[name].spec
+        return max(self._plan.interval * max(sum(weights), spec.weight) / spec.weight, spec.every or 0.0)
 
     def values_state(self) -> dict[str, dict[str, Any]]:
         """Each car's last values read by request (VIN → endpoint → the answer and its times), to pass back
@@ -570,7 +570,7 @@ class Account:
                     # Due a period after the value we hold (from any source), not at once: a stream that just
                     # went down leaves fresh values behind.
                     last = None if endpoint.fetched_at is None else min(now, self.clock.to_loop(endpoint.fetched_at))
-                    self._plan.add(key, now, endpoint.spec.weight, last=last)
+                    self._plan.add(key, now, endpoint.spec.weight, last=last, every=endpoint.spec.every)
         if rejoined and resume:
             # The stream went down: what it kept fresh is polled from now on, not after a full tick (a day's 50
             # calls make a tick half an hour).

@@ -103,6 +103,13 @@ class Auth(abc.ABC):
                     if self.on_renewed is not None:
                         self.on_renewed()
 
+    def changed(self) -> None:
+        """The tokens changed outside a renewal (a brand's resource kept with them, a container id): announce
+        them as a renewal is, so they are saved at once."""
+        self.renewals += 1
+        if self.on_renewed is not None:
+            self.on_renewed()
+
     @abc.abstractmethod
     def valid(self, wall_now: float) -> bool:
         """Whether the current tokens can be used now (with the margin)."""

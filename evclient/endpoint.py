@@ -25,7 +25,8 @@ class EndpointSpec(Generic[T]):
     ``measured(value)`` says when the car measured a value (epoch seconds, ``None`` when the value does not
     say), so an older value never replaces a newer one whatever brought it; ``merge(old, new)`` combines a
     partial value with the stored one (a stream that pushes only the keys that changed). ``pushed``: a
-    stream keeps this endpoint fresh, so it is polled only while the stream is down.
+    stream keeps this endpoint fresh, so it is polled only while the stream is down. ``every``: polled at
+    most this often (seconds), however much budget is free — for values that move on the scale of days.
 
     An ``EndpointSpec`` constant is also the typed way to read: ``await car.read(BATTERY)`` gives the
     model's type to a type checker, where ``car.refresh("battery")`` gives ``Any``.
@@ -43,6 +44,7 @@ class EndpointSpec(Generic[T]):
     measured: Callable[[T], float | None] | None = None
     merge: Callable[[T, T], T] | None = None
     pushed: bool = False
+    every: float | None = None
     binary: bool = False  # ``parse`` gets the body's bytes (an image), not its JSON
 
     def needs_parameters(self, context: Mapping[str, str]) -> bool:

@@ -30,10 +30,11 @@ _LOG = logging.getLogger(__name__)
 
 
 class _Target:
-    __slots__ = ("due", "elsewhere", "last", "seq", "weight")
+    __slots__ = ("due", "elsewhere", "every", "last", "seq", "weight")
 
-    def __init__(self, weight: float, due: float, seq: int) -> None:
+    def __init__(self, weight: float, due: float, seq: int, every: float = 0.0) -> None:
         self.weight = weight
+        self.every = every  # the shortest period, whatever the budget allows
         self.due = due
         self.last: float | None = None
         self.seq = seq
@@ -68,16 +69,18 @@ class PollPlan(Generic[K]):
         return self._period(self._targets[key])
 
     def _period(self, target: _Target) -> float:
-        return self.interval * self._weight / target.weight
+        return max(self.interval * self._weight / target.weight, target.every)
 
-    def add(self, key: K, now: float, weight: float = 1.0, *, last: float | None = None) -> None:
-        """Plan ``key`` (due now, or a period after ``last``, when its value was last had)."""
+    def add(self, key: K, now: float, weight: float = 1.0, *, last: float | None = None,
+            every: float | None = None) -> None:
+        """Plan ``key`` (due now, or a period after ``last``, when its value was last had); ``every``: its
+        period is never shorter than this."""
         if key in self._targets:
             return
         if not weight > 0:
             raise ValueError("a poll target's weight must be positive")
         self._seq += 1
-        target = self._targets[key] = _Target(weight, now, self._seq)
+        target = self._targets[key] = _Target(weight, now, self._seq, every or 0.0)
         target.last = last
         self._reweigh()
 

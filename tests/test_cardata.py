@@ -57,6 +57,13 @@ def routes(sim, name: str | None = None) -> list[str]:
     return [r for r in found if name is None or r == name]
 
 
+def container_reads(sim, account, which: str) -> list:
+    """The telematics reads through one of evclient's containers (``container_id`` or ``daily_container_id``)."""
+    wanted = account.tokens[which]
+    return [e for e in sim.requests(brand="bmw-cardata", route="bmw-cardata.telematics")
+            if e.query.get("containerId") == wanted]
+
+
 def rest_calls(sim) -> list:
     return [e for e in sim.requests(brand="bmw-cardata") if e.path.startswith("/bmw-cardata/api")]
 
@@ -140,8 +147,9 @@ async def test_rotated_refresh_tokens_reach_the_application_at_once_and_a_lapsed
     original = account.tokens["refresh_token"]
     await asyncio.sleep(3000)  # the access token is renewed 10 minutes before it expires
     await car.refresh("telematics")
-    assert len(saved) == 1  # heard at once, not at shutdown
-    rotated = saved[0]["refresh_token"]
+    assert saved[0]["container_id"]  # the container made at the listing, kept with the tokens at once
+    assert len([t for t in saved if t["refresh_token"] != original]) == 1  # the rotation heard at once
+    rotated = saved[-1]["refresh_token"]
     assert rotated != original and rotated == account.tokens["refresh_token"]
     assert sim.world.token("bmw-cardata", rotated, "refresh")[1] == "ok"  # the new one is live
     await account.close()
@@ -272,12 +280,17 @@ async def test_an_idle_stream_stays_up_for_a_day_and_no_telematics_are_polled_wh
         await account.start()
         await asyncio.sleep(60)
         assert account.stream_state.connected
-        start_reads = len(routes(sim, "telematics"))
+        start_reads = len(container_reads(sim, account, "container_id"))
         assert start_reads == 2  # one REST read per car at start-up
         await asyncio.sleep(DAY)
         state = account.stream_state
         assert state.connected and state.messages > 0
-        assert len(routes(sim, "telematics")) == start_reads  # a connected stream needs no polling
+        # A connected stream needs no polling of what it sends; the keys it never sends are read once a day a car.
+        assert len(container_reads(sim, account, "container_id")) == start_reads
+        daily = container_reads(sim, account, "daily_container_id")
+        assert sorted(e.path.split("/")[-2] for e in daily) == sorted([IX, MINI])
+        ix_now = await account.vehicle(IX)
+        assert ix_now.status.locked is True and ix_now.status.sources["locked"] == "daily"
         assert cardata(sim).expiry_closes == 0  # reconnected with a fresh id token before the broker closed it
         assert state.reconnects >= 20  # about once an hour, for the id token
         assert ("WBY31AW0X0FP00001", "push") in heard

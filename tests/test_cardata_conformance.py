@@ -122,3 +122,43 @@ async def test_every_telematic_key_is_in_bmws_catalogue_with_its_type_and_unit(s
         unit = entry.get("unit")
         if key in UNITS and unit not in (None, "", "None", "null"):
             assert UNITS[key].lower() == str(unit).lower(), (key, UNITS[key], unit)
+
+
+REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "REFERENCE.md"
+
+
+def never_streaming_keys_of_the_reference() -> set[str]:
+    """REFERENCE §3c's list of the keys that never stream, with its ``prefix.{a, b}`` groups spelt out."""
+    import re
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    section = text[text.index("keys never stream"):text.index("Note what this means")]
+    section = re.sub(r"\*\*|\s+", lambda m: "" if m.group(0) == "**" else " ", section)
+    found: set[str] = set()
+    pattern = r"(vehicle\.[\w.]+?)\.\{([^}]*)\}|(vehicle\.[\w.]+\w)((?:\s*/\s*\.?\w+)*)"
+    for prefix, group, single, siblings in re.findall(pattern, section):
+        if group:
+            found |= {f"{prefix}.{part.strip()}" for part in group.split(",")}
+            continue
+        found.add(single)
+        # "a.b.latitude / .longitude" and "a.lastBreakdownCallTime / lastManualCallTime": the last part replaced
+        for sibling in re.findall(r"/\s*\.?(\w+)", siblings):
+            found.add(single.rsplit(".", 1)[0] + "." + sibling)
+    return found
+
+
+@pytest.mark.skipif(not REFERENCE.is_file(), reason="REFERENCE.md is not here")
+async def test_the_keys_that_never_stream_are_the_references_and_never_stream_here(sim):
+    from evclient.simulator.brands.bmw_cardata import NEVER_STREAM
+
+    listed = never_streaming_keys_of_the_reference()
+    assert len(listed) == 49 and listed == NEVER_STREAM
+    account = await login(sim)
+    async with account:
+        await account.start()
+        import asyncio
+
+        await asyncio.sleep(3 * 3600)
+        sent = {key for message in sim.brands["bmw-cardata"].recent for key in message["data"]}  # type: ignore[attr-defined]
+    assert sent and not sent & NEVER_STREAM
+    assert set(keys.DAILY_DESCRIPTORS) <= NEVER_STREAM  # what evclient reads once a day is what never streams

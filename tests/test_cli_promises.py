@@ -177,11 +177,12 @@ async def test_a_cardata_status_in_json_reads_only_telematics_and_a_second_costs
     assert await run_cli(sim, "--brand", "bmw-cardata", "--json", "status") == 0
     report = json.loads(capsys.readouterr().out)
     assert set(report) == {IX, MINI}
-    assert all(set(car["endpoints"]) == {"telematics"} for car in report.values())
+    # What the status is built from: the telematics, and the daily keys the stream never sends (the lock).
+    assert all(set(car["endpoints"]) == {"telematics", "daily"} for car in report.values())
     rest = [e.route for e in sim.requests(brand="bmw-cardata") if e.path.startswith("/bmw-cardata/api")]
-    # The listing (and the container) the first time, then one telematics call per car: no basic data, image,
-    # tyres or settings.
-    assert sorted(r for r in rest if r.endswith("telematics")) == ["bmw-cardata.telematics"] * 2
+    # The listing (and the containers) the first time, then two telematics calls per car (one per container):
+    # no basic data, image, tyres or settings.
+    assert sorted(r for r in rest if r.endswith("telematics")) == ["bmw-cardata.telematics"] * 4
     assert set(rest) <= {"bmw-cardata.telematics", "bmw-cardata.mappings", "bmw-cardata.containers",
                          "bmw-cardata.create-container"}
     sim.log.clear()
@@ -191,7 +192,7 @@ async def test_a_cardata_status_in_json_reads_only_telematics_and_a_second_costs
     assert again[IX]["status"]["battery_percent"] == report[IX]["status"]["battery_percent"]
     assert await run_cli(sim, "--brand", "bmw-cardata", "--json", "status", "--fresh") == 0
     capsys.readouterr()
-    assert len([e for e in sim.requests(brand="bmw-cardata") if e.path.startswith("/bmw-cardata/api")]) == 2
+    assert len([e for e in sim.requests(brand="bmw-cardata") if e.path.startswith("/bmw-cardata/api")]) == 4
 
 
 async def test_an_image_goes_to_a_file_never_to_the_terminal(sim, capsys, tmp_path, monkeypatch):

@@ -102,7 +102,8 @@ class BmwCarData(Brand):
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         error = decode_error(response, wall_now)
         if isinstance(error, ContainerGone) and self._auth is not None:
-            self._auth.container_id = None  # found or made again before the next read
+            # The read's endpoint names its container's kind: found or made again before the next read.
+            self._auth.containers.pop(response.endpoint, None)
         return error
 
     def default_pause(self, wall_now: float, server: str) -> float:
@@ -140,63 +141,65 @@ class BmwCarData(Brand):
             await self.ensure_container(api)  # start-up costs come first, before any car is read
         return cars
 
-    async def ensure_container(self, api: Api) -> str:
-        """evclient's container: found by name, made when missing, older evclient containers deleted."""
+    async def ensure_container(self, api: Api, kind: str = "telematics") -> str:
+        """evclient's container of ``kind`` (see :data:`keys.CONTAINERS`): found by name, made when missing;
+        containers an earlier evclient made (other names, other keys) are deleted."""
         auth = self._auth
         assert auth is not None
-        if auth.container_id is not None:
-            return auth.container_id
+        if kind in auth.containers:
+            return auth.containers[kind]
         if self._container_lock is None:
             self._container_lock = asyncio.Lock()
         async with self._container_lock:
-            # One flight per account: two reads that find the container gone would otherwise make two.
-            if auth.container_id is not None:
-                return auth.container_id
-            return await self._find_or_make_container(api, auth)
+            # One flight per account: two reads that find a container gone would otherwise make two.
+            if kind not in auth.containers:
+                await self._find_or_make_container(api, auth, kind)
+                auth.changed()  # kept with the tokens: saved at once, so a restart finds them at no cost
+            return auth.containers[kind]
 
-    async def _find_or_make_container(self, api: Api, auth: CarDataAuth) -> str:
+    async def _find_or_make_container(self, api: Api, auth: CarDataAuth, kind: str) -> None:
         response = await api.request(Request(method="GET", server="api", endpoint="containers",
                                              path="/customers/containers", headers={"Accept": "application/json"}))
         with reading("containers"):
             containers = parse_containers(response.json())
         active = [c for c in containers if c.state is not ContainerState.DELETED]
-        ours = next((c for c in active if c.name == keys.CONTAINER_NAME), None)
-        for old in active:
-            if old.name.startswith(keys.CONTAINER_PREFIX) and old is not ours:
+        names = {name: wanted for wanted, (name, _, _) in keys.CONTAINERS.items()}
+        for found in active:
+            if found.name in names:
+                auth.containers.setdefault(names[found.name], found.container_id)
+            elif found.name.startswith(keys.CONTAINER_PREFIX):
                 # An earlier evclient's container (other keys): it only takes one of the owner's ten places.
                 await api.request(Request(method="DELETE", server="api", endpoint="containers",
-                                          path=f"/customers/containers/{old.container_id}"))
-        if ours is None:
+                                          path=f"/customers/containers/{found.container_id}"))
+        if kind not in auth.containers:
+            name, purpose, descriptors = keys.CONTAINERS[kind]
             created = await api.request(Request(
                 method="POST", server="api", endpoint="containers", path="/customers/containers",
                 headers={"Accept": "application/json"},
-                json={"name": keys.CONTAINER_NAME, "purpose": keys.CONTAINER_PURPOSE,
-                      "technicalDescriptors": list(keys.DESCRIPTORS)},
+                json={"name": name, "purpose": purpose, "technicalDescriptors": list(descriptors)},
             ))
             with reading("containers"):
-                auth.container_id = str(created.json()["containerId"])
-        else:
-            auth.container_id = ours.container_id
-        return auth.container_id
+                auth.containers[kind] = str(created.json()["containerId"])
 
     async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:
+        if spec.name in keys.CONTAINERS:
+            await self.ensure_container(api, spec.name)
         if spec.name == TELEMATICS.name:
-            await self.ensure_container(api)
             self._read_at[vehicle.vin] = api.clock.wall()
 
     def prepare_again(self, error: EVClientError) -> bool:
         return isinstance(error, ContainerGone)  # deleted in the portal, or unknown: made again, once
 
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
-        if spec.name == TELEMATICS.name:
-            return attrs.evolve(spec, query=self._telematics_query)
+        if spec.name in keys.CONTAINERS:
+            return attrs.evolve(spec, query=functools.partial(self._container_query, spec.name))
         if spec.name == BASIC_DATA.name:
             # The live answer names no VIN: the car is the path's.
             return attrs.evolve(spec, parse=functools.partial(BasicData.from_json, vin=vehicle.vin))
         return spec
 
-    def _telematics_query(self) -> dict[str, str]:
-        container = self._auth.container_id if self._auth is not None else None
+    def _container_query(self, kind: str) -> dict[str, str]:
+        container = self._auth.containers.get(kind) if self._auth is not None else None
         return {"containerId": container} if container else {}
 
     def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:

@@ -71,9 +71,11 @@ class CarDataAuth(Auth):
         self._expires = _number(saved.get("expires_at"))
         self._refresh_expires = _number(saved.get("refresh_expires_at"))
         self._id_expires = _number(saved.get("id_expires_at"))
-        #: evclient's data container (the brand finds or makes it; kept so a restart reuses it at no cost).
-        self.container_id: str | None = saved.get("container_id") if isinstance(saved.get("container_id"), str) \
-            else None
+        #: evclient's data containers by kind (the brand finds or makes them; kept so a restart reuses them at
+        #: no cost): "telematics", and "daily" for the keys that never stream.
+        self.containers: dict[str, str] = {
+            kind: saved[field] for kind, field in (("telematics", "container_id"), ("daily", "daily_container_id"))
+            if isinstance(saved.get(field), str) and saved[field]}
         self._verifier: Secret | None = None
         #: When the owner approved the device login (its refresh tokens descend from it), epoch seconds.
         self.logged_in_at = _number(saved.get("logged_in_at"))
@@ -124,7 +126,8 @@ class CarDataAuth(Auth):
             "expires_at": self._expires,
             "refresh_expires_at": self._refresh_expires,
             "id_expires_at": self._id_expires,
-            "container_id": self.container_id,
+            "container_id": self.containers.get("telematics"),
+            "daily_container_id": self.containers.get("daily"),
             "logged_in_at": self.logged_in_at,
         }
 

@@ -72,8 +72,16 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
     power = number(keys.CHARGE_POWER)
     put(keys.CHARGE_POWER, charge_power_kw=None if power is None else round(power / 1000.0, 3))
     put(keys.TIME_TO_FULL, minutes_to_full=number(keys.TIME_TO_FULL))
-    lock = get(keys.LOCK)
-    put(keys.LOCK, locked=LOCKED.get(_word(lock.value) or "") if lock is not None else None)
+    # The lock: the REST-only lock key (daily) or the stream's sporadic door status, whichever the car measured
+    # last; a door status in open/closed words (some MINIs) says nothing of the lock.
+    daily_endpoint = endpoints.get("daily")
+    daily = daily_endpoint.value if daily_endpoint is not None and isinstance(daily_endpoint.value, dict) else {}
+    candidates = [(found, source) for found, source in ((daily.get(keys.LOCK), daily_endpoint),
+                                                         (get(keys.DOOR_STATUS), endpoint))
+                  if isinstance(found, TelematicValue) and _word(found.value) in LOCKED]
+    if candidates:
+        lock, source = max(candidates, key=lambda pair: pair[0].timestamp or 0.0)
+        parts.put(at(lock), source, locked=LOCKED[_word(lock.value) or ""])
     comfort = get(keys.COMFORT)
     put(keys.COMFORT, climate_on=None if comfort is None else _word(comfort.value) not in CLIMATE_OFF)
     lat, lon = get(keys.LATITUDE), get(keys.LONGITUDE)

@@ -62,12 +62,48 @@ UNITS = {
     "vehicle.powertrain.electric.battery.charging.power": "W",
     "vehicle.drivetrain.electricEngine.charging.timeToFullyCharged": "min",
     "vehicle.vehicle.travelledDistance": "km",
+    "vehicle.drivetrain.electricEngine.charging.level": "percent",
     "vehicle.cabin.infotainment.navigation.currentLocation.latitude": "degrees",
     "vehicle.cabin.infotainment.navigation.currentLocation.longitude": "degrees",
     "vehicle.cabin.infotainment.navigation.currentLocation.heading": "degrees",
     **{f"vehicle.chassis.axle.row{r}.wheel.{s}.tire.pressure": "kPa" for r in (1, 2) for s in ("left", "right")},
 }
 DOORS = ("row1.driver", "row1.passenger", "row2.driver", "row2.passenger")
+
+#: The 49 keys that never stream (BMW's own flag, REFERENCE §3c, from BavarianData's telematics-fields.md): the
+#: REST container is their only route. The catalogue copy in the reference fixtures marks every key streamable,
+#: so it is not the source. The simulator keeps its own copy (it must not read the client's tables).
+NEVER_STREAM = frozenset({
+    "vehicle.drivetrain.electricEngine.hvsMaxEnergyAbsolute", "vehicle.extras.optionalEquipment.code",
+    "vehicle.look.image", "vehicle.sim.status", "vehicle.vehicleIdentification.basicVehicleData",
+    "vehicle.cabin.door.lock.status", "vehicle.cabin.hvac.preconditioning.configuration.isRemoteEngineStartDisclaimer",
+    "vehicle.cabin.infotainment.navigation.destinationSet.latitude",
+    "vehicle.cabin.infotainment.navigation.destinationSet.longitude",
+    "vehicle.channel.ista.obfcm.lastTransmissionStatus", "vehicle.channel.teleservice.lastBreakdownCallTime",
+    "vehicle.channel.teleservice.lastManualCallTime", "vehicle.chassis.axle.wheel.tire.diagnosis",
+    "vehicle.electricalSystem.battery.serviceDemand.recharge", "vehicle.electricalSystem.battery.serviceDemand.replace",
+    "vehicle.electricalSystem.battery.stateOfChargePlausibility", "vehicle.serviceDemand.defect.id",
+    "vehicle.sevice.preferredSevicePartner",
+    *(f"vehicle.drivetrain.fuelSystem.consumptionOverLifeTime.{k}" for k in (
+        "inChargeDepleting.fuel", "inChargeDepleting.referenceDistanceEngineOff",
+        "inChargeDepleting.referenceDistanceEngineOn", "inChargeIncreasing.fuel",
+        "inChargeIncreasing.referenceDistance", "overall.fuel", "overall.referenceDistance")),
+    "vehicle.privacySettings.dataCollection.regulations.obfcm", "vehicle.status.checkControlMessages",
+    "vehicle.status.conditionBasedServices", "vehicle.status.conditionBasedServicesAverageDistancePerDay",
+    "vehicle.body.chargingPort.combinedStatus", "vehicle.body.chargingPort.isoSessionId",
+    "vehicle.body.chargingPort.lockedStatus",
+    *(f"vehicle.drivetrain.electricEngine.charging.consumptionOverLifeTime.{k}" for k in (
+        "engineOff.gridEnergy", "engineOff.referenceDistance", "engineOn.gridEnergy", "engineOn.referenceDistance",
+        "overall.referenceDistance")),
+    "vehicle.drivetrain.electricEngine.charging.level",
+    "vehicle.powertrain.electric.battery.biDirectionalCharging.availability",
+    *(f"vehicle.powertrain.electric.battery.charging.{k}" for k in (
+        "authenticationStatus", "batteryCarePersisted.isActive", "batteryCarePersisted.isPreservingChargingMode",
+        "batteryCarePersisted.isReducedTargetSoe", "cableCheckVoltage", "dcChargingModeActive",
+        "history.sessionsList", "settingsList")),
+    "vehicle.powertrain.electric.battery.stateOfHealth.displayed",
+    "vehicle.vehicleIdentification.connectedDriveContractList",
+})
 
 
 def telematics_of(car: Car) -> dict[str, Any]:
@@ -88,6 +124,13 @@ def telematics_of(car: Car) -> dict[str, Any]:
         "vehicle.cabin.infotainment.navigation.currentLocation.longitude": car.longitude,
         "vehicle.cabin.infotainment.navigation.currentLocation.heading": extra.get("heading", 0),
         "vehicle.cabin.door.status": "ASN_secured" if car.locked else "ASN_unlocked",
+        # Never streamed (NEVER_STREAM): the REST container is their only route.
+        "vehicle.cabin.door.lock.status": "SECURED" if car.locked else "UNLOCKED",
+        "vehicle.body.chargingPort.combinedStatus": "CONNECTED_CHARGING" if car.charging else (
+            "CONNECTED" if car.plugged else "DISCONNECTED"),
+        "vehicle.drivetrain.electricEngine.charging.level": round(car.battery_level),
+        "vehicle.status.checkControlMessages": extra.get("check_control", "[]"),
+        "vehicle.status.conditionBasedServices": extra.get("services", "[]"),
         "vehicle.cabin.hvac.preconditioning.status.comfortState": "COMFORT_HEATING" if car.hvac_on else "NOT_ACTIVE",
         "vehicle.body.trunk.isOpen": "trunk" in openings,
         "vehicle.body.hood.isOpen": "hood" in openings,
@@ -642,7 +685,7 @@ class BmwCarDataSim(SimBrand):
                 if car.extra.get("mapping", "PRIMARY") != "PRIMARY":
                     continue  # the stream carries the PRIMARY user's cars only (REFERENCE §3c)
                 self.world.advance(car)
-                values = telematics_of(car)
+                values = {k: v for k, v in telematics_of(car).items() if k not in NEVER_STREAM}
                 before = sent.get(car.vin)
                 sent[car.vin] = values
                 if before is None:
