@@ -205,6 +205,9 @@ async def test_listing_the_container_and_every_endpoint(sim):
         assert len(rest_calls(sim)) == sent  # refused before any request
         tyres = await ix.refresh("tyre-diagnosis")
         assert tyres.mounted and "frontLeft" in tyres.mounted
+        # The live skeleton: both sets, every field labelled, zeros where BMW knows nothing (REFERENCE §3c).
+        assert tyres.unmounted is not None and tyres.unmounted["label"] == "Unmounted"
+        assert tyres.unmounted["rearRight"]["tyreWear"] == {"dueMileage": 0, "label": "Service due in"}
         settings = await ix.refresh("charging-settings")
         assert settings.items[0]["chargingMode"] == "IMMEDIATE"
         image = await ix.refresh("image")

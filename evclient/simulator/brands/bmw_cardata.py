@@ -144,6 +144,31 @@ def telematics_of(car: Car) -> dict[str, Any]:
     return values
 
 
+WHEELS = {"frontLeft": "Front left tyre", "frontRight": "Front right tyre", "rearLeft": "Rear left tyre",
+          "rearRight": "Rear right tyre"}
+
+
+def _tyre_set(label: str, *, known: bool) -> dict[str, Any]:
+    """One tyre set as the live API sends it; ``known``: with the mounted set's values."""
+    tyres: dict[str, Any] = {"aggregatedQualityStatus": {"label": "Data source"}, "label": label}
+    for wheel, name in WHEELS.items():
+        dimension: dict[str, Any] = {"aspectRatio": 0, "label": "Dimension", "loadIndex": 0, "rimDiameter": 0,
+                                     "sectionWidth": 0}
+        tyre: dict[str, Any] = {
+            "dimension": dimension, "label": name, "mountingDate": {"label": "Mounting date"},
+            "optimizedForOem": {"label": "Optimised for OEM"}, "partNumber": {"label": "Part number"},
+            "qualityStatus": {"label": "Data source"}, "runFlat": {"label": "Run-flat tyres", "runFlat": False},
+            "season": {"label": "Season"}, "tread": {"label": "Tyre tread"},
+            "tyreDefect": {"label": "Tyre pressure status"}, "tyreProductionDate": {"label": "Production date"},
+            "tyreWear": {"dueMileage": 0, "label": "Service due in"}}
+        if known:
+            dimension.update(value="245/50 R19", sectionWidth=245, aspectRatio=50, rimDiameter=19, loadIndex=105)
+            tyre["season"].update(value="SUMMER", season="SUMMER")
+            tyre["tread"].update(manufacturer="Pirelli", treadDesign="P Zero", value="Pirelli P Zero")
+        tyres[wheel] = tyre
+    return tyres
+
+
 def _rest_text(value: Any) -> str | None:
     """REST's form of a value: every value a string (booleans in lower case)."""
     if value is None:
@@ -545,14 +570,12 @@ class BmwCarDataSim(SimBrand):
     async def tyres(self, request: web.Request) -> web.StreamResponse:
         def answer() -> web.Response:
             self._car(request)
-            tyre = {"dimension": {"value": "245/50 R19", "sectionWidth": 245, "aspectRatio": 50, "rimDiameter": 19,
-                                  "loadIndex": 105, "speedRating": "W", "constructionType": "R"},
-                    "season": {"value": "SUMMER", "season": "SUMMER"},
-                    "tread": {"manufacturer": "Pirelli", "treadDesign": "P Zero", "value": "Pirelli P Zero"}}
-            # No unmounted set: the key is left out (the swagger has no null for it).
-            return web.json_response({"passengerCar": {"mountedTyres": {"label": "mounted", "frontLeft": tyre,
-                                                                        "frontRight": tyre, "rearLeft": tyre,
-                                                                        "rearRight": tyre}}, "errors": []})
+            # The real skeleton (pitwall-mcp's recorded tyre_diagnosis_real.json): both sets, every wheel with
+            # every labelled field, zeros and labels where BMW has no data — the unmounted set here; the mounted
+            # set carries the swagger's values besides.
+            return web.json_response({"errors": [], "passengerCar": {
+                "mountedTyres": _tyre_set("Mounted", known=True),
+                "unmountedTyres": _tyre_set("Unmounted", known=False)}})
 
         return _guard(answer)
 
