@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import ssl
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,10 @@ class BoundApi:
 
     def admitted(self, server: str) -> contextlib.AbstractAsyncContextManager[None]:
         return self._account.pipeline.admitted(server, self._priority)
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        return self._account.pipeline.transport.ssl_context
 
     def server_url(self, server: str) -> str:
         url = self._account.pipeline.servers.get(server)

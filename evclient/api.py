@@ -4,6 +4,8 @@ redaction helper, so every other module can import it without a loop."""
 
 from __future__ import annotations
 
+import ssl
+
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -40,6 +42,12 @@ class Api(Protocol):
 
     def admitted(self, server: str) -> AbstractAsyncContextManager[None]:
         """A slot from the budget for a connection that is not HTTP (e.g. an MQTT stream), held while it opens."""
+        ...
+
+    @property
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context the application gave (``connect(ssl_context=...)``), for a brand's own connections
+        (a stream); ``None``: the system's trust store, verification on."""
         ...
 
     def server_url(self, server: str) -> str:

@@ -254,6 +254,11 @@ class Transport:
         self._ssl = ssl_context
         self._closed = False
 
+    @property
+    def ssl_context(self) -> _ssl.SSLContext | None:
+        """The caller's own TLS context, or ``None`` (the system's trust store)."""
+        return self._ssl
+
     def _get_session(self) -> aiohttp.ClientSession:
         if self._closed:
             raise AccountClosed("this account is closed")

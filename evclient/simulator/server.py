@@ -16,6 +16,7 @@ from .clock import SimClock
 from .faults import Chaos, Fault, FaultBook, FaultKind
 from .fixtures import cars as fixture_cars
 from .quota import SlidingQuota, most_in_any_window
+from .tls import TlsMaterial, make_tls_material
 from .world import CommandScript, World
 
 _LOG = logging.getLogger("evclient.simulator")
@@ -58,6 +59,7 @@ class Simulator:
         world: World | None = None,
         brands: Iterable[str] | None = None,
         default_world: bool = True,
+        tls: bool = False,
     ) -> None:
         available = all_brands()
         wanted = set(available) if brands is None else set(brands)
@@ -74,6 +76,11 @@ class Simulator:
         self.log: list[LogEntry] = []
         self.url: str | None = None
         self._runner: web.AppRunner | None = None
+        #: With ``tls``: the brands' TLS listeners (CarData's stream over MQTT on TLS 1.3, as BMW serves it),
+        #: under the simulator's own test CA (``tls_material.ca_file``).
+        self.tls = tls
+        self.tls_material: TlsMaterial | None = None
+        self._tls_servers: dict[str, dict[str, str]] = {}
         if default_world:
             self.populate()
 
@@ -115,6 +122,12 @@ class Simulator:
         await site.start()
         bound = self._runner.addresses[0]
         self.url = f"http://{bound[0]}:{bound[1]}"
+        if self.tls:
+            material = self.tls_material = self.tls_material or make_tls_material()
+            for name, brand in self.brands.items():
+                served = await brand.start_tls(str(bound[0]), material.server_context())
+                if served:
+                    self._tls_servers[name] = served
         return self.url
 
     async def close(self) -> None:
@@ -123,6 +136,10 @@ class Simulator:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if self.tls_material is not None:
+            self.tls_material.remove()
+            self.tls_material = None
+        self._tls_servers.clear()
 
     async def __aenter__(self) -> Simulator:
         if self.url is None:
@@ -137,7 +154,7 @@ class Simulator:
         base = (base_url or self.url or "").rstrip("/")
         if not base:
             raise RuntimeError("the simulator is not serving yet")
-        return servers_for(brand, base)
+        return {**servers_for(brand, base), **self._tls_servers.get(brand, {})}
 
     # -- Python controls -------------------------------------------------------------------------------
 

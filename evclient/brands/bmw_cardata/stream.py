@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
 import ssl
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -90,7 +91,9 @@ class CarDataStream:
         if url.scheme in ("ws", "wss"):
             options.update(transport="websockets", websocket_path=url.path or "/")
         if url.scheme in ("mqtts", "wss"):
-            options["tls_context"] = ssl.create_default_context()
+            # The application's own context where it gave one (a private CA, the simulator's), else the system's:
+            # verification is never turned off.
+            options["tls_context"] = api.ssl_context or ssl.create_default_context()
         client = aiomqtt.Client(**options)
         async with api.admitted("stream"):
             try:
@@ -101,7 +104,14 @@ class CarDataStream:
                     raise self._refused(auth, err) from None
                 raise ConnectionFailed(f"stream: the broker refused the connection ({err})") from None
             except aiomqtt.MqttError as err:
-                _close_socket(client)
+                _close_socket(client, err)
+                raise ConnectionFailed(f"stream: cannot connect ({_why(err)})") from None
+            except ssl.SSLCertVerificationError as err:
+                _close_socket(client, err)
+                raise ConnectionFailed("stream: the broker's certificate is not trusted (give connect() the "
+                                       "ssl_context that trusts its CA)") from None
+            except OSError as err:  # refused, reset, a TLS handshake the server ended
+                _close_socket(client, err)
                 raise ConnectionFailed(f"stream: cannot connect ({type(err).__name__})") from None
             except BaseException:
                 _close_socket(client)
@@ -176,6 +186,14 @@ class CarDataStream:
             sink.message()
 
 
+def _why(err: Exception) -> str:
+    """An MQTT error's kind, and the TLS trouble under it where that is what it was."""
+    cause = err.__cause__ or err.__context__
+    if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(err):
+        return "the broker's certificate is not trusted; give connect() the ssl_context that trusts its CA"
+    return type(err).__name__
+
+
 def _codes(granted: Any) -> list[Any]:
     return list(granted) if isinstance(granted, list | tuple) else [granted]
 
@@ -185,10 +203,22 @@ def _refused(code: Any) -> bool:
     return isinstance(value, int) and value >= 0x80
 
 
-def _close_socket(client: Any) -> None:
-    """aiomqtt leaves the socket of a connection that failed to open behind (a ResourceWarning later): close it."""
+def _close_socket(client: Any, failure: BaseException | None = None) -> None:
+    """aiomqtt leaves the socket of a connection that failed to open behind (a ResourceWarning later): close it.
+    A TLS handshake that failed leaves its socket only in the failure's frames (paho had not kept it yet)."""
     paho_client = getattr(client, "_client", None)
     sock = paho_client.socket() if paho_client is not None else None
     if sock is not None:
         with contextlib.suppress(OSError):
             sock.close()
+    seen: set[int] = set()
+    while failure is not None and id(failure) not in seen:
+        seen.add(id(failure))
+        trace = failure.__traceback__
+        while trace is not None:
+            for value in list(trace.tb_frame.f_locals.values()):
+                if isinstance(value, socket.socket):
+                    with contextlib.suppress(OSError):
+                        value.close()
+            trace = trace.tb_next
+        failure = failure.__cause__ or failure.__context__

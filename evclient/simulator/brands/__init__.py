@@ -12,6 +12,7 @@ from __future__ import annotations
 import abc
 import importlib
 import pkgutil
+import ssl
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from aiohttp import web
@@ -96,6 +97,11 @@ class SimBrand(abc.ABC):
 
     async def close(self) -> None:  # noqa: B027 - optional hook
         """Stop what the brand runs besides its routes (a broker, a publisher)."""
+
+    async def start_tls(self, host: str, context: ssl.SSLContext) -> dict[str, str]:
+        """Open the brand's TLS listeners on ``host`` (a simulator started with ``tls=True``); returns the
+        servers they serve (name → URL). Most brands have none."""
+        return {}
 
     #: Whether the brand streams (then it offers the two stream faults below).
     streams: ClassVar[bool] = False

@@ -24,6 +24,7 @@ import json
 import logging
 import math
 import secrets
+import ssl
 import struct
 import uuid
 import zlib
@@ -54,6 +55,9 @@ HISTORY_PAGE = 10
 MAX_HISTORY_DAYS = 45
 #: How often the broker looks at the cars for changes to publish (simulated seconds).
 PUBLISH_EVERY = 30.0
+#: BMW's per-IP limit on stream connection attempts in a minute: BMW publishes no number; this is a guess
+#: (docs/simulator.md), generous for one host's apps and far below a reconnection loop.
+CONNECT_ATTEMPTS_PER_MINUTE = 10
 
 #: Telematic keys → BMW catalogue units.
 UNITS = {
@@ -246,6 +250,11 @@ class BmwCarDataSim(SimBrand):
         self._predecessor: dict[str, str] = {}  # a refresh token → the one it replaced
         self._last: dict[str, dict[str, Any]] = {}
         self._changed_at: dict[tuple[str, str], float] = {}
+        self._tls_server: asyncio.Server | None = None
+        #: Connection attempts on the TLS listener by peer IP (loop times), for BMW's per-IP limit.
+        self._attempts: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
+        #: Attempts the per-IP limit turned away.
+        self.ip_refusals = 0
 
     # -- the world -------------------------------------------------------------------------------------
 
@@ -607,6 +616,52 @@ class BmwCarDataSim(SimBrand):
             for client_id in list(self.connections.values()):
                 await self._drop(client_id)
 
+    # -- the stream over MQTT on TLS (TCP), as BMW serves it ---------------------------------------------------
+
+    async def start_tls(self, host: str, context: ssl.SSLContext) -> dict[str, str]:
+        self._tls_server = await asyncio.start_server(self._tls_connected, host, 0, ssl=context)
+        port = self._tls_server.sockets[0].getsockname()[1]
+        return {"stream": f"mqtts://{host}:{port}"}
+
+    def _attempt_allowed(self, ip: str) -> bool:
+        """BMW limits connection attempts per IP over a minute ("temporary application of rate limits", guide
+        v1.5) without a number: :data:`CONNECT_ATTEMPTS_PER_MINUTE` is a guess. Held per IP across accounts."""
+        now = asyncio.get_running_loop().time()
+        attempts = self._attempts[ip]
+        while attempts and attempts[0] <= now - 60.0:
+            attempts.popleft()
+        if len(attempts) >= CONNECT_ATTEMPTS_PER_MINUTE:
+            self.ip_refusals += 1
+            return False
+        attempts.append(now)
+        return True
+
+    async def _tls_connected(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        peer = writer.get_extra_info("peername") or ("127.0.0.1", 0)
+        broker = None if not self._attempt_allowed(str(peer[0])) else await self._ensure_broker()
+        if broker is None or self.stream_down:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+            return
+        from amqtt.adapters import StreamReaderAdapter, StreamWriterAdapter
+
+        adapter = StreamWriterAdapter(writer)
+        self._live.add(adapter)
+        try:
+            await broker.external_connected(StreamReaderAdapter(reader), adapter, "default")
+        finally:
+            self._discard(broker, adapter)
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    def _discard(self, broker: Any, writer: Any) -> None:
+        self._live.discard(writer)  # over, whoever ended it: amqtt may keep the session object about
+        for client_id, (_, handler) in list(getattr(broker, "sessions", {}).items()):
+            if handler.writer is writer:
+                self._gone(client_id)
+
     async def stream(self, request: web.Request) -> web.StreamResponse:
         broker = await self._ensure_broker()
         if self.stream_down:
@@ -628,10 +683,7 @@ class BmwCarDataSim(SimBrand):
         try:
             await broker.external_connected(WebSocketReader(ws), writer, "default")
         finally:
-            self._live.discard(writer)  # over, whoever ended it: amqtt may keep the session object about
-            for client_id, (_, handler) in list(getattr(broker, "sessions", {}).items()):
-                if handler.writer is writer:
-                    self._gone(client_id)
+            self._discard(broker, writer)
         return ws
 
     def _gone(self, client_id: str) -> None:
@@ -746,6 +798,9 @@ class BmwCarDataSim(SimBrand):
 
     async def close(self) -> None:
         self._closed = True  # a client reconnecting meanwhile must not start a new broker
+        if self._tls_server is not None:
+            self._tls_server.close()
+            self._tls_server = None
         if self._publisher is not None:
             self._publisher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
