@@ -5,7 +5,6 @@ redaction helper, so every other module can import it without a loop."""
 from __future__ import annotations
 
 import ssl
-
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Protocol
 

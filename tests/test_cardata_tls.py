@@ -68,8 +68,7 @@ async def test_the_broker_speaks_tls_1_3_only(tls_sim):
     old.maximum_version = ssl.TLSVersion.TLSv1_2
     host, port = tls_sim.servers("bmw-cardata")["stream"].removeprefix("mqtts://").split(":")
     with pytest.raises((ssl.SSLError, ConnectionResetError)):
-        _, writer = await asyncio.open_connection(host, int(port), ssl=old)
-        writer.close()
+        await asyncio.open_connection(host, int(port), ssl=old)
     modern = tls_sim.tls_material.client_context()
     _, writer = await asyncio.open_connection(host, int(port), ssl=modern)
     assert writer.get_extra_info("ssl_object").version() == "TLSv1.3"
