@@ -81,7 +81,7 @@ async def test_connection_attempts_over_the_per_ip_limit_are_turned_away_and_evc
     assert tls_sim.tls_material is not None
     host, port = tls_sim.servers("bmw-cardata")["stream"].removeprefix("mqtts://").split(":")
     for _ in range(CONNECT_ATTEMPTS_PER_MINUTE + 2):
-        reader, writer = await asyncio.open_connection(host, int(port), ssl=tls_sim.tls_material.client_context())
+        _, writer = await asyncio.open_connection(host, int(port), ssl=tls_sim.tls_material.client_context())
         writer.close()
         await writer.wait_closed()
     assert cardata(tls_sim).ip_refusals == 2  # any account's: the limit is the host's
