@@ -26,11 +26,14 @@ from .scheduler import EPSILON, detached
 
 K = TypeVar("K", bound=Hashable)
 
+#: After a failed poll of a target with a long period, the first retry (seconds; then doubling up to the period).
+RETRY_FIRST = 3600.0
+
 _LOG = logging.getLogger(__name__)
 
 
 class _Target:
-    __slots__ = ("due", "elsewhere", "every", "last", "seq", "weight")
+    __slots__ = ("due", "elsewhere", "every", "failures", "last", "seq", "weight")
 
     def __init__(self, weight: float, due: float, seq: int, every: float = 0.0) -> None:
         self.weight = weight
@@ -40,6 +43,7 @@ class _Target:
         self.seq = seq
         #: Its value last came from elsewhere than a poll (a push, a read): polled only once really due.
         self.elsewhere = False
+        self.failures = 0  # polls in a row that failed
 
 
 class PollPlan(Generic[K]):
@@ -118,6 +122,22 @@ class PollPlan(Generic[K]):
         if target is not None:
             self._reset(target, at)
             target.elsewhere = False
+            target.failures = 0
+        self._next_tick = at + self.interval
+
+    def failed(self, key: K, at: float) -> None:
+        """The poll of ``key`` at ``at`` failed: it is tried again a period on — or sooner for a long period (a
+        daily read must not be lost for a day to one bad answer): after an hour, doubling up to the period."""
+        target = self._targets.get(key)
+        if target is None:
+            self._next_tick = at + self.interval
+            return
+        target.failures += 1
+        period = self._period(target)
+        wait = min(period, max(self.interval, RETRY_FIRST) * 2 ** (target.failures - 1))
+        target.last = at + wait - period  # so that a replan keeps the retry's time
+        target.due = at + wait
+        target.elsewhere = False
         self._next_tick = at + self.interval
 
     def _reset(self, target: _Target, at: float) -> None:
@@ -291,4 +311,7 @@ class Poller(Generic[K]):
             except Exception:  # a poll function must not kill the rhythm; it logs its own errors
                 _LOG.exception("poll of %s failed unexpectedly", key)
                 admitted = None
-            plan.polled(key, loop.time() if admitted is None else admitted)
+            if admitted is None:
+                plan.failed(key, loop.time())
+            else:
+                plan.polled(key, admitted)

@@ -344,3 +344,100 @@ def test_the_ze_seeds_curl_calls_work_against_the_simulator():
             statuses[" ".join(a for a in args if a.startswith("http") or a.startswith("'http"))] = run.stdout
         refused = {url: code for url, code in statuses.items() if not code.startswith("2")}
         assert not refused, refused
+
+
+# -- PyPI bmw-cardata: BMW CarData as the live API answers -----------------------------------------------------
+
+
+@contextlib.contextmanager
+def tls_simulator() -> Iterator[dict[str, str]]:
+    """``evclient simulator --tls`` in its own process (clock held still): its announced servers and CA file."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "evclient", "simulator", "--port", "0", "--speed", "0", "--quota", "100000", "--tls"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        said: dict[str, str] = {}
+        while "tls ca" not in said:
+            line = process.stdout.readline()
+            assert line, said
+            if "listening on" in line:
+                said["base"] = line.rsplit(" ", 1)[1].strip()
+            elif ": " in line:
+                name, _, value = line.strip().partition(": ")
+                said[name] = value
+        yield said
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+async def test_bmw_cardata_reads_and_streams_what_evclient_reads():
+    """PyPI bmw-cardata 0.1.0a3, written against the live API, unmodified: device login, mappings, basic data, a
+    container of its own, telematics, every page of the charging history, tyres, charging settings, the image,
+    and the stream over MQTT on TLS — every value equal to evclient's."""
+    from evclient.brands.bmw_cardata import keys
+    from evclient.simulator.brands.bmw_cardata import DEMO_CLIENT_ID
+
+    start, end = "2026-11-20T00:00:00.000Z", "2026-12-04T00:00:00.000Z"
+    with tls_simulator() as said:
+        base = said["base"]
+        stream = said["bmw-cardata stream"].removeprefix("mqtts://")
+        host, port = stream.split(":")
+        config = {"auth": said["bmw-cardata auth"], "api": said["bmw-cardata api"], "stream_host": host,
+                  "stream_port": port, "ca_file": said["tls ca"], "client_id": DEMO_CLIENT_ID, "controls": base,
+                  "start": start, "end": end}
+        python = peer_python("bmw-cardata-0.1.0a3")
+        result = await run_peer(python, "bmw_cardata_runner.py", {**config, "phase": "read"})
+        assert result["version"] == "0.1.0a3"
+        servers = {"auth": said["bmw-cardata auth"], "api": said["bmw-cardata api"],
+                   "stream": said["bmw-cardata stream"]}
+        with pytest.raises(evclient.TwoFactorRequired) as asked:
+            await evclient.connect("bmw-cardata", servers=servers, client_id=DEMO_CLIENT_ID, budget=FAST)
+        async with await asked.value.challenge.wait() as account:
+            cars = {car.vin: car for car in await account.vehicles()}
+            assert {vin for vin, kind in result["mappings"].items() if kind == "PRIMARY"} == set(cars)
+            assert {vin for vin, kind in result["mappings"].items() if kind != "PRIMARY"} == set(account.left_out())
+            for vin, peer in result["cars"].items():
+                car = cars[vin]
+                basic = await car.refresh("basic-data")
+                assert peer["basic"]["vin"] is None and basic.vin == vin  # the live shape: the VIN is the path's
+                assert peer["basic"]["model_name"] == basic.model_name
+                await car.refresh("telematics")
+                await car.refresh("daily")
+                values = {**car.endpoints["telematics"].value, **car.endpoints["daily"].value}
+                for key, text in peer["telematics"].items():
+                    ours_ = values[key].value
+                    expected = str(ours_).lower() if isinstance(ours_, bool) else ours_
+                    assert text == expected or float(text) == pytest.approx(float(ours_)), (key, text, ours_)
+                sessions, token = [], None
+                while True:
+                    page = await car.refresh("charging-history", start=start, end=end, next_token=token)
+                    sessions += page.items
+                    token = page.next_token
+                    if not token:
+                        break
+                assert [s["units"] for s in peer["history"]] == ["KM"] * len(sessions)
+                assert [float(s["mileage"]) for s in peer["history"]] == [s.mileage_km for s in sessions]
+                for name, seen in (("tyre-diagnosis", peer["tyres"]), ("charging-settings", peer["settings"]),
+                                   ("image", peer["image"])):
+                    if isinstance(seen, dict):  # the server refused the peer: evclient knows that refusal
+                        with pytest.raises(evclient.NotSupportedError):
+                            await car.refresh(name)
+                        continue
+                    value = await car.refresh(name)
+                    if name == "tyre-diagnosis":
+                        assert seen == sorted(value.raw["passengerCar"])
+                    elif name == "charging-settings":
+                        assert seen == [item["id"] for item in value.items]
+                    else:
+                        assert seen == len(value)
+            # The stream (the clock moves now): the first message carried only what changed, and it is what
+            # evclient then reads.
+            streamed = (await run_peer(python, "bmw_cardata_runner.py", {**config, "phase": "stream"}))["stream"]
+            assert streamed["vin"] in cars and 0 < len(streamed["data"]) < len(keys.DESCRIPTORS)
+            now = (await cars[streamed["vin"]].refresh("telematics"))
+            for key, value in streamed["data"].items():
+                assert now[key].value == value, (key, value, now[key].value)

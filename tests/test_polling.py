@@ -243,3 +243,24 @@ async def test_a_stopped_account_leaves_no_timer_on_the_loop(cloud):
         await asyncio.sleep(600)
         await account.stop()
     assert not [h for h in loop._scheduled if not h.cancelled() and "_Hub" in repr(h)]  # type: ignore[attr-defined]
+
+
+def test_a_failed_poll_of_a_daily_target_is_tried_again_within_hours_not_a_day():
+    from evclient.pollplan import PollPlan
+
+    plan: PollPlan[str] = PollPlan(1728.0)
+    plan.add("telematics", 0.0)
+    plan.add("daily", 0.0, 0.05, every=86400.0)
+    plan.polled("daily", 0.0)
+    assert plan.period("daily") == 86400.0
+    plan.failed("daily", 86400.0)  # the day's read failed (a bad answer)
+    retries = []
+    at = 86400.0
+    for _ in range(6):
+        due = plan._targets["daily"].due
+        retries.append(due - at)
+        at = due
+        plan.failed("daily", at)
+    assert retries[:3] == [3600.0, 7200.0, 14400.0] and max(retries) <= 86400.0
+    plan.polled("daily", at)
+    assert plan._targets["daily"].due == at + 86400.0  # a good read: a day again

@@ -236,8 +236,8 @@ async def _run(args: argparse.Namespace, state: FileStore | None, saved: dict[st
 
 async def run_simulator(host: str, port: int, speed: float, quota: int | None = None, *,
                         quota_window: str = "sliding", quota_counts_refused: bool = True,
-                        token_lifetime: float | None = None) -> int:
-    sim = Simulator(speed=speed)
+                        token_lifetime: float | None = None, tls: bool = False) -> int:
+    sim = Simulator(speed=speed, tls=tls)
     if token_lifetime is not None:
         for brand in sim.brands.values():
             if hasattr(brand, "access_lifetime"):
@@ -252,6 +252,8 @@ async def run_simulator(host: str, port: int, speed: float, quota: int | None = 
         for server, base in sim.servers(name).items():
             print(f"  {name} {server}: {base}", flush=True)
     print("  controls: " + url + "/_sim/", flush=True)
+    if sim.tls_material is not None:
+        print(f"  tls ca: {sim.tls_material.ca_file}", flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -387,6 +389,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                                 "periods (fixed)")
     simulator.add_argument("--quota-ignores-refused", action="store_true",
                            help="refused requests do not count against the quota (by default they do)")
+    simulator.add_argument("--tls", action="store_true",
+                           help="also serve streams over TLS as the real clouds do (BMW CarData: MQTT on TLS 1.3), "
+                                "under a test CA of the simulator's own (its file is printed)")
     simulator.add_argument("--token-lifetime", type=_number(float, 1, 86400), metavar="SECONDS",
                            help="how long access tokens live where a brand's simulator lets it be set (BMW CarData; "
                                 "default: the brand's hour)")
@@ -445,7 +450,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(run_simulator(args.host, args.port, args.speed, args.quota,
                                              quota_window=args.quota_window,
                                              quota_counts_refused=not args.quota_ignores_refused,
-                                             token_lifetime=args.token_lifetime))
+                                             token_lifetime=args.token_lifetime, tls=args.tls))
         if args.command == "demo":
             return run_demo(speed=args.speed)
         return asyncio.run(_terminable(args))

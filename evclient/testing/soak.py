@@ -220,7 +220,9 @@ async def soak(
                 for endpoint in vehicle.endpoints.values():
                     if endpoint.spec.pushed and account.stream_state.connected:
                         continue  # kept fresh by a connected stream: a quiet car has nothing new to say
-                    if endpoint.spec.poll and endpoint.supported and (endpoint.fetched_at or 0) < now - 6 * HOUR:
+                    # Six hours past its own period (an endpoint read once a day is stale after thirty).
+                    allowed = (endpoint.spec.every or 0.0) + 6 * HOUR
+                    if endpoint.spec.poll and endpoint.supported and (endpoint.fetched_at or 0) < now - allowed:
                         report.stale_endpoints += 1
         report.faults_injected = sim.chaos.injected
     finally:
