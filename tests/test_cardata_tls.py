@@ -92,3 +92,19 @@ async def test_connection_attempts_over_the_per_ip_limit_are_turned_away_and_evc
         await asyncio.sleep(6 * HOUR)  # hourly renewals and the reconnections they bring
         assert account.stream_state.connected
     assert cardata(tls_sim).ip_refusals == 2  # evclient never ran into it
+
+
+async def test_the_broker_grants_qos_0_only(tls_sim):
+    """REFERENCE §3c: QoS 1 and 2 subscriptions are downgraded to 0."""
+    import aiomqtt
+
+    assert tls_sim.tls_material is not None
+    account = await login(tls_sim, tls_sim.tls_material.client_context())
+    async with account:
+        tokens = account.tokens
+    host, port = tls_sim.servers("bmw-cardata")["stream"].removeprefix("mqtts://").split(":")
+    async with aiomqtt.Client(host, int(port), username=tokens["gcid"], password=tokens["id_token"],
+                              tls_context=tls_sim.tls_material.client_context()) as client:
+        granted = await client.subscribe(f"{tokens['gcid']}/+", qos=1)
+    assert [getattr(code, "value", code) for code in (granted if isinstance(granted, list | tuple) else [granted])] \
+        == [0]

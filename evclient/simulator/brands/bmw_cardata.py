@@ -708,7 +708,14 @@ class BmwCarDataSim(SimBrand):
         if not amqtt_log.handlers:
             amqtt_log.addHandler(logging.NullHandler())
         _BROKERS[self._key] = self
-        broker = Broker({
+        class QosZeroBroker(Broker):  # type: ignore[misc]
+            """BMW's broker serves QoS 0 only: a QoS 1 or 2 subscription is granted 0 (REFERENCE §3c)."""
+
+            async def add_subscription(self, subscription: tuple[str, int], session: Any) -> int:
+                granted: int = await super().add_subscription((subscription[0], 0), session)
+                return granted
+
+        broker = QosZeroBroker({
             "listeners": {"default": {"type": "external", "bind": "127.0.0.1:0"}},
             "plugins": {
                 "evclient.simulator.brands._cardata_mqtt.GcidAuth": {"owner": self._key},
