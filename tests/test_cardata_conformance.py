@@ -162,3 +162,32 @@ async def test_the_keys_that_never_stream_are_the_references_and_never_stream_he
         sent = {key for message in sim.brands["bmw-cardata"].recent for key in message["data"]}  # type: ignore[attr-defined]
     assert sent and not sent & NEVER_STREAM
     assert set(keys.DAILY_DESCRIPTORS) <= NEVER_STREAM  # what evclient reads once a day is what never streams
+
+
+@pytest.mark.skipif(not REFERENCE.is_file(), reason="REFERENCE.md is not here")
+async def test_basic_data_and_charging_history_are_shaped_as_reference_3c_says(sim):
+    """The live API's shapes (REFERENCE §3c), read from the reference itself: a drift of the simulator fails here."""
+    import re
+
+    text = REFERENCE.read_text(encoding="utf-8")
+    bullet = text[text.index("**basicData** does"):text.index("- **chargingHistory**")]
+    absent_part, present_part = bullet.split("It returns", 1)
+    absent = set(re.findall(r"`(\w+)`", absent_part))
+    present = set(re.findall(r"`(\w+)`", present_part)) - {"countryCodeISO"}
+    assert {"vin", "isTelematicsCapable"} <= absent and {"countryCode", "seriesDevt"} <= present
+    account = await login(sim)
+    async with account:
+        await account.vehicles()
+        headers = {**account.auth.headers("api"), "Accept": "application/json"}
+    base = sim.servers("bmw-cardata")["api"]
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{base}/customers/vehicles/{IX}/basicData", headers=headers) as answer:
+            basic = await answer.json()
+        async with http.get(f"{base}/customers/vehicles/{IX}/chargingHistory", headers=headers,
+                            params={"from": "2026-11-20T00:00:00.000Z", "to": "2026-12-04T00:00:00.000Z"}) as answer:
+            history = await answer.json()
+    assert not absent & set(basic) and "countryCodeISO" not in basic
+    assert present <= set(basic), present - set(basic)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT00:00:00\.000\+0000", basic["constructionDate"])
+    assert " " in basic["bodyType"]  # in words
+    assert {s["mileageUnits"] for s in history["data"]} <= {"KM", "MI"}
