@@ -31,16 +31,18 @@ test: lint peers
 
 # Third-party clients, each in its own virtual environment, cached outside the checkout so a second
 # run (and a fresh clone on the same machine) builds nothing. tests/test_peers.py runs them against
-# `evclient simulator`.
+# `evclient simulator`. A requirements file whose first line is "# python: 3.13" gets Home Assistant's Python.
 PEERS_DIR ?= $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/evclient/peers
 # Rebuilt only when a requirements file's content differs from the one the environment was built from
 # (a fresh clone's new file times alone rebuild nothing).
 peers:
 	@for req in tests/peers/requirements-*.txt; do \
 	  name=$${req#tests/peers/requirements-}; name=$${name%.txt}; dir="$(PEERS_DIR)/$$name"; \
+	  py="$(PY)"; if grep -q '^# python: 3.13' "$$req"; then py="$(PY_HA)"; fi; \
+	  if [ -z "$$py" ]; then echo "$$name needs Python 3.13 (python3.13 or pyenv)"; exit 1; fi; \
 	  if ! cmp -s "$$req" "$$dir/.installed"; then \
 	    echo "building $$name in $$dir"; \
-	    rm -rf "$$dir" && $(PY) -m venv "$$dir" && "$$dir/bin/python" -m pip install -q --upgrade pip \
+	    rm -rf "$$dir" && $$py -m venv "$$dir" && "$$dir/bin/python" -m pip install -q --upgrade pip \
 	      && "$$dir/bin/python" -m pip install -q -r "$$req" && cp "$$req" "$$dir/.installed" || exit 1; \
 	  fi; \
 	done

@@ -441,3 +441,38 @@ async def test_bmw_cardata_reads_and_streams_what_evclient_reads():
             now = (await cars[streamed["vin"]].refresh("telematics"))
             for key, value in streamed["data"].items():
                 assert now[key].value == value, (key, value, now[key].value)
+
+
+async def test_pitwall_mcp_reads_what_evclient_reads(tmp_path):
+    """PyPI pitwall-mcp 0.1.1 (an MCP server over CarData, written against the live API), through its own token
+    manager and adapter (cache, quota guard, history): mappings, containers, basic data, telematics and tyres —
+    every value equal to evclient's."""
+    from evclient.simulator.brands.bmw_cardata import DEMO_CLIENT_ID
+
+    with simulator() as base:
+        config = {"auth": base + "/bmw-cardata/auth", "api": base + "/bmw-cardata/api", "client_id": DEMO_CLIENT_ID,
+                  "folder": str(tmp_path)}
+        result = await run_peer(peer_python("pitwall-mcp-0.1.1"), "pitwall_runner.py", config)
+        assert result["version"] == "0.1.1" and "pitwall" in result["containers"]
+        from evclient.simulator.server import servers_for
+
+        with pytest.raises(evclient.TwoFactorRequired) as asked:
+            await evclient.connect("bmw-cardata", servers=servers_for("bmw-cardata", base), client_id=DEMO_CLIENT_ID,
+                                   budget=FAST)
+        async with await asked.value.challenge.wait() as account:
+            cars = {car.vin: car for car in await account.vehicles()}
+            assert {vin for vin, kind in result["mappings"].items() if kind == "PRIMARY"} == set(cars)
+            for vin, peer in result["cars"].items():
+                car = cars[vin]
+                basic = await car.refresh("basic-data")
+                assert "vin" not in peer["basic"] and peer["basic"]["modelName"] == basic.model_name
+                assert peer["basic"]["countryCode"] == basic.country_code
+                await car.refresh("telematics")
+                await car.refresh("daily")
+                values = {**car.endpoints["telematics"].value, **car.endpoints["daily"].value}
+                for key, text in peer["telematics"].items():
+                    ours_ = values[key].value
+                    expected = str(ours_).lower() if isinstance(ours_, bool) else ours_
+                    assert text == expected or float(text) == pytest.approx(float(ours_)), (key, text, ours_)
+                tyres = await car.refresh("tyre-diagnosis")
+                assert peer["tyres"] == sorted(tyres.raw["passengerCar"])
