@@ -300,6 +300,7 @@ async def test_an_idle_stream_stays_up_for_a_day_and_no_telematics_are_polled_wh
         ix = await account.vehicle(IX)
         assert ix.status.battery_percent is not None and ix.status.battery_percent > 58.0
         assert sim.max_in_window(DAY, brand="bmw-cardata", route=None) <= 50 + 24 * 3 + 60
+        assert most_in_any_window([e.t for e in rest_calls(sim)], DAY) <= 50  # BMW's 50, the daily reads included
 
 
 async def test_without_a_configured_stream_polling_takes_over_within_the_budget(sim):
@@ -544,3 +545,15 @@ async def test_a_polled_day_never_meets_cu_429_whether_bmws_day_rolls_or_ends_at
     assert await run_cli(sim, "--brand", "bmw-cardata", "budget") == 0
     out = capsys.readouterr().out
     assert "LEFT" in out and "NEXT FREES" in out
+
+
+def test_basic_data_in_the_swaggers_shape_is_read_too():
+    from evclient.brands.bmw_cardata.models import BasicData
+
+    swagger = BasicData.from_json({"vin": IX, "countryCodeISO": "DE", "bodyType": "SAV",
+                                   "constructionDate": "2023-05-01T00:00:00Z", "hvsMaxEnergyAbsolute": "71.0"},
+                                  vin="WBA00000000000000")
+    assert swagger.vin == IX and swagger.country_code == "DE" and swagger.battery_kwh == 71.0
+    assert swagger.construction_date is not None and swagger.construction_date.year == 2023
+    with pytest.raises(KeyError):
+        BasicData.from_json({"countryCode": "DE"})  # no VIN in the answer and none from the path

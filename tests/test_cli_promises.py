@@ -256,3 +256,24 @@ async def test_no_wait_watch_goes_on_through_a_token_renewal_and_ends_non_zero_w
         await run_cli(sim, "--no-wait", "--username", "demo@evclient.dev", "--password", "not-it", "watch",
                       "--for", str(6 * 3600))
     assert saved_states()
+
+
+def test_the_cli_streams_over_tls_with_the_ca_it_is_given(tmp_path):
+    """``--server stream=mqtts://…`` on top of ``--simulator`` and ``--ca-file``: the CLI's production path."""
+    from tests.test_peers import tls_simulator
+
+    env = {**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)}
+    with tls_simulator() as said:
+        tls = ["--brand", "bmw-cardata", "--server", f"stream={said['bmw-cardata stream']}", "--ca-file",
+               said["tls ca"]]
+        assert cli(said["base"], *tls, "login", env=env).returncode == 0
+        watched = cli(said["base"], *tls, "--json", "watch", "--for", "6", env=env)
+        assert watched.returncode == 0, watched.stderr
+        lines = [json.loads(line) for line in watched.stdout.splitlines()]
+        assert {"stream": {"connected": True, "error": None, "next_attempt_at": None}} in lines
+        untrusted = cli(said["base"], "--brand", "bmw-cardata", "--server", f"stream={said['bmw-cardata stream']}",
+                        "--json", "watch", "--for", "6", env=env)
+        told = [json.loads(line)["stream"] for line in untrusted.stdout.splitlines() if '"stream"' in line]
+        assert told and "certificate is not trusted" in (told[0]["error"] or "")
+    bad = cli("http://127.0.0.1:9", "--ca-file", str(tmp_path / "missing.pem"), "vehicles", env=env)
+    assert bad.returncode == 2 and "--ca-file" in bad.stderr

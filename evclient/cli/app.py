@@ -16,6 +16,7 @@ import logging
 import math
 import os
 import signal
+import ssl
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -118,8 +119,15 @@ async def _open(args: argparse.Namespace, state: FileStore | None, saved: dict[s
     history = saved.get("commands") if isinstance(saved.get("commands"), dict) else None
     # Offline commands write nothing: they hold no lock, and another run may be writing.
     store = None if state is None or offline else state
+    if args.ca_file:
+        try:
+            kwargs_tls: dict[str, Any] = {"ssl_context": ssl.create_default_context(cafile=args.ca_file)}
+        except (OSError, ssl.SSLError) as err:
+            raise InvalidInputError(f"--ca-file {args.ca_file}: not a CA file ({type(err).__name__})") from None
+    else:
+        kwargs_tls = {}
     kwargs: dict[str, Any] = {"servers": servers or None, "tokens": tokens, "budget": budget, "clock": clock,
-                              "vehicles": listing, "login": not offline, "store": store, **credentials}
+                              "vehicles": listing, "login": not offline, "store": store, **kwargs_tls, **credentials}
     # Stale saved tokens need no second attempt here: each brand's auth falls back to the password by
     # itself, and retrying a refused login from here would only spend a second wrong-password attempt.
     try:
@@ -335,9 +343,12 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
                "(EVCLIENT_STATE_DIR), one owner-only file per account; --no-state keeps nothing.")
     parser.add_argument("--brand", default=os.environ.get("EVCLIENT_BRAND", "renault-ze"),
                         help=f"one of {', '.join(brands.names())} (default: %(default)s)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument("--simulator", metavar="URL", help="use an evclient simulator (demo account by default)")
-    where.add_argument("--server", metavar="NAME=URL", action="append", help="override one of the brand's servers")
+    parser.add_argument("--simulator", metavar="URL", help="use an evclient simulator (demo account by default)")
+    parser.add_argument("--server", metavar="NAME=URL", action="append",
+                        help="override one of the brand's servers (on top of --simulator's, e.g. a stream over TLS)")
+    parser.add_argument("--ca-file", metavar="FILE",
+                        help="trust this CA (PEM) for every server of the account, the stream's too (e.g. the one "
+                             "'evclient simulator --tls' prints); verification stays on")
     _setting_options(parser)
     parser.add_argument("--json", action="store_true", help="print JSON")
     parser.add_argument("--no-state", action="store_true", help="do not keep tokens and budget between runs")
