@@ -349,6 +349,17 @@ def test_the_ze_seeds_curl_calls_work_against_the_simulator():
 # -- PyPI bmw-cardata: BMW CarData as the live API answers -----------------------------------------------------
 
 
+async def same_telematics(car: evclient.Vehicle, texts: dict[str, Any]) -> None:
+    """A CarData peer's REST values (strings, as BMW sends them) equal evclient's typed ones, key by key."""
+    await car.refresh("telematics")
+    await car.refresh("daily")
+    values = {**car.endpoints["telematics"].value, **car.endpoints["daily"].value}
+    for key, text in texts.items():
+        ours_ = values[key].value
+        expected = str(ours_).lower() if isinstance(ours_, bool) else ours_
+        assert text == expected or float(text) == pytest.approx(float(ours_)), (key, text, ours_)
+
+
 @contextlib.contextmanager
 def tls_simulator() -> Iterator[dict[str, str]]:
     """``evclient simulator --tls`` in its own process (clock held still): its announced servers and CA file."""
@@ -405,13 +416,7 @@ async def test_bmw_cardata_reads_and_streams_what_evclient_reads():
                 basic = await car.refresh("basic-data")
                 assert peer["basic"]["vin"] is None and basic.vin == vin  # the live shape: the VIN is the path's
                 assert peer["basic"]["model_name"] == basic.model_name
-                await car.refresh("telematics")
-                await car.refresh("daily")
-                values = {**car.endpoints["telematics"].value, **car.endpoints["daily"].value}
-                for key, text in peer["telematics"].items():
-                    ours_ = values[key].value
-                    expected = str(ours_).lower() if isinstance(ours_, bool) else ours_
-                    assert text == expected or float(text) == pytest.approx(float(ours_)), (key, text, ours_)
+                await same_telematics(car, peer["telematics"])
                 sessions, token = [], None
                 while True:
                     page = await car.refresh("charging-history", start=start, end=end, next_token=token)
@@ -467,12 +472,6 @@ async def test_pitwall_mcp_reads_what_evclient_reads(tmp_path):
                 basic = await car.refresh("basic-data")
                 assert "vin" not in peer["basic"] and peer["basic"]["modelName"] == basic.model_name
                 assert peer["basic"]["countryCode"] == basic.country_code
-                await car.refresh("telematics")
-                await car.refresh("daily")
-                values = {**car.endpoints["telematics"].value, **car.endpoints["daily"].value}
-                for key, text in peer["telematics"].items():
-                    ours_ = values[key].value
-                    expected = str(ours_).lower() if isinstance(ours_, bool) else ours_
-                    assert text == expected or float(text) == pytest.approx(float(ours_)), (key, text, ours_)
+                await same_telematics(car, peer["telematics"])
                 tyres = await car.refresh("tyre-diagnosis")
                 assert peer["tyres"] == sorted(tyres.raw["passengerCar"])
