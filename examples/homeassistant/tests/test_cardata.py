@@ -47,6 +47,13 @@ async def test_cardata_is_set_up_through_the_device_login_and_streams(hass: Home
     assert float(state(hass, "sensor", IX, "battery_level").state) > battery
     assert entry.data["tokens"]["refresh_token"] != rotated  # saved as it rotated, not at shutdown
     assert state(hass, "sensor", IX, "stream").attributes["messages"] > 0
+    # The calls left on screen: the 50 a day, as the account counts them, with when the next frees.
+    await entry.runtime_data.async_refresh()
+    await hass.async_block_till_done()
+    calls = state(hass, "sensor", IX, "calls_left")
+    rest = next(w for w in entry.runtime_data.account.budget.windows if w.name == "rest")
+    assert int(calls.state) == rest.left == 50 - rest.used and rest.used > 0
+    assert calls.attributes["windows"]["rest"]["limit"] == 50 and calls.attributes["windows"]["rest"]["next_free"]
     assert await hass.config_entries.async_unload(entry.entry_id)
     await asyncio.sleep(5)  # the simulator's side of the stream ends too before the test does
     await hass.async_block_till_done()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -140,10 +142,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add
         for extra in ENDPOINT_SENSORS:
             if endpoint_reading(vehicle, extra) is not None:
                 yield EndpointSensor(coordinator, vin, extra)
+        # Every car, a car added later too: the account's stream and its calls left (deduplicated by unique id).
+        if coordinator.account.stream_state.supported:
+            yield StreamSensor(coordinator, vin)
+        yield CallsLeftSensor(coordinator, vin)
 
     entry.async_on_unload(add_when_reported(coordinator, add, make))
-    if coordinator.account.stream_state.supported:
-        add(StreamSensor(coordinator, vin) for vin in coordinator.vehicles)
 
 
 class StatusSensor(StatusEntity, SensorEntity):
@@ -202,8 +206,54 @@ class StreamSensor(EVClientEntity, SensorEntity):
             return "not_available"
         return "connected" if state.connected else "disconnected"
 
+    # Counters that move with every message would make a recorder row each time: kept out of the history.
+    _unrecorded_attributes = frozenset({"messages", "reconnects", "last_error", "connected_since"})
+
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         state = self.coordinator.account.stream_state
         return {"messages": state.messages, "reconnects": state.reconnects, "last_error": state.last_error,
                 "connected_since": state.connected_since}
+
+
+class CallsLeftSensor(EVClientEntity, SensorEntity):
+    """How many requests the account may still make to its car server now (the tightest of the windows its polls
+    share: for BMW CarData the 50 a day), with each window's figures and when the next call frees — what CarData
+    owners ask for most after the stream. It sends nothing: the figures are the account's own."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_translation_key = "calls_left"
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _unrecorded_attributes = frozenset({"windows", "paused_until"})
+
+    def __init__(self, coordinator: Any, vin: str) -> None:
+        super().__init__(coordinator, vin, "calls_left")
+
+    @property
+    def available(self) -> bool:
+        return True  # the budget is the account's, whatever the car's values
+
+    def _windows(self) -> list[Any]:
+        account = self.coordinator.account
+        polled = {w.name for w in account.scheduler.windows_for(account.brand.poll_server)}
+        return [w for w in account.budget.windows if w.name in polled]
+
+    @property
+    def native_value(self) -> int | None:
+        windows = self._windows()
+        return min((w.left for w in windows), default=None)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        account = self.coordinator.account
+        wall = account.clock.wall()
+        figures = account.budget
+
+        def at(seconds: float | None) -> str | None:
+            return None if seconds is None else dt.datetime.fromtimestamp(wall + seconds, dt.UTC).isoformat()
+
+        return {
+            "windows": {w.name: {"used": w.used, "limit": w.limit, "left": w.left, "hours": w.seconds / 3600,
+                                 "next_free": at(w.next_free_s)} for w in self._windows()},
+            "paused_until": {server: at(left) for server, left in figures.pauses.items()},
+        }
