@@ -99,13 +99,11 @@ class Auth(abc.ABC):
                 try:
                     await self.renew(api)
                 finally:
-                    self.renewals += 1
-                    if self.on_renewed is not None:
-                        self.on_renewed()
+                    self.changed()
 
     def changed(self) -> None:
-        """The tokens changed outside a renewal (a brand's resource kept with them, a container id): announce
-        them as a renewal is, so they are saved at once."""
+        """The tokens may have changed — a renewal ended, or a brand's resource kept with them (a container id)
+        was found: announce it, so they are saved at once."""
         self.renewals += 1
         if self.on_renewed is not None:
             self.on_renewed()

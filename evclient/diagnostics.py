@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import brands
@@ -44,12 +45,17 @@ def _scrub_body(data: Any) -> Any:
 
 
 def _emails(data: Any) -> Any:
+    return _texts(data, lambda text: EMAIL.sub(REDACTED, text))
+
+
+def _texts(data: Any, fix: Callable[[str], str]) -> Any:
+    """``data`` with ``fix`` applied to every text in it, however deep."""
     if isinstance(data, dict):
-        return {k: _emails(v) for k, v in data.items()}
+        return {k: _texts(v, fix) for k, v in data.items()}
     if isinstance(data, list):
-        return [_emails(v) for v in data]
+        return [_texts(v, fix) for v in data]
     if isinstance(data, str):
-        return EMAIL.sub(REDACTED, data)
+        return fix(data)
     return data
 
 
@@ -98,12 +104,11 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
 
 
 def _budget(account: Account) -> dict[str, Any]:
-    """The live figures, each window with the calls left and when the next one frees (UTC, ISO 8601)."""
+    """The live figures, each window with when the next call frees (UTC, ISO 8601)."""
     figures = account.budget
     wall = account.clock.wall()
     report: dict[str, Any] = plain(figures)
     for window, shown in zip(figures.windows, report["windows"], strict=True):
-        shown["left"] = window.left
         shown["next_free_at"] = None if window.next_free_s is None else _iso(wall + window.next_free_s)
     report["pauses_end_at"] = {server: _iso(wall + left) for server, left in figures.pauses.items()}
     return report
@@ -114,14 +119,9 @@ def _iso(stamp: float) -> str:
 
 
 def _without(data: Any, values: tuple[str, ...]) -> Any:
-    if not values:
-        return data
-    if isinstance(data, dict):
-        return {k: _without(v, values) for k, v in data.items()}
-    if isinstance(data, list):
-        return [_without(v, values) for v in data]
-    if isinstance(data, str):
+    def hide(text: str) -> str:
         for value in values:
-            data = data.replace(value, REDACTED)
-        return data
-    return data
+            text = text.replace(value, REDACTED)
+        return text
+
+    return _texts(data, hide) if values else data

@@ -131,6 +131,7 @@ class Slot:
             for w in self._logs:
                 w.in_flight -= 1
             scheduler.admitted -= 1
+            scheduler._changed()
             if scheduler._waiters:
                 scheduler._dispatch()
 
@@ -143,6 +144,7 @@ class Slot:
             for w in self._logs:
                 w.in_flight -= 1
                 w.done.append(now)
+            scheduler._changed()  # stamped now it is answered: the log a store keeps counts it from here
             if scheduler._waiters:
                 scheduler._dispatch()
 
@@ -217,11 +219,8 @@ class WindowUsage:
     seconds: float
     #: Seconds until the oldest finished request leaves the window (``None``: nothing to leave it).
     next_free_s: float | None = None
-
-    @property
-    def left(self) -> int:
-        """Requests the window may still take now (the command reserve included)."""
-        return max(0, self.limit - self.used)
+    #: Requests the window may still take now (the command reserve included).
+    left: int = 0
 
 
 @attrs.frozen
@@ -262,8 +261,8 @@ class Scheduler:
         self._paused: dict[str, float] = {}
         self._closed = False
         self.admitted = 0
-        #: Called once a slot is admitted (before its request is sent) and when a pause is set: a store that
-        #: keeps the log hears of the request before the server can.
+        #: Called whenever the log changes — a slot admitted (before its request is sent), answered or given back,
+        #: a pause set: a store that keeps the log hears of a request before the server can.
         self.on_change: Callable[[], None] | None = None
 
     ALL = "*"
@@ -350,9 +349,12 @@ class Scheduler:
             w.in_flight += 1
         self.admitted += 1
         slot = Slot(self, now, logs)
+        self._changed()
+        return slot
+
+    def _changed(self) -> None:
         if self.on_change is not None:
             self.on_change()
-        return slot
 
     def _dispatch(self) -> None:
         if self._timer is not None:
@@ -429,8 +431,7 @@ class Scheduler:
             return
         now = self._loop.time()
         self._paused[server] = max(self._paused.get(server, -_INF), now + seconds)
-        if self.on_change is not None:
-            self.on_change()
+        self._changed()
         for waiter in self._waiters:
             if (waiter.priority != Priority.POLL and not waiter.future.done()
                     and (server == self.ALL or waiter.server == server)):
@@ -473,7 +474,8 @@ class Scheduler:
         for w in self._logs:
             w.expire(now)
             frees = round(w.done[0] + w.seconds - now, 3) if w.done else None
-            usage.append(WindowUsage(w.window.name, len(w), w.limit, w.poll_limit, w.seconds, frees))
+            usage.append(WindowUsage(w.window.name, len(w), w.limit, w.poll_limit, w.seconds, frees,
+                                     max(0, w.limit - len(w))))
         return BudgetStatus(tuple(usage), len(self._waiters), self.paused_for, self._pauses(now))
 
     def export_state(self, wall_now: float) -> dict[str, Any]:

@@ -1,8 +1,8 @@
 """``evclient``: the command line (install the ``cli`` extra).
 
-Account commands keep the tokens, the budget log and the car listing between runs in a private state file
-(see :mod:`evclient.cli.state`), so consecutive runs neither log in again, nor list the cars again, nor
-forget the requests already spent this hour.
+Account commands keep the tokens, the budget log and the car listing between runs in the account's file store
+(see :mod:`evclient.state.file`), written through as they change, so consecutive runs neither log in again, nor
+list the cars again, nor forget the requests already spent this hour.
 """
 
 from __future__ import annotations
@@ -220,26 +220,10 @@ async def _run(args: argparse.Namespace, state: FileStore | None, saved: dict[st
         if watcher is not None:
             watcher.cancel()
         if account is not None:
-            if state is not None and args.command not in OFFLINE:
-                data = {"tokens": account.tokens, "budget": account.budget_state(),
-                        "commands": account.command_history()}
-                if account.cached_vehicles():
-                    cached = saved.get("vehicles") or {}
-                    listing_now = account.vehicle_listing()
-                    # A listing taken from the file keeps its age; one the account made (or that changed) is new.
-                    same = listing_now == cached.get("cars") and "listed_at" in cached
-                    data["vehicles"] = {"listed_at": cached["listed_at"] if same else clock.wall(),
-                                        "cars": listing_now}
-                try:
-                    spans = {w.name: w.seconds for w in account.budget.windows}
-                    state.save(data, loaded=saved.get("budget") or {}, spans=spans, wall_now=clock.wall())
-                except OSError as err:
-                    warn(f"could not save the state to {state.path} ({err.strerror or err}): the next run will "
-                         "not know the requests this one spent")
-            await account.close()
-
-
-# -- simulator and demo -------------------------------------------------------------------------------------
+            await account.close()  # the account wrote its state through as it went; close() adds the last values
+        if state is not None and state.error is not None:
+            warn(f"could not save the state to {state.path} ({state.error.strerror or state.error}): the next run "
+                 "will not know the requests this one spent")
 
 
 async def run_simulator(host: str, port: int, speed: float, quota: int | None = None, *,

@@ -118,7 +118,7 @@ async def fetch(account: Account, args: argparse.Namespace) -> int:
     car = await account.vehicle(args.vin)
     value = await car.refresh(args.endpoint, **args.parsed_params)
     if isinstance(value, bytes | bytearray):
-        out = Path(args.output or f"{args.endpoint}.bin")
+        out = Path(args.output)  # given: a file endpoint without --output is refused before any request
         await asyncio.to_thread(out.write_bytes, value)
         print(dumps({"endpoint": args.endpoint, "file": str(out), "bytes": len(value)}) if args.json
               else f"wrote {len(value)} bytes to {out}")
@@ -155,10 +155,7 @@ async def command(account: Account, args: argparse.Namespace) -> int:
 async def budget(account: Account, args: argparse.Namespace) -> int:
     figures = account.budget
     if args.json:
-        shown = plain(figures)
-        for window, row in zip(figures.windows, shown["windows"], strict=True):
-            row["left"] = window.left
-        print(dumps(shown))
+        print(dumps(plain(figures)))
         return 0
     wall = account.clock.wall()
 

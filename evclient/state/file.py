@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import InvalidInputError
-from .base import AccountStore
+from .base import PARTS, AccountStore
 
 #: How long a saved vehicle listing is used before the cars are listed again.
 LISTING_MAX_AGE = 86400.0
@@ -57,6 +57,8 @@ class FileStore(AccountStore):
         self.path = (root or state_dir()) / f"{brand}-{key}.json"
         self.lock_path = self.path.with_suffix(".lock")
         self.wrote = False
+        #: Why the last write failed (``None``: it did not), for a program to say so.
+        self.error: OSError | None = None
         #: Who writes through this store: times it wrote itself are on its own clock already.
         self._writer = secrets.token_hex(8)
         #: The budget as this store last read or wrote it (on the account's clock): what is on disk of ours.
@@ -91,7 +93,12 @@ class FileStore(AccountStore):
             merged["budget"] = {**budget, "clock": clock_reference(wall_now, self._writer)}
         # Synced to the disk only for tokens: a kill never loses what was written (the kernel has it), and
         # only a power cut could lose an unsynced budget entry — an fsync per request would cost far more.
-        self._replace(merged, sync="tokens" in changes)
+        try:
+            self._replace(merged, sync="tokens" in changes)
+        except OSError as err:
+            self.error = err
+            raise
+        self.error = None
         self.wrote = True
 
     # -- reading ----------------------------------------------------------------------------------------
@@ -109,8 +116,8 @@ class FileStore(AccountStore):
             raise self._damaged("it is not complete JSON") from None
         if not isinstance(data, dict):
             raise self._damaged("it does not hold a JSON object")
-        for key, kind in (("tokens", dict), ("budget", dict), ("commands", dict), ("vehicles", dict)):
-            if data.get(key) is not None and not isinstance(data[key], kind):
+        for key in PARTS:
+            if data.get(key) is not None and not isinstance(data[key], dict):
                 raise self._damaged(f"its {key!r} entry is not a JSON object")
         return data
 
@@ -159,16 +166,6 @@ class FileStore(AccountStore):
             yield True
         finally:
             os.close(fd)  # closing releases the lock
-
-    def save(self, data: Mapping[str, Any], *, loaded: Mapping[str, Any], spans: Mapping[str, float],
-             wall_now: float) -> None:
-        """:meth:`write` everything at once; ``loaded`` is the budget state this run started from (its stamps
-        are not this run's own), ``spans`` each window's length in seconds."""
-        if loaded and not self._base:
-            self._base = dict(loaded)
-        if "budget" in data:
-            data = {**data, "budget": {**data["budget"], "spans": dict(spans)}}
-        self.write(data, wall_now)
 
     def _replace(self, data: Mapping[str, Any], *, sync: bool = True) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)

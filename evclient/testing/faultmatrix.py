@@ -259,9 +259,9 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
     return result
 
 
-async def open_account(case: BrandCase, sim: Simulator, url: str) -> evclient.Account:
-    """The demo account of ``case.brand`` on ``sim``."""
-    return await demo_login(sim, case.brand, base_url=url, timeouts=TIMEOUTS, **case.credentials)
+async def open_account(case: BrandCase, sim: Simulator, url: str, **settings: Any) -> evclient.Account:
+    """The demo account of ``case.brand`` on ``sim`` (``settings`` go to ``connect()``, e.g. a ``store``)."""
+    return await demo_login(sim, case.brand, base_url=url, timeouts=TIMEOUTS, **case.credentials, **settings)
 
 
 async def _recovers(case: BrandCase, account: evclient.Account | None, connect: Callable[[], Any]) -> bool:
@@ -322,8 +322,11 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
     sim_brand = sim.brands[case.brand]
     username = str(case.credentials.get("client_id") or DEMO_USERNAME)
     account: evclient.Account | None = None
+    folder = tempfile.TemporaryDirectory()  # the wall-clock cell's file store
+    store = FileStore(case.brand, "matrix", {}, root=Path(folder.name))
     try:
-        account = await open_account(case, sim, url)
+        # The account writes its state through to a file store, as the CLI's does: the restarts read it.
+        account = await open_account(case, sim, url, store=store)
         car = await account.vehicle(case.vin)
         if cell == "poison stream messages":
             await account.start()
@@ -352,7 +355,7 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
                 f"StreamEnded ({renewals} renewals, first read after {reads[0] if reads else None} s)"
             sim_brand.refuse_stream(username, refuse=False)
         else:
-            result.outcome = await _wall_clock_step(case, sim, url, account, car)
+            result.outcome = await _wall_clock_step(case, sim, url, account, car, store)
             result.met = True
         result.elapsed = loop.time() - started
         result.recovered = await _recovers(case, account, lambda: open_account(case, sim, url))
@@ -367,37 +370,36 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
         if account is not None:
             await account.close()
         await sim.close()
+        folder.cleanup()
     return result
 
 
 async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: evclient.Account,
-                           car: evclient.Vehicle) -> str:
-    """Spend the polls' share of the budget through a file store, then restart twice with the wall clock two
-    hours ahead and two hours behind: the restarted account must find the budget spent (``ok``), never fresh."""
-    with tempfile.TemporaryDirectory() as folder:
-        store = FileStore(case.brand, "matrix", {}, root=Path(folder))
-        store.write({"budget": account.budget_state()}, account.clock.wall())
-        limit = min(w.poll_limit for w in account.budget.windows if w.name in _poll_windows(account))
-        with contextlib.suppress(evclient.RateLimited):
-            while max(w.used for w in account.budget.windows if w.name in _poll_windows(account)) < limit:
-                with evclient.within(0):
-                    await car.refresh(case.poll)
-                store.write({"budget": account.budget_state()}, account.clock.wall())
-        for step in (7200.0, -7200.0):
-            clock = Clock(epoch=account.clock.wall() + step)
-            saved = FileStore(case.brand, "matrix", {}, root=Path(folder)).load(clock.wall())
-            again = await evclient.connect(case.brand, servers=sim.servers(case.brand, url), clock=clock,
-                                           budget=evclient.Budget(state=saved["budget"]), tokens=account.tokens,
-                                           vehicles=account.vehicle_listing(), timeouts=TIMEOUTS, login=False,
-                                           **case.credentials)
-            try:
-                with evclient.within(0):
-                    await (await again.vehicle(case.vin)).refresh(case.poll)
-            except evclient.BudgetExhausted:
-                continue  # the budget the first run spent is still spent
-            finally:
-                await again.close()
-            return "fresh budget"
+                           car: evclient.Vehicle, store: FileStore) -> str:
+    """Spend the polls' share of the budget (the account writes it through to ``store``), then restart twice
+    with the wall clock two hours ahead and two hours behind: the restarted account must find the budget spent
+    (``ok``), never fresh."""
+    polled = _poll_windows(account)
+    limit = min(w.poll_limit for w in account.budget.windows if w.name in polled)
+    with contextlib.suppress(evclient.RateLimited):
+        while max(w.used for w in account.budget.windows if w.name in polled) < limit:
+            with evclient.within(0):
+                await car.refresh(case.poll)
+    for step in (7200.0, -7200.0):
+        clock = Clock(epoch=account.clock.wall() + step)
+        saved = FileStore(case.brand, "matrix", {}, root=store.path.parent).load(clock.wall())
+        again = await evclient.connect(case.brand, servers=sim.servers(case.brand, url), clock=clock,
+                                       budget=evclient.Budget(state=saved["budget"]), tokens=account.tokens,
+                                       vehicles=account.vehicle_listing(), timeouts=TIMEOUTS, login=False,
+                                       **case.credentials)
+        try:
+            with evclient.within(0):
+                await (await again.vehicle(case.vin)).refresh(case.poll)
+        except evclient.BudgetExhausted:
+            continue  # the budget the first run spent is still spent
+        finally:
+            await again.close()
+        return "fresh budget"
     return "ok"
 
 

@@ -45,6 +45,8 @@ REFUSALS_BEFORE_LONG_WAIT = 3
 REFUSED_LONG_WAIT = 900.0
 REFUSED_LONGEST_WAIT = 6 * 3600.0
 NO_STREAM_PAUSE = 6 * 3600.0
+#: What a TLS verification failure means, whichever layer reports it.
+UNTRUSTED = "the broker's certificate is not trusted; give connect() the ssl_context that trusts its CA"
 #: A message larger than this is not a CarData message (the broker's own limit is far below).
 MAX_MESSAGE = 256 * 1024
 
@@ -108,8 +110,7 @@ class CarDataStream:
                 raise ConnectionFailed(f"stream: cannot connect ({_why(err)})") from None
             except ssl.SSLCertVerificationError as err:
                 _close_socket(client, err)
-                raise ConnectionFailed("stream: the broker's certificate is not trusted (give connect() the "
-                                       "ssl_context that trusts its CA)") from None
+                raise ConnectionFailed(f"stream: cannot connect ({UNTRUSTED})") from None
             except OSError as err:  # refused, reset, a TLS handshake the server ended
                 _close_socket(client, err)
                 raise ConnectionFailed(f"stream: cannot connect ({type(err).__name__})") from None
@@ -190,7 +191,7 @@ def _why(err: Exception) -> str:
     """An MQTT error's kind, and the TLS trouble under it where that is what it was."""
     cause = err.__cause__ or err.__context__
     if isinstance(cause, ssl.SSLCertVerificationError) or "CERTIFICATE_VERIFY_FAILED" in str(err):
-        return "the broker's certificate is not trusted; give connect() the ssl_context that trusts its CA"
+        return UNTRUSTED
     return type(err).__name__
 
 
