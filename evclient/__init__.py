@@ -37,14 +37,14 @@ from .errors import (
     TwoFactorExpired,
     TwoFactorRequired,
 )
+from .events import EventBus
 from .redact import redact
 from .scheduler import BudgetStatus, Priority, Window, WindowUsage, within
 from .settings import Setting
 from .status import ChargeState, GeoPosition, PlugState, VehicleStatus, changed_fields
-from .store import Source
 from .streams import StreamEnded, StreamSink, StreamState
 from .transport import Timeouts
-from .vehicle import Vehicle
+from .vehicle import Source, Vehicle
 
 __version__ = "0.2.0"
 
@@ -75,6 +75,7 @@ __all__ = [
     "EVClientError",
     "Endpoint",
     "EndpointSpec",
+    "EventBus",
     "GeoPosition",
     "GrowingDelays",
     "InvalidCredentialsError",

@@ -5,11 +5,13 @@ from __future__ import annotations
 import abc
 import asyncio
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 import jwt
+
+from .events import EventBus, TokensRenewed
 
 if TYPE_CHECKING:
     from .account import Account
@@ -82,11 +84,9 @@ class Auth(abc.ABC):
 
     def __init__(self) -> None:
         self._lock: asyncio.Lock | None = None
-        #: Bumped by every renewal that ran (the tokens may have changed): cheaper to watch than the tokens.
-        self.renewals = 0
-        #: Called as soon as a renewal ends, whatever the request that needed it does next: a rotated refresh
-        #: token is announced (and saved) before it is ever used, even when that request then fails.
-        self.on_renewed: Callable[[], None] | None = None
+        #: The account's bus: told as soon as a renewal ends, whatever the request that needed it does next, so
+        #: a rotated refresh token is announced (and saved) before it is ever used, even when that request fails.
+        self.events: EventBus | None = None
 
     async def ensure(self, api: Api) -> None:
         """Make sure the credentials are valid now, renewing them if they are not."""
@@ -104,9 +104,8 @@ class Auth(abc.ABC):
     def changed(self) -> None:
         """The tokens may have changed — a renewal ended, or a brand's resource kept with them (a container id)
         was found: announce it, so they are saved at once."""
-        self.renewals += 1
-        if self.on_renewed is not None:
-            self.on_renewed()
+        if self.events is not None:
+            self.events.emit(TokensRenewed())
 
     @abc.abstractmethod
     def valid(self, wall_now: float) -> bool:
@@ -154,6 +153,7 @@ class LoginChallenge:
         account = self.account
         if account is None:
             raise RuntimeError("this challenge belongs to no account")
+        account.auth.changed()  # the challenge set the tokens without a renewal: kept and told now
         await account.login()  # clears the paused login; the fresh tokens need no request
         return account
 

@@ -20,7 +20,7 @@ from .scheduler import DEADLINE, Priority
 from .validate import positive_seconds
 
 if TYPE_CHECKING:
-    from .brand import Api, Brand
+    from .brand import Api, Brand, VehicleInfo
     from .clock import Clock
     from .vehicle import Vehicle
 
@@ -75,6 +75,10 @@ class CommandRunner:
 
     # -- commands --------------------------------------------------------------------------------------
 
+    def names(self, info: VehicleInfo) -> tuple[str, ...]:
+        """The commands a car may accept (those its model is known not to have are left out)."""
+        return tuple(s.name for s in self._brand.commands if self._brand.command_supported(info, s) is not False)
+
     def spec(self, vehicle: Vehicle, name: str) -> CommandSpec:
         for spec in self._brand.commands:
             if spec.name == name:
@@ -86,6 +90,8 @@ class CommandRunner:
     async def start(self, vehicle: Vehicle, name: str, params: Mapping[str, Any], progress: ProgressCallback | None,
                     deadline: float | None) -> CommandHandle:
         called = self._clock.now()
+        if self._is_closed():
+            raise AccountClosed("this account is closed; connect again to use it")
         spec = self.spec(vehicle, name)
         params = self._brand.command_params(vehicle.info, spec, params)
         prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request

@@ -27,6 +27,7 @@ from .errors import (
     TemporaryError,
     reading,
 )
+from .events import EventBus, RequestAdmitted
 from .scheduler import DEADLINE, Priority, Scheduler
 from .transport import Request, Response, Transport, WebSocket
 
@@ -42,10 +43,6 @@ def clamp_pause(seconds: float | None, default: float, maximum: float) -> float:
     if seconds is None or math.isnan(seconds):
         seconds = default
     return min(max(seconds, 1.0), maximum)
-
-
-#: Called with the server and admission time of every request that is not a background poll.
-AdmissionHook = Callable[[str, float], None]
 
 
 class RequestPipeline:
@@ -64,7 +61,7 @@ class RequestPipeline:
         cooldown: float | None,
         retries: int,
         api_for: Callable[[Priority], Api],
-        on_admitted: AdmissionHook | None = None,
+        events: EventBus,
     ) -> None:
         self.brand = brand
         self.auth = auth
@@ -77,7 +74,7 @@ class RequestPipeline:
         self.cooldown = min(brand.cooldown if cooldown is None else cooldown, brand.max_pause)
         self.retries = retries
         self._api_for = api_for
-        self._on_admitted = on_admitted
+        self._events = events
         self.auth_error: AuthenticationError | None = None
         self.closed = False
 
@@ -142,8 +139,7 @@ class RequestPipeline:
                 # The token expired while this request waited for its slot: renew first.
                 slot.cancel()
                 continue
-            if priority is not Priority.POLL and self._on_admitted is not None:
-                self._on_admitted(request.server, slot.admitted_at)
+            self._events.emit(RequestAdmitted(request.server, slot.admitted_at, priority))
             response: Response | None = None
             try:
                 headers = self.auth.headers(request.server) if request.authenticated else None
@@ -194,8 +190,7 @@ class RequestPipeline:
         if server not in self.servers:
             raise InvalidInputError(f"no server named {server!r} for {self.brand.name}")
         slot = await self.scheduler.acquire(priority, server, deadline=DEADLINE.get())
-        if priority is not Priority.POLL and self._on_admitted is not None:
-            self._on_admitted(server, slot.admitted_at)
+        self._events.emit(RequestAdmitted(server, slot.admitted_at, priority))
         try:
             yield
         finally:

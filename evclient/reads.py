@@ -8,8 +8,9 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import BudgetExhausted, EVClientError, InvalidInputError, NotSupportedError, reading
+from .events import EndpointUnsupported, EventBus
 from .scheduler import DEADLINE, Priority
-from .store import Source, ValueStore
+from .vehicle import Source
 
 if TYPE_CHECKING:
     from .brand import Api, Brand
@@ -21,20 +22,16 @@ if TYPE_CHECKING:
 
 
 class Reader:
-    """Reads endpoints for an account. ``on_read(vin, name, admitted, priority)`` hears every good answer
-    (the poll plan moves that target's next poll); ``on_unsupported(vin, name)`` an endpoint the car turned
-    out not to have."""
+    """Reads endpoints for an account. Every answer is stored in its car (which tells the bus); an endpoint the
+    car turns out not to have is told as :class:`~evclient.events.EndpointUnsupported`."""
 
-    def __init__(self, brand: Brand, pipeline: RequestPipeline, store: ValueStore, clock: Clock, *,
-                 on_read: Callable[[str, str, float, Priority, bool], None],
-                 on_unsupported: Callable[[str, str], None], api_for: Callable[[Priority], Api]) -> None:
+    def __init__(self, brand: Brand, pipeline: RequestPipeline, clock: Clock, events: EventBus, *,
+                 api_for: Callable[[Priority], Api]) -> None:
         self._brand = brand
         self._api_for = api_for
         self._pipeline = pipeline
-        self._store = store
         self._clock = clock
-        self._on_read = on_read
-        self._on_unsupported = on_unsupported
+        self._events = events
         self._inflight: dict[tuple[Any, ...], asyncio.Future[Any]] = {}
 
     async def fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
@@ -113,10 +110,10 @@ class Reader:
         except EVClientError as err:
             if self._brand.is_unsupported(err) and not isinstance(err, InvalidInputError):
                 endpoint.supported = False
-                self._on_unsupported(vehicle.vin, name)
-            self._store.failed(vehicle, endpoint, err)
+                self._events.emit(EndpointUnsupported(vehicle.vin, name))
+            vehicle.failed(name, err)
             raise
         source = Source.POLL if priority is Priority.POLL else Source.READ
-        self._store.put(vehicle, endpoint, value, source=source, received_at=self._clock.to_wall(admitted), raw=body)
-        self._on_read(vehicle.vin, name, admitted, priority, on_demand_params)
+        vehicle.store(name, value, source=source, received_at=self._clock.to_wall(admitted), raw=body,
+                      admitted=admitted, with_params=on_demand_params)
         return value

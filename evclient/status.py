@@ -9,7 +9,7 @@ what an integration needs to update only what moved.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import attrs
@@ -137,3 +137,24 @@ def when(endpoint: Any, reported: dt.datetime | None = None) -> dt.datetime | No
         return reported
     fetched = getattr(endpoint, "fetched_at", None)
     return None if fetched is None else dt.datetime.fromtimestamp(fetched, dt.UTC)
+
+
+class StatusBuilder:
+    """A car's :class:`VehicleStatus`, built by the brand's ``build(endpoints)`` only when a value changed
+    since it was last asked for (a status read per message costs nothing while the message moved nothing)."""
+
+    __slots__ = ("_build", "_endpoints", "_status")
+
+    def __init__(self, build: Callable[[Mapping[str, Any]], VehicleStatus], endpoints: Mapping[str, Any]) -> None:
+        self._build = build
+        self._endpoints = endpoints
+        self._status: VehicleStatus | None = None
+
+    def touched(self, name: str, keys: Iterable[str] | None = None) -> None:
+        """Endpoint ``name`` changed (``keys``: only these parts of it)."""
+        self._status = None
+
+    def current(self) -> VehicleStatus:
+        if self._status is None:
+            self._status = self._build(self._endpoints)
+        return self._status

@@ -6,8 +6,9 @@ hands every value to ``sink.push(...)`` — the same way in as a poll's. It retu
 connection ends; :class:`StreamEnded` carries a reason and when to try again (e.g. "kicked by another
 connection": not for 30 minutes), so the back-off never fights the server.
 
-The account runs it: :class:`StreamRunner` opens it in ``start()``, restarts it with capped, jittered
-back-off, closes it in ``stop()``/``close()``, and keeps its state public. While the stream is healthy the
+The account runs it: :class:`StreamRunner` (given the brand's door and the cars, never the account) opens it in
+``start()``, restarts it with capped, jittered back-off, closes it in ``stop()``/``close()``, and keeps its
+state public, telling every change on the account's bus. While the stream is healthy the
 endpoints it keeps fresh (``EndpointSpec.pushed``) are not polled; when it is down, or silent longer than
 the brand allows (``Brand.stream_silence``), they return to the poll plan.
 """
@@ -19,18 +20,21 @@ import contextlib
 import importlib.util
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
 
 from .errors import AccountClosed, AuthenticationError, EVClientError
-from .scheduler import Priority, detached
+from .events import EventBus, StreamChanged
+from .scheduler import detached
+from .vehicle import Source
 
 if TYPE_CHECKING:
-    from .account import Account
+    from .api import Api
     from .brand import Brand
     from .clock import Clock
+    from .vehicle import Vehicle
 
 _LOG = logging.getLogger("evclient")
 
@@ -90,17 +94,27 @@ StreamListener = Callable[[StreamState], None]
 class StreamSink:
     """What a brand's stream hands its news to."""
 
+    __slots__ = ("_cars", "_runner", "_wall")
+
     def __init__(self, runner: StreamRunner) -> None:
         self._runner = runner
+        self._cars = runner.cars
+        self._wall = runner.clock.wall
 
     def connected(self) -> None:
         """The connection is up (and subscribed): its endpoints leave the poll plan."""
         self._runner._set_connected(True)
 
-    def push(self, vin: str, endpoint: str, value: Any, *, measured_at: float | None = None, raw: Any = None) -> bool:
-        """Store a pushed value; returns whether it changed anything."""
+    def push(self, vin: str, endpoint: str, value: Any, *, measured_at: float | None = None, raw: Any = None,
+             keys: Iterable[str] | None = None) -> bool:
+        """Store a pushed value (``keys``: the parts of a partial value the message brought); returns whether it
+        changed anything. Cars this login does not list are ignored (a stream may speak of others)."""
         self._runner._message()
-        return self._runner.account.push(vin, endpoint, value, measured_at=measured_at, raw=raw)
+        vehicle = self._cars().get(vin)
+        if vehicle is None:
+            return False
+        return vehicle.store(endpoint, value, source=Source.PUSH, received_at=self._wall(), measured_at=measured_at,
+                             raw=raw, keys=keys)
 
     def message(self) -> None:
         """A message arrived that carried no value evclient keeps (it still shows the stream is alive)."""
@@ -118,38 +132,43 @@ class StreamSink:
 
 
 class StreamRunner:
-    """Runs one account's stream; see the module docstring."""
+    """Runs one account's stream; see the module docstring. ``door`` is the brand code's view of the account,
+    ``cars()`` the listed cars; every change of its state is told on ``events`` as
+    :class:`~evclient.events.StreamChanged`."""
 
-    def __init__(self, brand: Brand, account: Account, *, clock: Clock, on_change: Callable[[], None]) -> None:
+    def __init__(self, brand: Brand, *, door: Api, cars: Callable[[], Mapping[str, Vehicle]], events: EventBus,
+                 clock: Clock) -> None:
         self.brand = brand
-        self.account = account
-        self._clock = clock
-        self._on_change = on_change
-        self._listeners: list[StreamListener] = []
+        self.door = door
+        self.cars = cars
+        self.clock = clock
+        self._events = events
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._random = random.Random()
         supported = brand.has_stream()
         needs = brand.stream_requires
         available = supported and (needs is None or importlib.util.find_spec(needs) is not None)
-        self.state = StreamState(supported=supported, available=available)
+        self._state = StreamState(supported=supported, available=available)
+        # Counted in place (a frozen state a message would cost more than the message's own work).
+        self._messages = 0
+        self._last_message_at: float | None = None
+        self._rejected_messages = self._rejected_fields = self._restamped = 0
         self._told_unavailable = False
         self._opening = False
 
     # -- public ----------------------------------------------------------------------------------------
 
-    def subscribe(self, callback: StreamListener) -> Callable[[], None]:
-        self._listeners.append(callback)
-
-        def unsubscribe() -> None:
-            with contextlib.suppress(ValueError):
-                self._listeners.remove(callback)
-
-        return unsubscribe
+    @property
+    def state(self) -> StreamState:
+        """The stream's state now (built when asked for)."""
+        return attrs.evolve(self._state, messages=self._messages, last_message_at=self._last_message_at,
+                            rejected_messages=self._rejected_messages, rejected_fields=self._rejected_fields,
+                            restamped=self._restamped)
 
     def covers_now(self) -> bool:
         """Whether the stream keeps its endpoints fresh right now (connected, and not silent too long)."""
-        state = self.state
+        state = self._state
         if not state.connected:
             # While the first connection is being opened its endpoints wait for it rather than cost a poll.
             return self._opening
@@ -157,21 +176,21 @@ class StreamRunner:
         if silence is None:
             return True  # a silent car on a connected stream is healthy
         # Silence counts from the last message of this connection (or from its start).
-        last = max(state.last_message_at or 0.0, state.connected_since or 0.0)
-        return self._clock.wall() - last <= silence
+        last = max(self._last_message_at or 0.0, state.connected_since or 0.0)
+        return self.clock.wall() - last <= silence
 
     def start(self) -> None:
-        if not self.state.supported or (self._task is not None and not self._task.done()):
+        if not self._state.supported or (self._task is not None and not self._task.done()):
             return
-        if not self.state.available:
+        if not self._state.available:
             if not self._told_unavailable:
                 _LOG.warning("%s can push changes, but %r is not installed (install evclient[%s]); polling only",
                              self.brand.name, self.brand.stream_requires, self.brand.stream_extra or "…")
                 self._told_unavailable = True
             return
         self._opening = True
-        self._task = self._clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream",
-                                                  context=detached())
+        self._task = self.clock.loop.create_task(self._run(), name=f"evclient-{self.brand.name}-stream",
+                                                 context=detached())
         self._update(running=True)
 
     async def stop(self) -> None:
@@ -182,9 +201,8 @@ class StreamRunner:
             with contextlib.suppress(BaseException):
                 await task
         self._cancel_watchdog()
-        if self.state.running or self.state.connected:
-            self._update(running=False, connected=False, connected_since=None, next_attempt_at=None)
-            self._on_change()
+        if self._state.running or self._state.connected:
+            self._update(running=False, connected=False, connected_since=None, next_attempt_at=None, coverage=True)
 
     # -- the loop --------------------------------------------------------------------------------------
 
@@ -192,15 +210,15 @@ class StreamRunner:
         backoff = BACKOFF_FIRST
         attempts = 0
         while True:
-            opened = self._clock.now()
+            opened = self.clock.now()
             retry_after: float | None = None
             taken_over = outage = False
             try:
                 if attempts:
-                    self._update(reconnects=self.state.reconnects + 1)
+                    self._update(reconnects=self._state.reconnects + 1)
                 attempts += 1
-                cars = [vehicle.info for vehicle in self.account.cached_vehicles()]
-                await self.brand.open_stream(self.account.api(Priority.REFRESH), cars, StreamSink(self))
+                cars = [vehicle.info for vehicle in self.cars().values()]
+                await self.brand.open_stream(self.door, cars, StreamSink(self))
                 error = "the stream closed"
             except asyncio.CancelledError:
                 raise
@@ -217,61 +235,62 @@ class StreamRunner:
             except Exception as err:  # a brand's stream must not take the account down with it
                 _LOG.exception("%s stream failed unexpectedly", self.brand.name)
                 error = f"{type(err).__name__}"
-            lasted = self._clock.now() - opened
+            lasted = self.clock.now() - opened
             if lasted >= HEALTHY_AFTER:
                 backoff = BACKOFF_FIRST
             wait = retry_after if retry_after is not None else backoff * self._random.uniform(0.8, 1.2)
             wait = max(1.0, min(wait, 24 * 3600.0))
             if retry_after is None:
                 backoff = min(backoff * 2, BACKOFF_MAX)
-            self._ended(error, self._clock.wall() + wait, taken_over=taken_over, outage=outage)
+            self._ended(error, self.clock.wall() + wait, taken_over=taken_over, outage=outage)
             await asyncio.sleep(wait)
 
     def _ended(self, error: str, next_attempt_at: float | None, *, taken_over: bool = False,
                outage: bool = False) -> None:
-        was = self.state.connected or self._opening
+        was = self._state.connected or self._opening
         # A reconnection due within seconds (a planned one, for a fresh token) is not an outage: its endpoints
         # keep waiting for it rather than cost the polls of a gap nobody will notice. A refusal is one.
         self._opening = (not outage and next_attempt_at is not None
-                         and next_attempt_at - self._clock.wall() <= RECONNECT_GRACE)
+                         and next_attempt_at - self.clock.wall() <= RECONNECT_GRACE)
         if self._opening:
             was = False
         self._cancel_watchdog()
-        self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at,
-                     taken_over=taken_over)
         _LOG.info("%s stream ended (%s)", self.brand.name, error)
-        if was:
-            self._on_change()
+        self._update(connected=False, connected_since=None, last_error=error, next_attempt_at=next_attempt_at,
+                     taken_over=taken_over, coverage=was)
 
     def _set_connected(self, connected: bool) -> None:
-        if connected and not self.state.connected:
+        if connected and not self._state.connected:
             self._opening = False
-            self._update(connected=True, connected_since=self._clock.wall(), next_attempt_at=None, taken_over=False)
+            self._update(connected=True, connected_since=self.clock.wall(), next_attempt_at=None, taken_over=False,
+                         coverage=True)
             self._arm_watchdog()
-            self._on_change()
 
     def _message(self) -> None:
-        silent_before = self.state.connected and not self.covers_now()
-        self._update(messages=self.state.messages + 1, last_message_at=self._clock.wall(), notify=False)
+        silence = self.brand.stream_silence
+        silent_before = silence is not None and self._state.connected and not self.covers_now()
+        self._messages += 1
+        self._last_message_at = self.clock.wall()
         if silent_before:
-            self._on_change()  # it speaks again: its endpoints leave the poll plan
-        self._arm_watchdog()
+            self._update(coverage=True)  # it speaks again: its endpoints leave the poll plan
+        if silence is not None:
+            self._arm_watchdog()
 
     def _rejected(self, messages: int, fields: int, restamped: int) -> None:
         if messages:
             self._message()  # still a sign of life
-        self._update(rejected_messages=self.state.rejected_messages + messages,
-                     rejected_fields=self.state.rejected_fields + fields,
-                     restamped=self.state.restamped + restamped, notify=False)
+        self._rejected_messages += messages
+        self._rejected_fields += fields
+        self._restamped += restamped
 
     # -- silence -----------------------------------------------------------------------------------------
 
     def _arm_watchdog(self) -> None:
         silence = self.brand.stream_silence
-        if silence is None or not self.state.connected:
+        if silence is None or not self._state.connected:
             return
         self._cancel_watchdog()
-        self._watchdog = self._clock.loop.call_later(silence + 1e-3, self._silent)
+        self._watchdog = self.clock.loop.call_later(silence + 1e-3, self._silent)
 
     def _cancel_watchdog(self) -> None:
         if self._watchdog is not None:
@@ -280,17 +299,12 @@ class StreamRunner:
 
     def _silent(self) -> None:
         self._watchdog = None
-        if self.state.connected and not self.covers_now():
+        if self._state.connected and not self.covers_now():
             _LOG.info("%s stream silent for over %.0f s: its endpoints are polled again", self.brand.name,
                       self.brand.stream_silence or 0)
-            self._on_change()
+            self._update(coverage=True)
 
-    def _update(self, *, notify: bool = True, **changes: Any) -> None:
-        self.state = attrs.evolve(self.state, **changes)
-        if not notify:
-            return
-        for listener in list(self._listeners):
-            try:
-                listener(self.state)
-            except Exception:
-                _LOG.exception("an evclient stream listener failed")
+    def _update(self, *, coverage: bool = False, **changes: Any) -> None:
+        if changes:
+            self._state = attrs.evolve(self._state, **changes)
+        self._events.emit(StreamChanged(self.state, coverage))

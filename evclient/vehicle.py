@@ -1,32 +1,55 @@
-"""A car of an account: its endpoints (latest values) and its commands."""
+"""A car of an account: its endpoints (latest values), its status and its commands.
+
+The car is the one way a value reaches an endpoint: background polls, on-demand reads, command confirmation
+reads and pushed stream messages all come through :meth:`Vehicle.store`, each with the time it arrived, the
+time the car measured it (when known) and its source. A value the car measured earlier than the stored one is
+not taken, whatever brought it; a partial value is merged by the endpoint's own rule. Every value stored is
+told on the account's event bus once (:class:`~evclient.events.ValueStored`), whatever its source.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+import enum
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .command import CommandHandle, CommandResult, ProgressCallback
 from .endpoint import Endpoint, EndpointSpec
-from .errors import InvalidInputError
+from .errors import EVClientError, InvalidInputError
+from .events import EventBus, ReadFailed, ValueStored
 from .redact import mask_vin
 from .scheduler import Priority
-from .status import VehicleStatus
+from .status import StatusBuilder, VehicleStatus
 
 if TYPE_CHECKING:
-    from .account import Account
-    from .brand import VehicleInfo
+    from .brand import Brand, VehicleInfo
+    from .command_runner import CommandRunner
+    from .reads import Reader
 
 T = TypeVar("T")
+
+
+class Source(enum.StrEnum):
+    """What brought a value."""
+
+    POLL = "poll"
+    READ = "read"
+    PUSH = "push"
 
 
 class Vehicle:
     """One car. ``endpoints`` maps each endpoint name to its :class:`~evclient.endpoint.Endpoint`."""
 
-    def __init__(self, account: Account, info: VehicleInfo, endpoints: dict[str, Endpoint[Any]]) -> None:
-        self._account = account
+    def __init__(self, info: VehicleInfo, endpoints: dict[str, Endpoint[Any]], *, brand: Brand, events: EventBus,
+                 reader: Reader, commands: CommandRunner) -> None:
         self.info = info
         self._endpoints = endpoints
+        self._brand = brand
+        self._events = events
+        self._reader = reader
+        self._commands = commands
+        self._status = StatusBuilder(brand.vehicle_status, endpoints)
 
     def __repr__(self) -> str:
         return f"<Vehicle {mask_vin(self.vin)} model={self.model!r}>"
@@ -51,13 +74,13 @@ class Vehicle:
     @property
     def commands(self) -> tuple[str, ...]:
         """Names of the commands this car may accept (those its model is known not to have are left out)."""
-        brand = self._account.brand
-        return tuple(s.name for s in brand.commands if brand.command_supported(self.info, s) is not False)
+        return self._commands.names(self.info)
 
     @property
     def status(self) -> VehicleStatus:
-        """The car's brand-agnostic status from the latest values (no request; see :mod:`evclient.status`)."""
-        return self._account.brand.vehicle_status(self._endpoints)
+        """The car's brand-agnostic status from the latest values (no request; see :mod:`evclient.status`).
+        Built again only from what changed since it was last asked for."""
+        return self._status.current()
 
     def value(self, name: str) -> Any:
         """The latest value of an endpoint (``None`` before the first good answer)."""
@@ -70,13 +93,13 @@ class Vehicle:
         Concurrent refreshes of the same endpoint share one request; the endpoint's next background
         poll moves a full period on, so an on-demand refresh costs no extra request over the day.
         """
-        return await self._account.read_endpoint(self, name, Priority.REFRESH, params)
+        return await self._reader.fetch(self, name, Priority.REFRESH, params)
 
     async def read(self, spec: EndpointSpec[T], /, **params: Any) -> T:
         """:meth:`refresh` by the brand's ``EndpointSpec`` constant, typed: ``await car.read(BATTERY)`` is a
         ``BatteryStatus`` to a type checker (the string form gives ``Any``)."""
         self._own(spec)
-        value: T = await self._account.read_endpoint(self, spec.name, Priority.REFRESH, params)
+        value: T = await self._reader.fetch(self, spec.name, Priority.REFRESH, params)
         return value
 
     def latest(self, spec: EndpointSpec[T], /) -> T | None:
@@ -88,9 +111,9 @@ class Vehicle:
     def _own(self, spec: EndpointSpec[Any]) -> None:
         """Refuse another brand's constant of the same name: its value type (what a type checker was told)
         is not what this car's endpoint holds."""
-        declared = self._account.brand.endpoints
+        declared = self._brand.endpoints
         if not any(own is spec for own in declared) and spec not in declared:
-            brand = self._account.brand.name
+            brand = self._brand.name
             raise InvalidInputError(f"{spec.name!r} is not one of {brand}'s endpoint constants: use the one from "
                                     f"evclient.brands of {brand}")
 
@@ -98,7 +121,7 @@ class Vehicle:
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
     ) -> CommandHandle:
         """Validate and submit a command; returns once the server accepted it. Await the handle for the result."""
-        return await self._account.start_command(self, name, params, progress, deadline)
+        return await self._commands.start(self, name, params, progress, deadline)
 
     async def command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any
@@ -115,3 +138,50 @@ class Vehicle:
             # The caller gave up: stop the status reads too, so they free the budget and the command channel.
             handle.cancel()
             raise
+
+    # -- the one way in for values ---------------------------------------------------------------------
+
+    def store(self, name: str, value: Any, *, source: Source, received_at: float, measured_at: float | None = None,
+              raw: Any = None, admitted: float | None = None, with_params: bool = False,
+              keys: Iterable[str] | None = None) -> bool:
+        """Store ``value`` in endpoint ``name`` unless the car measured the stored one later; returns whether
+        anything changed. ``keys``: the parts of a partial value this brings (a stream message's keys), so
+        the status is built again from those only. Unknown endpoints are ignored (returns ``False``)."""
+        endpoint = self._endpoints.get(name)
+        if endpoint is None:
+            return False
+        changed = self._put(endpoint, value, source, received_at, measured_at, raw)
+        if changed:
+            self._status.touched(name, keys)
+        self._events.emit(ValueStored(self, name, source.value, changed, admitted, with_params))
+        return changed
+
+    def _put(self, endpoint: Endpoint[Any], value: Any, source: Source, received_at: float,
+             measured_at: float | None, raw: Any) -> bool:
+        spec = endpoint.spec
+        if spec.merge is not None and endpoint.value is not None:
+            value = spec.merge(endpoint.value, value)
+        if measured_at is None and spec.measured is not None:
+            measured_at = spec.measured(value)
+        recovered = endpoint.last_error is not None
+        endpoint.supported = True
+        endpoint.last_error = None
+        if (measured_at is not None and endpoint.measured_at is not None and measured_at < endpoint.measured_at
+                and spec.merge is None):
+            # Older news than what we hold (a slow poll after a push, say): the read worked, the value stays.
+            return recovered
+        changed = recovered or value != endpoint.value
+        endpoint.value = value
+        endpoint.raw = raw
+        endpoint.fetched_at = received_at
+        endpoint.source = source.value
+        endpoint.measured_at = measured_at
+        return changed
+
+    def failed(self, name: str, error: EVClientError) -> None:
+        """A read of endpoint ``name`` failed: keep the value (now stale) and tell whether the error is news."""
+        endpoint = self._endpoints[name]
+        previous = endpoint.last_error
+        endpoint.last_error = error
+        # Listeners learn that the endpoint went bad (its value is now stale) without a poll loop of their own.
+        self._events.emit(ReadFailed(self, name, error, type(previous) is not type(error)))

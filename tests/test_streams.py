@@ -227,10 +227,14 @@ async def test_a_tick_with_nothing_due_spends_nothing(cloud, stream):
 
 async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud):
     """A brand whose values carry a time per key (CarData's telematics) merges them: each key keeps the newest."""
-    import attrs
+    import types
 
+    from evclient.api import VehicleInfo
     from evclient.endpoint import Endpoint, EndpointSpec
-    from evclient.store import Source, ValueStore
+    from evclient.events import EventBus
+    from evclient.listeners import subscribe_values
+    from evclient.status import VehicleStatus
+    from evclient.vehicle import Source, Vehicle
 
     def merge(old: dict, new: dict) -> dict:
         merged = dict(old)
@@ -242,17 +246,13 @@ async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud)
     spec = EndpointSpec(name="telematics", path="/t", parse=dict, merge=merge)
     endpoint: Endpoint = Endpoint(spec)
     heard: list[frozenset[str]] = []
-    store = ValueStore()
-    store.subscribe(lambda car, names: heard.append(names))
-
-    @attrs.define
-    class Car:
-        vin: str = "VF1SLXXXX00000001"
-        status: object = None
-
-    car = Car()
-    store.put(car, endpoint, {"soc": (50, 100.0), "lat": (1.0, 100.0)}, source=Source.PUSH, received_at=100.0)
-    store.put(car, endpoint, {"soc": (48, 90.0)}, source=Source.POLL, received_at=110.0)  # older: kept out
-    store.put(car, endpoint, {"lat": (2.0, 120.0)}, source=Source.PUSH, received_at=120.0)  # newer: merged in
+    bus = EventBus()
+    subscribe_values(bus, lambda car, names: heard.append(names))
+    brand = types.SimpleNamespace(vehicle_status=lambda endpoints: VehicleStatus(), endpoints=(spec,))
+    car = Vehicle(VehicleInfo(vin="VF1SLXXXX00000001"), {"telematics": endpoint}, brand=brand, events=bus,
+                  reader=None, commands=None)  # type: ignore[arg-type]
+    car.store("telematics", {"soc": (50, 100.0), "lat": (1.0, 100.0)}, source=Source.PUSH, received_at=100.0)
+    car.store("telematics", {"soc": (48, 90.0)}, source=Source.POLL, received_at=110.0)  # older: kept out
+    car.store("telematics", {"lat": (2.0, 120.0)}, source=Source.PUSH, received_at=120.0)  # newer: merged in
     assert endpoint.value == {"soc": (50, 100.0), "lat": (2.0, 120.0)}
     assert len(heard) == 2  # the poll that changed nothing told nobody
