@@ -47,6 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     reliability = run("reliability.py", *(["--days", "3", "--no-matrix"] if quick else ["--days", "30"]))
     compare = run("compare_renault_api.py", *(["--cars", "1000", "--trips", "5"] if quick else []))
     cardata = run("cardata.py", *(["--days", "2"] if quick else []))
+    stream = run("stream.py", *(["--messages", "200", "--burst", "4000"] if quick else []))
 
     checks: list[Check] = [
         ("scheduler", f"µs per decision, {large['vehicles']} vs {small['vehicles']} cars",
@@ -73,9 +74,16 @@ def main(argv: list[str] | None = None) -> int:
         ("bmw-cardata", "fallback_staleness_ratio", lambda c: c["fallback_staleness_ratio"], "<= 1.1",
          lambda v: v <= 1.1),
         ("bmw-cardata", "duplicate_notifications", lambda c: c["duplicate_notifications"], "0", lambda v: v == 0),
+        ("push path", "cpu_ratio (÷ bare aiomqtt, 200/s)", lambda p: p["cpu_ratio"], "<= 1.2", lambda v: v <= 1.2),
+        ("push path", "max_msgs_ratio (drain, one core)", lambda p: p["max_msgs_ratio"], ">= 0.9",
+         lambda v: v >= 0.9),
+        ("push path", "status_cpu_ratio (with a status listener)", lambda p: p["status_cpu_ratio"], "<= 1.5",
+         lambda v: v <= 1.5),
+        ("push path", "evclient_p50_ms (raw: raw_p50_ms)", lambda p: p["evclient_p50_ms"], "reported",
+         lambda v: True),
     ]
     sources = {"scheduler": {}, "commands": commands, "reliability": reliability, "vs renault-api": compare,
-               "bmw-cardata": cardata}
+               "bmw-cardata": cardata, "push path": stream}
     print(f"summary — {platform.machine()}, {platform.python_implementation()} {platform.python_version()}"
           f"{' (quick run)' if quick else ''}")
     print(f"{'benchmark':<16}{'figure':<46}{'value':>12}  {'target':<9} met")

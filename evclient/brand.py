@@ -14,7 +14,7 @@ from .api import Api, VehicleInfo
 from .errors import NotSupportedError
 from .scheduler import DEFAULT_WINDOWS, Window
 from .settings import Setting
-from .status import VehicleStatus
+from .status import StatusPart, VehicleStatus, whole
 from .transport import MAX_ANSWER
 
 if TYPE_CHECKING:
@@ -124,6 +124,11 @@ class Brand(abc.ABC):
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""
         return VehicleStatus()
+
+    def status_parts(self) -> Sequence[StatusPart]:
+        """The status in parts, each built again only when what it reads changed (by default one part: the
+        whole :meth:`vehicle_status`)."""
+        return whole(self.vehicle_status)
 
     #: Whether :meth:`prepare_read` must run before each read (most brands: no, and it costs nothing then).
     prepares_reads: ClassVar[bool] = False

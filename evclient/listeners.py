@@ -49,7 +49,7 @@ class StatusWatch:
     def __init__(self, events: EventBus) -> None:
         self._events = events
         self._listeners: list[StatusListener] = []
-        self._statuses: dict[str, VehicleStatus] = {}
+        self._seen: set[str] = set()
         self._off: Callable[[], None] | None = None
 
     def subscribe(self, callback: StatusListener) -> Callable[[], None]:
@@ -63,7 +63,7 @@ class StatusWatch:
             if not self._listeners and self._off is not None:
                 self._off()
                 self._off = None
-                self._statuses.clear()
+                self._seen.clear()
 
         return unsubscribe
 
@@ -71,12 +71,11 @@ class StatusWatch:
         if not event.changed:
             return
         vehicle = event.vehicle
+        moved = vehicle.moved_fields()
         status = vehicle.status
-        previous = self._statuses.get(vehicle.vin)
-        if previous is status:
-            return
-        moved = changed_fields(previous, status)
-        self._statuses[vehicle.vin] = status
+        if vehicle.vin not in self._seen:
+            self._seen.add(vehicle.vin)  # the first time: every field that has a value is news
+            moved = changed_fields(None, status)
         if not moved:
             return
         for listener in tuple(self._listeners):

@@ -9,7 +9,7 @@ what an integration needs to update only what moved.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -100,6 +100,12 @@ def changed_fields(old: VehicleStatus | None, new: VehicleStatus) -> frozenset[s
     return frozenset(f for f in FIELDS if getattr(old, f) != getattr(new, f))
 
 
+_MISSING = object()
+
+#: Values that are never mappings: spared the (slow) check against the Mapping ABC.
+_PLAIN = (int, float, str, GeoPosition)
+
+
 class StatusParts:
     """Collects a snapshot's fields from several endpoints, each with the time it was measured."""
 
@@ -113,9 +119,9 @@ class StatusParts:
 
         ``source`` is the endpoint (or its name) the values were read from.
         """
-        origin = getattr(source, "name", source)
+        origin = source if type(source) is str else getattr(source, "name", source)
         for name, value in fields.items():
-            if value is None or (isinstance(value, Mapping) and not value):
+            if value is None or (not isinstance(value, _PLAIN) and isinstance(value, Mapping) and not value):
                 continue
             self._values[name] = value
             if at is not None:
@@ -123,8 +129,45 @@ class StatusParts:
             if isinstance(origin, str):
                 self._sources[name] = origin
 
+    def one(self, name: str, value: Any, at: dt.datetime | None, source: str) -> None:
+        """:meth:`put` of one field (no keywords to unpack: the stream's parts call it per message)."""
+        if value is None or (not isinstance(value, _PLAIN) and isinstance(value, Mapping) and not value):
+            return
+        self._values[name] = value
+        if at is not None:
+            self._times[name] = at
+        self._sources[name] = source
+
     def build(self) -> VehicleStatus:
         return VehicleStatus(**self._values, measured_at=dict(self._times), sources=dict(self._sources))
+
+    def replace(self, old: StatusParts | None, new: StatusParts, moved: set[str]) -> None:
+        """Drop the fields ``old`` gave, then take every field ``new`` holds (with its time and source); the
+        fields whose value this moved are added to ``moved``."""
+        values, fresh = self._values, new._values
+        if old is not None:
+            for name, value in old._values.items():
+                if fresh.get(name, _MISSING) != value:
+                    moved.add(name)
+                if name not in fresh:
+                    del values[name]
+                    self._times.pop(name, None)
+                    self._sources.pop(name, None)
+            moved.update(name for name in fresh if name not in old._values)
+        else:
+            moved.update(fresh)
+        values.update(fresh)
+        self._times.update(new._times)
+        self._sources.update(new._sources)
+
+    def take(self, status: VehicleStatus) -> None:
+        """Take every field a whole snapshot reports."""
+        for name in FIELDS:
+            value = getattr(status, name)
+            if value is not None and not (isinstance(value, Mapping) and not value):
+                self._values[name] = value
+        self._times.update(status.measured_at)
+        self._sources.update(status.sources)
 
 
 def minutes(duration: dt.timedelta | None) -> float | None:
@@ -139,22 +182,96 @@ def when(endpoint: Any, reported: dt.datetime | None = None) -> dt.datetime | No
     return None if fetched is None else dt.datetime.fromtimestamp(fetched, dt.UTC)
 
 
+@attrs.frozen
+class StatusPart:
+    """Some fields of a car's status, built by ``build(endpoints, parts)`` from what ``reads`` names: endpoint
+    name → the keys of its (mapping) value the part looks at (``None``: any change of it). A brand that declares
+    its status in parts has only the parts a change touched built again — a stream message that moved the state
+    of charge costs the battery's part, not the whole status. ``reads=None``: every endpoint."""
+
+    build: Callable[[Mapping[str, Any], StatusParts], None]
+    reads: Mapping[str, frozenset[str] | None] | None = None
+
+    def touched_by(self, name: str, keys: frozenset[str] | None) -> bool:
+        if self.reads is None:
+            return True
+        if name not in self.reads:
+            return False
+        wanted = self.reads[name]
+        return wanted is None or keys is None or not wanted.isdisjoint(keys)
+
+
+def whole(build: Callable[[Mapping[str, Any]], VehicleStatus]) -> tuple[StatusPart, ...]:
+    """A brand's status built whole from every endpoint (one part that every change touches)."""
+
+    def put(endpoints: Mapping[str, Any], parts: StatusParts) -> None:
+        parts.take(build(endpoints))
+
+    return (StatusPart(put),)
+
+
 class StatusBuilder:
-    """A car's :class:`VehicleStatus`, built by the brand's ``build(endpoints)`` only when a value changed
-    since it was last asked for (a status read per message costs nothing while the message moved nothing)."""
+    """A car's :class:`VehicleStatus`, built from the brand's parts: only when a value changed since it was last
+    asked for, and then only the parts that change touched. Parts own disjoint fields: a part built again
+    replaces the fields it gave before."""
 
-    __slots__ = ("_build", "_endpoints", "_status")
+    __slots__ = ("_built", "_dirty", "_endpoints", "_every", "_fields", "_index", "_moved", "_parts", "_status")
 
-    def __init__(self, build: Callable[[Mapping[str, Any]], VehicleStatus], endpoints: Mapping[str, Any]) -> None:
-        self._build = build
+    def __init__(self, parts: Sequence[StatusPart], endpoints: Mapping[str, Any]) -> None:
+        self._parts = tuple(parts)
         self._endpoints = endpoints
+        self._built: list[StatusParts | None] = [None] * len(self._parts)
+        self._dirty: set[int] = set(range(len(self._parts)))
+        self._fields = StatusParts()
         self._status: VehicleStatus | None = None
+        self._moved: set[str] = set()
+        # endpoint → (parts touched by any change of it, parts by key): a change finds its parts by lookup.
+        self._every = tuple(i for i, part in enumerate(self._parts) if part.reads is None)
+        self._index: dict[str, tuple[tuple[int, ...], dict[str, tuple[int, ...]]]] = {}
+        for name in {name for part in self._parts if part.reads is not None for name in part.reads}:
+            whole_parts = tuple(i for i, part in enumerate(self._parts)
+                                if part.reads is not None and name in part.reads and part.reads[name] is None)
+            by_key: dict[str, list[int]] = {}
+            for i, part in enumerate(self._parts):
+                for key in (None if part.reads is None else part.reads.get(name)) or ():
+                    by_key.setdefault(key, []).append(i)
+            self._index[name] = (whole_parts, {k: tuple(v) for k, v in by_key.items()})
 
     def touched(self, name: str, keys: Iterable[str] | None = None) -> None:
-        """Endpoint ``name`` changed (``keys``: only these parts of it)."""
-        self._status = None
+        """Endpoint ``name`` changed (``keys``: only these parts of its value)."""
+        dirty = self._dirty
+        dirty.update(self._every)
+        found = self._index.get(name)
+        if found is not None:
+            whole_parts, by_key = found
+            dirty.update(whole_parts)
+            if keys is None:
+                for indices in by_key.values():
+                    dirty.update(indices)
+            else:
+                for key in keys:
+                    touched = by_key.get(key)
+                    if touched is not None:
+                        dirty.update(touched)
+        if dirty:
+            self._status = None
 
     def current(self) -> VehicleStatus:
         if self._status is None:
-            self._status = self._build(self._endpoints)
+            fields = self._fields
+            for i in sorted(self._dirty) if len(self._dirty) > 1 else self._dirty:
+                built = StatusParts()
+                self._parts[i].build(self._endpoints, built)
+                fields.replace(self._built[i], built, self._moved)
+                self._built[i] = built
+            self._dirty.clear()
+            self._status = fields.build()
         return self._status
+
+    def take_moved(self) -> frozenset[str]:
+        """The fields whose value moved since the last call (the status watch's question, answered from the
+        parts built again instead of by comparing two whole snapshots)."""
+        self.current()
+        moved = frozenset(self._moved)
+        self._moved.clear()
+        return moved

@@ -49,7 +49,7 @@ class Vehicle:
         self._events = events
         self._reader = reader
         self._commands = commands
-        self._status = StatusBuilder(brand.vehicle_status, endpoints)
+        self._status = StatusBuilder(brand.status_parts(), endpoints)
 
     def __repr__(self) -> str:
         return f"<Vehicle {mask_vin(self.vin)} model={self.model!r}>"
@@ -81,6 +81,10 @@ class Vehicle:
         """The car's brand-agnostic status from the latest values (no request; see :mod:`evclient.status`).
         Built again only from what changed since it was last asked for."""
         return self._status.current()
+
+    def moved_fields(self) -> frozenset[str]:
+        """The status fields whose value moved since this was last asked (for the status listeners)."""
+        return self._status.take_moved()
 
     def value(self, name: str) -> Any:
         """The latest value of an endpoint (``None`` before the first good answer)."""
@@ -159,18 +163,30 @@ class Vehicle:
     def _put(self, endpoint: Endpoint[Any], value: Any, source: Source, received_at: float,
              measured_at: float | None, raw: Any) -> bool:
         spec = endpoint.spec
-        if spec.merge is not None and endpoint.value is not None:
-            value = spec.merge(endpoint.value, value)
-        if measured_at is None and spec.measured is not None:
-            measured_at = spec.measured(value)
+        old = endpoint.value
         recovered = endpoint.last_error is not None
         endpoint.supported = True
         endpoint.last_error = None
-        if (measured_at is not None and endpoint.measured_at is not None and measured_at < endpoint.measured_at
-                and spec.merge is None):
-            # Older news than what we hold (a slow poll after a push, say): the read worked, the value stays.
-            return recovered
-        changed = recovered or value != endpoint.value
+        if spec.merge is not None and old is not None:
+            if measured_at is None and spec.measured is not None:
+                # Measured when its newest part was: the part brought, or what was held (never older).
+                brought = spec.measured(value)
+                held = endpoint.measured_at
+                measured_at = held if brought is None else brought if held is None else max(brought, held)
+            merged = spec.merge(old, value)
+            if type(value) is dict and type(old) is dict and type(merged) is dict:
+                # Only the parts it brought can have moved: compared alone, not the whole value.
+                changed = recovered or any(merged.get(key) != old.get(key) for key in value)
+            else:
+                changed = recovered or merged != old
+            value = merged
+        else:
+            if measured_at is None and spec.measured is not None:
+                measured_at = spec.measured(value)
+            if measured_at is not None and endpoint.measured_at is not None and measured_at < endpoint.measured_at:
+                # Older news than what we hold (a slow poll after a push, say): the read worked, the value stays.
+                return recovered
+            changed = recovered or value != old
         endpoint.value = value
         endpoint.raw = raw
         endpoint.fetched_at = received_at

@@ -45,3 +45,14 @@ def test_the_cardata_benchmark_prints_its_figures_as_the_last_line():
     assert {"rest_calls_max_24h", "stream_delay_p50_s", "stream_delay_p95_s", "fallback_staleness_ratio",
             "duplicate_notifications"} <= set(figures)
     assert figures["rest_calls_max_24h"] <= 50 and figures["stream_messages"] > 0
+
+
+def test_the_push_path_benchmark_prints_its_figures_as_the_last_line():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "stream.py"), "--messages", "40", "--burst", "400"],
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    assert {"evclient_p50_ms", "raw_p50_ms", "cpu_ratio", "max_msgs_ratio", "status_cpu_ratio"} <= set(figures)
+    assert all(value > 0 for value in figures.values())

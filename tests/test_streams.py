@@ -233,7 +233,7 @@ async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud)
     from evclient.endpoint import Endpoint, EndpointSpec
     from evclient.events import EventBus
     from evclient.listeners import subscribe_values
-    from evclient.status import VehicleStatus
+    from evclient.status import VehicleStatus, whole
     from evclient.vehicle import Source, Vehicle
 
     def merge(old: dict, new: dict) -> dict:
@@ -248,7 +248,7 @@ async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud)
     heard: list[frozenset[str]] = []
     bus = EventBus()
     subscribe_values(bus, lambda car, names: heard.append(names))
-    brand = types.SimpleNamespace(vehicle_status=lambda endpoints: VehicleStatus(), endpoints=(spec,))
+    brand = types.SimpleNamespace(status_parts=lambda: whole(lambda endpoints: VehicleStatus()), endpoints=(spec,))
     car = Vehicle(VehicleInfo(vin="VF1SLXXXX00000001"), {"telematics": endpoint}, brand=brand, events=bus,
                   reader=None, commands=None)  # type: ignore[arg-type]
     car.store("telematics", {"soc": (50, 100.0), "lat": (1.0, 100.0)}, source=Source.PUSH, received_at=100.0)

@@ -26,7 +26,7 @@ from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
 from ...scheduler import Window
 from ...settings import Setting
-from ...status import VehicleStatus
+from ...status import StatusPart, VehicleStatus
 from ...streams import StreamSink
 from ...transport import Request, Response
 from . import keys
@@ -34,6 +34,7 @@ from .auth import CarDataAuth
 from .endpoints import BASIC_DATA, ENDPOINTS, TELEMATICS
 from .errors import ContainerGone, decode_error
 from .models import BasicData, ContainerState, MappingType, parse_containers, parse_mappings
+from .status import PARTS as STATUS_PARTS
 from .status import vehicle_status
 from .stream import CarDataStream
 
@@ -211,6 +212,9 @@ class BmwCarData(Brand):
 
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         return vehicle_status(endpoints)
+
+    def status_parts(self) -> Sequence[StatusPart]:
+        return STATUS_PARTS
 
     # -- the stream --------------------------------------------------------------------------------------
 

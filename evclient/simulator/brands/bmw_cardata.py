@@ -26,6 +26,7 @@ import math
 import secrets
 import ssl
 import struct
+import time
 import uuid
 import zlib
 from typing import Any, ClassVar
@@ -182,6 +183,17 @@ def _rest_text(value: Any) -> str | None:
     return str(value)
 
 
+#: The keys a benchmark burst changes, most telling first (see :meth:`BmwCarDataSim.sim_publish`).
+BENCH_KEYS = ("vehicle.drivetrain.batteryManagement.header",
+              "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange",
+              "vehicle.powertrain.electric.battery.charging.power",
+              "vehicle.cabin.infotainment.navigation.currentLocation.latitude",
+              "vehicle.cabin.infotainment.navigation.currentLocation.longitude",
+              "vehicle.drivetrain.electricEngine.charging.hvStatus",
+              "vehicle.cabin.infotainment.navigation.currentLocation.heading",
+              "vehicle.vehicle.travelledDistance")
+
+
 def _iso(epoch: float) -> str:
     return dt.datetime.fromtimestamp(epoch, dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
 
@@ -306,7 +318,8 @@ class BmwCarDataSim(SimBrand):
                   name=f"{n}.charging-settings")
         r.add_get(API + "/customers/vehicles/{vin}/image", self.image, name=f"{n}.image")
         r.add_get(STREAM, self.stream, name=f"{n}.stream")
-        app.router.add_post("/_sim/bmw-cardata/approve", self.sim_approve, name="sim.cardata-approve")
+        app.router.add_post(f"/_sim/{n}/approve", self.sim_approve, name=f"sim.{n}-approve")
+        app.router.add_post(f"/_sim/{n}/publish", self.sim_publish, name=f"sim.{n}-publish")
 
     async def identify(self, request: web.Request, world: World) -> str | None:
         # Only the REST API counts against the 50 a day; the login and the stream are on their own terms.
@@ -416,6 +429,38 @@ class BmwCarDataSim(SimBrand):
         except (KeyError, TypeError):
             return web.json_response({"error": "no such user code"}, status=404)
         return web.json_response({"approved": data.get("decision", "approve")})
+
+    async def sim_publish(self, request: web.Request) -> web.Response:
+        """A burst of stream messages on one car's topic, for measuring clients (``benchmarks/stream.py``):
+        ``count`` messages at ``rate`` a second (0: as fast as the broker takes them), each with ``keys`` of the
+        car's usual keys changed and its ``entityId`` carrying the host's monotonic send time. Answers when the
+        last one is handed to the broker."""
+        data = await json_body(request)
+        try:
+            vin, count = str(data["vin"]), int(data.get("count", 1))
+            rate, width = float(data.get("rate", 0)), max(1, min(int(data.get("keys", 4)), 8))
+        except (KeyError, TypeError, ValueError):
+            return web.json_response({"error": "vin, count, rate, keys"}, status=400)
+        car = self.world.cars.get(vin)
+        account = None if car is None else self.world.account(self.name, car.owner)
+        broker = await self._ensure_broker()
+        if car is None or account is None or broker is None:
+            return web.json_response({"error": "no such car, or no broker"}, status=404)
+        topic = f"{account.extra.get('gcid')}/{vin}"
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        for i in range(max(0, count)):
+            if rate > 0:
+                await asyncio.sleep(max(0.0, start + i / rate - loop.time()))
+            stamp = _iso(self.world.clock.wall())
+            values = {BENCH_KEYS[0]: 20 + i % 80, BENCH_KEYS[1]: 100 + i % 300, BENCH_KEYS[2]: 7000 + i % 400,
+                      BENCH_KEYS[3]: 48.1 + (i % 1000) / 1e5, BENCH_KEYS[4]: 11.5 + (i % 1000) / 1e5,
+                      BENCH_KEYS[5]: "CHARGING", BENCH_KEYS[6]: i % 360, BENCH_KEYS[7]: 1000 + i}
+            message = {"vin": vin, "entityId": f"bench-{i}-{time.monotonic():.6f}", "topic": topic,
+                       "timestamp": stamp,
+                       "data": {k: {"timestamp": stamp, "value": v} for k, v in list(values.items())[:width]}}
+            await broker.internal_message_broadcast(topic, json.dumps(message).encode(), 0)
+        return web.json_response({"published": count})
 
     # -- REST --------------------------------------------------------------------------------------------
 
