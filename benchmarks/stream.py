@@ -22,12 +22,10 @@ import argparse
 import asyncio
 import contextlib
 import json
-import re
 import statistics
-import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -36,29 +34,13 @@ from yarl import URL
 
 import evclient
 from evclient.simulator.brands.bmw_cardata import DEMO_CLIENT_ID
+from evclient.simulator.process import simulator_process
 from evclient.simulator.server import servers_for
 
 RATE = 200.0
 ROUNDS = 3
 #: How long the loop is held while a burst is queued, per 1,000 messages (the broker sends ~15,000 a second).
 QUEUE_SECONDS_PER_1000 = 0.1
-
-
-@contextlib.contextmanager
-def simulator() -> Iterator[str]:
-    process = subprocess.Popen(
-        [sys.executable, "-m", "evclient", "simulator", "--port", "0", "--speed", "0", "--quota", "100000"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert process.stdout is not None
-        match = re.search(r"listening on (\S+)", process.stdout.readline())
-        assert match, "the simulator did not start"
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
 
 
 async def control(base: str, path: str, body: dict[str, Any]) -> Any:
@@ -149,19 +131,20 @@ def _median(runs: list[dict[str, float]]) -> dict[str, float]:
     return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
-async def run_side(name: str, base: str, vin: str, heard: Heard, messages: int, burst: int) -> dict[str, Any]:
+async def run_side(name: str, base: str, vin: str, heard: Heard, messages: int, burst: int,
+                   rounds: int = ROUNDS) -> dict[str, Any]:
     # Each figure is the median of three runs: the simulator's process shares the machine, and one slow second
     # of it would otherwise decide a ratio.
-    slow = _median([await measure(base, vin, heard, messages, RATE) for _ in range(ROUNDS)])
-    fast = _median([await measure(base, vin, heard, burst, 0) for _ in range(ROUNDS)])
+    slow = _median([await measure(base, vin, heard, messages, RATE) for _ in range(rounds)])
+    fast = _median([await measure(base, vin, heard, burst, 0) for _ in range(rounds)])
     print(f"{name:>18}: p50 {slow['p50_ms']:.2f} ms, p95 {slow['p95_ms']:.2f} ms, "
           f"{slow['cpu_us_per_msg']:.0f} µs CPU/msg at {RATE:.0f}/s; burst: {fast['msgs_per_cpu_s']:.0f} msgs "
           f"per CPU second ({fast['cpu_us_per_msg']:.0f} µs/msg), {fast['msgs_per_s']:.0f} msgs/s", flush=True)
     return {"slow": slow, "fast": fast}
 
 
-async def main_async(messages: int, burst: int) -> dict[str, Any]:
-    with simulator() as base:
+async def main_async(messages: int, burst: int, rounds: int = ROUNDS) -> dict[str, Any]:
+    with simulator_process() as base:
         servers = servers_for("bmw-cardata", base)
         try:
             account = await evclient.connect("bmw-cardata", servers=servers, client_id=DEMO_CLIENT_ID)
@@ -175,7 +158,7 @@ async def main_async(messages: int, burst: int) -> dict[str, Any]:
             results: dict[str, Any] = {}
             raw = Heard()
             async with raw_subscriber(account, raw):
-                results["raw"] = await run_side("raw aiomqtt", base, car.vin, raw, messages, burst)
+                results["raw"] = await run_side("raw aiomqtt", base, car.vin, raw, messages, burst, rounds)
             ours = Heard()
             connected = asyncio.Event()
             account.subscribe_stream(lambda state: connected.set() if state.connected else None)
@@ -183,10 +166,10 @@ async def main_async(messages: int, burst: int) -> dict[str, Any]:
             await asyncio.wait_for(connected.wait(), timeout=30)
             listeners: list[Callable[[], None]] = [
                 account.subscribe(lambda vehicle, names: ours.message(entity(vehicle)))]
-            results["evclient"] = await run_side("evclient", base, car.vin, ours, messages, burst)
+            results["evclient"] = await run_side("evclient", base, car.vin, ours, messages, burst, rounds)
             listeners.pop()()
             account.subscribe_status(lambda vehicle, status, fields: ours.message(entity(vehicle)))
-            results["status"] = await run_side("evclient + status", base, car.vin, ours, messages, burst)
+            results["status"] = await run_side("evclient + status", base, car.vin, ours, messages, burst, rounds)
             return results
 
 
@@ -194,8 +177,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--burst", type=int, default=20000)
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
     args = parser.parse_args(argv)
-    results = asyncio.run(main_async(args.messages, args.burst))
+    results = asyncio.run(main_async(args.messages, args.burst, args.rounds))
     raw, ours, status = results["raw"], results["evclient"], results["status"]
     figures = {
         "evclient_p50_ms": round(ours["slow"]["p50_ms"], 3),

@@ -30,6 +30,7 @@ import pytest
 import evclient
 from evclient.brands.renault.locales import KAMEREON_KEY, LOCALES
 from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME
+from evclient.simulator.process import simulator_process
 
 from .test_renault_conformance import COMPARED
 
@@ -56,23 +57,9 @@ def peer_python(name: str) -> str:
     return str(python)
 
 
-@contextlib.contextmanager
-def simulator() -> Iterator[str]:
+def simulator() -> contextlib.AbstractContextManager[str]:
     """``evclient simulator`` in its own process: clock held still, quota raised for side-by-side runs."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "evclient", "simulator", "--port", "0", "--speed", "0", "--quota", "100000"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        assert process.stdout is not None
-        first = process.stdout.readline()
-        match = re.search(r"listening on (\S+)", first)
-        assert match, first
-        yield match.group(1)
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        if process.stdout is not None:
-            process.stdout.close()
+    return simulator_process()
 
 
 async def control(base: str, path: str, body: dict[str, Any]) -> Any:
