@@ -109,6 +109,8 @@ _PLAIN = (int, float, str, GeoPosition)
 class StatusParts:
     """Collects a snapshot's fields from several endpoints, each with the time it was measured."""
 
+    __slots__ = ("_sources", "_times", "_values")
+
     def __init__(self) -> None:
         self._values: dict[str, Any] = {}
         self._times: dict[str, dt.datetime] = {}
@@ -145,7 +147,14 @@ class StatusParts:
         """Drop the fields ``old`` gave, then take every field ``new`` holds (with its time and source); the
         fields whose value this moved are added to ``moved``."""
         values, fresh = self._values, new._values
-        if old is not None:
+        if old is None:
+            moved.update(fresh)
+        elif old._values.keys() == fresh.keys():  # the usual case: the part gives the same fields, some moved
+            prior = old._values
+            for name, value in fresh.items():
+                if prior[name] != value:
+                    moved.add(name)
+        else:
             for name, value in old._values.items():
                 if fresh.get(name, _MISSING) != value:
                     moved.add(name)
@@ -154,8 +163,6 @@ class StatusParts:
                     self._times.pop(name, None)
                     self._sources.pop(name, None)
             moved.update(name for name in fresh if name not in old._values)
-        else:
-            moved.update(fresh)
         values.update(fresh)
         self._times.update(new._times)
         self._sources.update(new._sources)
@@ -240,11 +247,13 @@ class StatusBuilder:
     def touched(self, name: str, keys: Iterable[str] | None = None) -> None:
         """Endpoint ``name`` changed (``keys``: only these parts of its value)."""
         dirty = self._dirty
-        dirty.update(self._every)
+        if self._every:
+            dirty.update(self._every)
         found = self._index.get(name)
         if found is not None:
             whole_parts, by_key = found
-            dirty.update(whole_parts)
+            if whole_parts:
+                dirty.update(whole_parts)
             if keys is None:
                 for indices in by_key.values():
                     dirty.update(indices)
