@@ -103,3 +103,77 @@ def test_a_copied_brand_folder_is_a_working_brand(tmp_path):
     for path in ("evclient/brands/__init__.py", "evclient/simulator/brands/__init__.py", "evclient/cli/app.py",
                  "evclient/diagnostics.py"):
         assert (copy / path).read_text() == (ROOT / path).read_text()
+
+
+#: CarData under another name: its folder, its simulator module and fixtures (the MQTT helper is shared).
+CARDATA_RENAMES = (("bmw-cardata", "acme-cardata"), ("bmw_cardata", "acme_cardata"), ("BmwCarData", "AcmeCarData"),
+                   ("WBY31AW0X0FP", "ACY31AW0X0FP"), ("WMW21DJ0X0T", "ACW21DJ0X0T"), ("WBA11AA0X0C", "ACA11AA0X0C"))
+
+CARDATA_SCRIPT = textwrap.dedent('''
+    import asyncio, datetime as dt, json
+    import evclient
+    from evclient.simulator import Simulator
+    from evclient.simulator.brands.acme_cardata import DEMO_CLIENT_ID
+
+    async def main():
+        sim = Simulator(brands=["acme-cardata"])
+        await sim.start()
+        try:
+            try:
+                account = await evclient.connect("acme-cardata", servers=sim.servers("acme-cardata"),
+                                                 client_id=DEMO_CLIENT_ID)
+            except evclient.TwoFactorRequired as asked:
+                sim.brands["acme-cardata"].approve(asked.challenge.user_code, "approve")
+                account = await asked.challenge.wait()
+            async with account:
+                cars = await account.vehicles()
+                connected = asyncio.Event()
+                account.subscribe_stream(lambda state: connected.set() if state.connected else None)
+                pushed = []
+                account.subscribe(lambda car, names: pushed.append(car.endpoints["telematics"].source))
+                await account.start()
+                await asyncio.wait_for(connected.wait(), 30)
+                pushed.clear()
+                stamp = dt.datetime.fromtimestamp(sim.world.clock.wall() + 1, dt.UTC).isoformat()
+                await sim.brands["acme-cardata"].publish_raw(
+                    sim.world.account("acme-cardata", DEMO_CLIENT_ID).extra["gcid"], cars[0].vin, json.dumps(
+                        {"vin": cars[0].vin, "data": {"vehicle.drivetrain.batteryManagement.header":
+                                                      {"value": 61, "timestamp": stamp}}}).encode())
+                for _ in range(100):
+                    if "push" in pushed:
+                        break
+                    await asyncio.sleep(0.05)
+                print(json.dumps({"cars": len(cars), "pushed": "push" in pushed,
+                                  "soc": cars[0].status.battery_percent}))
+        finally:
+            await sim.close()
+
+    asyncio.run(main())
+''')
+
+
+@pytest.mark.timeout(120)
+def test_a_copied_cardata_folder_streams(tmp_path):
+    """The brand with a stream copies too: its simulator's routes and broker plugins are named after the copy."""
+    shutil.copytree(ROOT / "evclient", tmp_path / "evclient", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(ROOT / "fixtures", tmp_path / "fixtures")
+    for source, target in ((tmp_path / "evclient/brands/bmw_cardata", tmp_path / "evclient/brands/acme_cardata"),
+                           (tmp_path / "evclient/simulator/brands/bmw_cardata.py",
+                            tmp_path / "evclient/simulator/brands/acme_cardata.py"),
+                           (tmp_path / "fixtures/bmw_cardata", tmp_path / "fixtures/acme_cardata")):
+        if source.is_dir():
+            shutil.copytree(source, target)
+        else:
+            shutil.copy(source, target)
+        for path in [target] if target.is_file() else [p for p in target.rglob("*") if p.is_file()]:
+            if path.suffix in (".py", ".json", ".md", ".txt", ""):
+                text = path.read_text(encoding="utf-8")
+                for old, new in CARDATA_RENAMES:
+                    text = text.replace(old, new)
+                path.write_text(text, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "EVCLIENT_STATE_DIR": str(tmp_path / "state")}
+    done = subprocess.run([sys.executable, "-c", CARDATA_SCRIPT], capture_output=True, text=True, timeout=90,
+                          env=env, cwd=tmp_path, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["cars"] >= 1 and found["pushed"] and found["soc"] == 61

@@ -229,9 +229,6 @@ class DeviceLogin:
     used: bool = False
 
 
-_BROKERS: dict[str, BmwCarDataSim] = {}
-
-
 @register
 class BmwCarDataSim(SimBrand):
     name = "bmw-cardata"
@@ -745,6 +742,8 @@ class BmwCarDataSim(SimBrand):
             return self._broker
         try:
             from amqtt.broker import Broker
+
+            from ._cardata_mqtt import OWNERS, plugins
         except ImportError:
             return None
         # amqtt reports every client that hangs up as a warning; with no handler of the application's, Python
@@ -752,7 +751,8 @@ class BmwCarDataSim(SimBrand):
         amqtt_log = logging.getLogger("amqtt")
         if not amqtt_log.handlers:
             amqtt_log.addHandler(logging.NullHandler())
-        _BROKERS[self._key] = self
+        OWNERS[self._key] = self
+
         class QosZeroBroker(Broker):  # type: ignore[misc]
             """BMW's broker serves QoS 0 only: a QoS 1 or 2 subscription is granted 0 (REFERENCE §3c)."""
 
@@ -762,10 +762,7 @@ class BmwCarDataSim(SimBrand):
 
         broker = QosZeroBroker({
             "listeners": {"default": {"type": "external", "bind": "127.0.0.1:0"}},
-            "plugins": {
-                "evclient.simulator.brands._cardata_mqtt.GcidAuth": {"owner": self._key},
-                "evclient.simulator.brands._cardata_mqtt.GcidTopics": {"owner": self._key},
-            },
+            "plugins": plugins(self._key),
         })
         await broker.start()
         self._broker = broker
@@ -865,11 +862,10 @@ class BmwCarDataSim(SimBrand):
             with contextlib.suppress(Exception):
                 await self._broker.shutdown()
             self._broker = None
-        _BROKERS.pop(self._key, None)
+        with contextlib.suppress(ImportError):
+            from ._cardata_mqtt import OWNERS
 
-
-def owner_of(key: str) -> BmwCarDataSim | None:
-    return _BROKERS.get(key)
+            OWNERS.pop(self._key, None)
 
 
 def _bearer(request: web.Request) -> str:
