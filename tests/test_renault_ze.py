@@ -135,6 +135,18 @@ async def test_saved_tokens_resume_without_password_or_request(sim):
         assert sim.routes() == ["battery"]
 
 
+async def test_a_login_made_by_the_listing_is_announced_at_once(sim):
+    """Saved tokens without the car list: the listing logs in with the password, and the new tokens reach the
+    application (and the account's store) then, not at close()."""
+    async with sim.connect_ze() as first:
+        tokens = {**first.tokens, "vehicles": None}
+    heard: list[dict] = []
+    async with sim.connect_ze(tokens=tokens) as account:
+        account.subscribe_tokens(heard.append)
+        await account.vehicles()
+        assert heard and heard[-1]["vehicles"] and heard[-1]["token"] != tokens["token"]
+
+
 async def test_saved_tokens_that_expired_are_refreshed_without_password(sim):
     sim.brands["renault-ze"].token_lifetime = 600.0
     async with sim.connect_ze() as first:

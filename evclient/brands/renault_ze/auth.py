@@ -64,6 +64,7 @@ class ZEAuth(Auth):
         self.scopes = [str(s) for s in user.get("scopes") or []]
         self._refresh = Secret(str(body["refresh_token"]))
         self._set(str(body["token"]), api.clock.wall())
+        self.changed()  # also when the listing logs in (not a renewal): the new tokens are kept at once
 
     async def _refresh_token(self, api: Api, token: Secret, refresh: Secret) -> None:
         expired = token.reveal()
