@@ -92,7 +92,7 @@ class Account:
         self._doors = {p: Door(self.pipeline, self.reader, self._car, p) for p in Priority}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.commands = CommandRunner(brand, clock, api_for=self.api, spawn=self._spawn,
-                                      is_closed=lambda: self.pipeline.closed)
+                                      is_closed=lambda: self.pipeline.closed, check_open=self.pipeline.check_open)
         if command_history:
             self.commands.load(command_history)
         self._vehicles: dict[str, Vehicle] = {}

@@ -36,12 +36,14 @@ class CommandRunner:
     """Starts commands and follows them in tasks the account owns (``spawn``), one at a time per channel."""
 
     def __init__(self, brand: Brand, clock: Clock, *, api_for: Callable[[Priority], Api],
-                 spawn: Callable[[Any], asyncio.Task[Any]], is_closed: Callable[[], bool]) -> None:
+                 spawn: Callable[[Any], asyncio.Task[Any]], is_closed: Callable[[], bool],
+                 check_open: Callable[[], None]) -> None:
         self._brand = brand
         self._clock = clock
         self._api_for = api_for
         self._spawn = spawn
         self._is_closed = is_closed
+        self._check_open = check_open  # the pipeline's: one refusal, worded once
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
         self._traces: dict[str, deque[CommandTrace]] = {}
 
@@ -90,8 +92,7 @@ class CommandRunner:
     async def start(self, vehicle: Vehicle, name: str, params: Mapping[str, Any], progress: ProgressCallback | None,
                     deadline: float | None) -> CommandHandle:
         called = self._clock.now()
-        if self._is_closed():
-            raise AccountClosed("this account is closed; connect again to use it")
+        self._check_open()
         spec = self.spec(vehicle, name)
         params = self._brand.command_params(vehicle.info, spec, params)
         prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request

@@ -123,10 +123,6 @@ class EventBus:
 
         return unsubscribe
 
-    def listening(self, event_type: type[Any]) -> bool:
-        """Whether anyone listens for ``event_type`` (so an emitter can skip building a costly event)."""
-        return bool(self._listeners.get(event_type))
-
     def emit(self, event: object) -> None:
         """Tell every listener of the event's type, in the order they subscribed."""
         listeners = self._listeners.get(type(event))

@@ -123,22 +123,17 @@ class StatusParts:
         """
         origin = source if type(source) is str else getattr(source, "name", source)
         for name, value in fields.items():
-            if value is None or (not isinstance(value, _PLAIN) and isinstance(value, Mapping) and not value):
-                continue
-            self._values[name] = value
-            if at is not None:
-                self._times[name] = at
-            if isinstance(origin, str):
-                self._sources[name] = origin
+            self.one(name, value, at, origin if isinstance(origin, str) else None)
 
-    def one(self, name: str, value: Any, at: dt.datetime | None, source: str) -> None:
+    def one(self, name: str, value: Any, at: dt.datetime | None, source: str | None) -> None:
         """:meth:`put` of one field (no keywords to unpack: the stream's parts call it per message)."""
         if value is None or (not isinstance(value, _PLAIN) and isinstance(value, Mapping) and not value):
             return
         self._values[name] = value
         if at is not None:
             self._times[name] = at
-        self._sources[name] = source
+        if source is not None:
+            self._sources[name] = source
 
     def build(self) -> VehicleStatus:
         return VehicleStatus(**self._values, measured_at=dict(self._times), sources=dict(self._sources))
@@ -198,14 +193,6 @@ class StatusPart:
 
     build: Callable[[Mapping[str, Any], StatusParts], None]
     reads: Mapping[str, frozenset[str] | None] | None = None
-
-    def touched_by(self, name: str, keys: frozenset[str] | None) -> bool:
-        if self.reads is None:
-            return True
-        if name not in self.reads:
-            return False
-        wanted = self.reads[name]
-        return wanted is None or keys is None or not wanted.isdisjoint(keys)
 
 
 def whole(build: Callable[[Mapping[str, Any]], VehicleStatus]) -> tuple[StatusPart, ...]:
