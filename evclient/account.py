@@ -21,7 +21,7 @@ import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .brand import Brand, VehicleInfo
+from .brand import Session, VehicleInfo
 from .budget import Budget
 from .clock import Clock
 from .command_runner import CommandNotSupported, CommandRunner
@@ -61,14 +61,16 @@ class Account:
     ``events`` is the bus every part tells what happened on.
     """
 
-    def __init__(self, brand: Brand, *, transport: Transport, servers: Mapping[str, str] | None = None,
+    def __init__(self, session: Session, *, transport: Transport, servers: Mapping[str, str] | None = None,
                  tokens: Mapping[str, Any] | None = None, budget: Budget | None = None, clock: Clock | None = None,
                  command_history: Mapping[str, Sequence[Any]] | None = None,
                  vehicles: Sequence[Mapping[str, Any]] | None = None, store: AccountStore | None = None) -> None:
-        self.brand = brand
+        #: The brand's declaration (shared by every account) and this account's side of it.
+        self.brand = brand = session.brand
+        self.session = session
         self.clock = clock = clock or Clock()
         self.events = events = EventBus()
-        defaults = brand.default_servers()
+        defaults = session.servers()
         unknown = sorted(set(servers or {}) - set(defaults))
         if unknown:
             # A misspelt name would silently leave that traffic (and the credentials) on the real server.
@@ -83,22 +85,22 @@ class Account:
         self.scheduler.on_change = lambda: events.emit(_BUDGET_CHANGED)
         if tokens is not None and tokens.get("brand", brand.name) != brand.name:
             raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
-        self.auth = brand.create_auth(tokens)
+        self.auth = session.create_auth(tokens)
         self.auth.events = events
-        self.pipeline = RequestPipeline(brand, auth=self.auth, scheduler=self.scheduler, transport=transport,
+        self.pipeline = RequestPipeline(session, auth=self.auth, scheduler=self.scheduler, transport=transport,
                                         servers=servers, clock=clock, cooldown=budget.cooldown,
                                         retries=budget.retries, api_for=self.api, events=events)
-        self.reader = Reader(brand, self.pipeline, clock, events, api_for=self.api)
+        self.reader = Reader(session, self.pipeline, clock, events, api_for=self.api)
         self._doors = {p: Door(self.pipeline, self.reader, self._car, p) for p in Priority}
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.commands = CommandRunner(brand, clock, api_for=self.api, spawn=self._spawn,
+        self.commands = CommandRunner(session, clock, api_for=self.api, spawn=self._spawn,
                                       is_closed=lambda: self.pipeline.closed, check_open=self.pipeline.check_open)
         if command_history:
             self.commands.load(command_history)
         self._vehicles: dict[str, Vehicle] = {}
         self._listed = False
         self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
-        self.stream = StreamRunner(brand, door=self.api(Priority.REFRESH), cars=self._cars, events=events,
+        self.stream = StreamRunner(session, door=self.api(Priority.REFRESH), cars=self._cars, events=events,
                                    clock=clock)
         poll_windows = self.scheduler.windows_for(brand.poll_server)
         self.polls = Polling(
@@ -153,7 +155,7 @@ class Account:
 
     def left_out(self) -> dict[str, str]:
         """Cars the login sees that this account leaves out (VIN → why), as last listed."""
-        return dict(self.brand.left_out())
+        return dict(self.session.left_out())
 
     def poll_period(self, vehicle: Vehicle, name: str) -> float:
         """Seconds between two background polls of one endpoint of ``vehicle`` at the planned rate (whether
@@ -233,7 +235,7 @@ class Account:
         """The brand's sub-accounts this login can use, as ``(id, label)`` pairs (e.g. MyRenault's Kamereon
         accounts; pass the chosen id back as ``connect(account_id=...)``). Empty where a brand has none."""
         self.pipeline.check_open()
-        return await self.brand.account_choices(self.api(Priority.REFRESH))
+        return await self.session.account_choices(self.api(Priority.REFRESH))
 
     async def vehicles(self, *, refresh: bool = False) -> list[Vehicle]:
         """The account's cars (listed once, then cached; ``refresh=True`` lists them again)."""
@@ -337,7 +339,7 @@ class Account:
 
     async def _list_vehicles(self) -> dict[str, Vehicle]:
         with reading("vehicles"):
-            infos = await self.brand.list_vehicles(self.api(Priority.REFRESH))
+            infos = await self.session.list_vehicles(self.api(Priority.REFRESH))
         built = self._build_vehicles(infos)
         self.keeper.keep({"vehicles": {"listed_at": self.clock.wall(),
                                        "cars": [v.info.to_json() for v in built.values()]}})

@@ -31,6 +31,10 @@ class Api(Protocol):
     async def fetch(self, vehicle: VehicleInfo, endpoint: str, **params: Any) -> Any:
         """Read one endpoint of a car (updating its stored value) and return the parsed model."""
 
+    def age(self, vehicle: VehicleInfo, endpoint: str) -> float | None:
+        """Seconds since the car's value of ``endpoint`` arrived, whatever brought it (``None``: none yet)."""
+        ...
+
     async def authenticate(self) -> None:
         """Make the account's credentials valid now (a renewal is a scheduled request like any other)."""
 

@@ -1,5 +1,9 @@
 """The plug-in interface a brand implements. The core knows brands only through this module.
 
+A brand is two things: a :class:`Brand` — its declaration, data and pure functions, the same for every account
+(an instance holds nothing) — and a :class:`Session`, made by the core for each account from the account's
+settings: its servers, its auth, its listing, the resources its endpoints need and its stream.
+
 :class:`Api` (what brand code may use of an account) and :class:`VehicleInfo` (a listed car) live in the leaf
 module :mod:`evclient.api` and are re-exported here.
 """
@@ -13,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from .api import Api, VehicleInfo
 from .errors import NotSupportedError
 from .scheduler import DEFAULT_WINDOWS, Window
-from .settings import Setting
+from .settings import Setting, Settings, read_settings
 from .status import StatusPart, VehicleStatus, whole
 from .transport import MAX_ANSWER
 
@@ -25,14 +29,13 @@ if TYPE_CHECKING:
     from .streams import StreamSink
     from .transport import Response
 
-__all__ = ["Api", "Brand", "VehicleInfo"]
+__all__ = ["Api", "Brand", "Session", "VehicleInfo"]
 
 
 class Brand(abc.ABC):
-    """One car cloud. Subclasses declare the class attributes and implement the abstract methods.
-
-    An instance belongs to one account: it holds that account's credentials (as
-    :class:`~evclient.auth.Secret` where they are secret) and settings such as the region.
+    """One car cloud, declared. Subclasses set the class attributes and the pure methods; everything that
+    belongs to one account (credentials, tokens, what its listing found) lives on the :attr:`session` class
+    it names. An instance holds nothing: setting an attribute on one raises ``AttributeError``.
     """
 
     name: ClassVar[str]
@@ -41,7 +44,7 @@ class Brand(abc.ABC):
     manufacturer: ClassVar[str] = ""
     #: Why a brand is kept only for its protocol (its servers no longer answer third parties), or ``None``.
     legacy: ClassVar[str | None] = None
-    #: What ``connect()`` takes (see :class:`~evclient.settings.Setting`).
+    #: What ``connect()`` takes (see :class:`~evclient.settings.Setting`); the declarations are the validation.
     settings: ClassVar[tuple[Setting, ...]] = ()
     #: The login challenges this brand may raise ``TwoFactorRequired`` with (e.g. ``"email-code"``).
     login_challenges: ClassVar[tuple[str, ...]] = ()
@@ -65,9 +68,19 @@ class Brand(abc.ABC):
     #: Seconds a connected stream may stay silent before its endpoints are polled again (``None``: silence
     #: is healthy, e.g. a parked car that has nothing to say).
     stream_silence: ClassVar[float | None] = None
+    #: The per-account side: made by :meth:`open_session` for each account.
+    session: ClassVar[type[Session]]
 
-    def __init__(self, **credentials: Any) -> None:  # noqa: B027 - a brand without credentials keeps it
-        """Validate and keep the account's credentials; raise ``InvalidInputError`` on bad ones."""
+    __slots__ = ()
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"a brand is a declaration shared by every account; {name!r} belongs on its Session")
+
+    @classmethod
+    def open_session(cls, **given: Any) -> Session:
+        """A new account's session: ``given`` (``connect()``'s keywords) checked against :attr:`settings`
+        (``InvalidInputError`` before any request) and handed to :attr:`session`."""
+        return cls.session(cls(), read_settings(cls.name, cls.settings, given))
 
     @classmethod
     def identity(cls) -> str:
@@ -79,22 +92,6 @@ class Brand(abc.ABC):
         """The title, marked when the brand is legacy."""
         title = cls.title or cls.name
         return f"{title} (legacy)" if cls.legacy else title
-
-    def default_servers(self) -> dict[str, str]:
-        """The base URLs for this account (a brand with regions picks them here)."""
-        return dict(self.servers)
-
-    @abc.abstractmethod
-    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        """The auth strategy, resumed from saved ``tokens`` when given."""
-
-    @abc.abstractmethod
-    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
-        """The account's cars."""
-
-    async def account_choices(self, api: Api) -> list[tuple[str, str]]:
-        """Sub-accounts the login can choose between, as ``(id, label)``; none by default."""
-        return []
 
     @abc.abstractmethod
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
@@ -112,15 +109,6 @@ class Brand(abc.ABC):
         """Whether the car can run this command; ``False`` refuses it before any request."""
         return None
 
-    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        """The parameters a command is validated with: the caller's, plus any the brand holds for the account
-        (e.g. BMW's security answer for unlocking)."""
-        return params
-
-    def common_params(self, server: str) -> Mapping[str, str]:
-        """Query parameters every request to ``server`` carries (e.g. Kamereon's ``country``)."""
-        return {}
-
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""
         return VehicleStatus()
@@ -130,36 +118,70 @@ class Brand(abc.ABC):
         whole :meth:`vehicle_status`)."""
         return whole(self.vehicle_status)
 
-    #: Whether :meth:`prepare_read` must run before each read (most brands: no, and it costs nothing then).
-    prepares_reads: ClassVar[bool] = False
+    def default_pause(self, wall_now: float, server: str) -> float:
+        """The pause after ``server``'s quota answer that names no time (``cooldown``; a daily quota: until it
+        resets)."""
+        return self.cooldown
 
-    async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:  # noqa: B027
-        """Put in place what reading ``spec`` needs (e.g. CarData's data container), through ``api``."""
+
+class Session(abc.ABC):
+    """One account's side of a brand, made by the core per account (:meth:`Brand.open_session`): what the
+    account's settings pick, its auth, its listing, the resources its endpoints need (``EndpointSpec.needs``)
+    and its stream. Brand code reaches the account only through the ``api`` door each call gets.
+    """
+
+    def __init__(self, brand: Brand, settings: Settings) -> None:
+        #: The declaration this session belongs to.
+        self.brand = brand
+        #: The account's settings, checked (secret ones as :class:`~evclient.auth.Secret`).
+        self.settings = settings
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.brand.name}>"
+
+    def servers(self) -> dict[str, str]:
+        """The base URLs for this account (a brand with regions picks them from its settings)."""
+        return dict(self.brand.servers)
+
+    def common_params(self, server: str) -> Mapping[str, str]:
+        """Query parameters every request to ``server`` carries (e.g. Kamereon's ``country``)."""
+        return {}
+
+    @abc.abstractmethod
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        """The auth strategy, resumed from saved ``tokens`` when given."""
+
+    @abc.abstractmethod
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        """The account's cars."""
+
+    async def account_choices(self, api: Api) -> list[tuple[str, str]]:
+        """Sub-accounts the login can choose between, as ``(id, label)``; none by default."""
+        return []
 
     def left_out(self) -> Mapping[str, str]:
         """Cars the login sees that the account leaves out, by VIN, each with the reason (e.g. CarData's cars
         mapped to a SECONDARY user, which BMW lets nobody read). Shown in diagnostics and ``evclient vehicles``."""
         return {}
 
-    def prepare_again(self, error: EVClientError) -> bool:
-        """Whether a read that failed with ``error`` found what :meth:`prepare_read` made gone (it is then
-        prepared and read once more)."""
-        return False
+    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        """The parameters a command is validated with: the caller's, plus any the account holds (e.g. BMW's
+        security answer for unlocking)."""
+        return params
 
-    def default_pause(self, wall_now: float, server: str) -> float:
-        """The pause after ``server``'s quota answer that names no time (``cooldown``; a daily quota: until it
-        resets)."""
-        return self.cooldown
+    async def resource(self, api: Api, name: str) -> str:
+        """The value of a resource an endpoint ``needs`` (CarData's container id), found or made through
+        ``api`` — the door at the priority of the read that needs it. Asked before every such read: keep it."""
+        raise NotSupportedError(f"{self.brand.name} has no resource {name!r}")
+
+    def forget(self, name: str) -> None:  # noqa: B027 - a brand without resources keeps it
+        """Drop a kept resource: a read that needed it failed with :class:`~evclient.errors.ResourceGone`."""
 
     def has_stream(self) -> bool:
-        """Whether this account's brand pushes values (by default: whether it implements :meth:`open_stream`)."""
-        return type(self).open_stream is not Brand.open_stream
+        """Whether this account pushes values (by default: whether the session implements :meth:`open_stream`)."""
+        return type(self).open_stream is not Session.open_stream
 
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
-        """Run the brand's stream until the connection ends (see :mod:`evclient.streams`). A brand without
-        a stream leaves this as it is."""
-        raise NotImplementedError(f"{self.name} has no stream")
-
-    def is_unsupported(self, error: EVClientError) -> bool:
-        """Whether an endpoint's error means the car will never support it (drop it from polling)."""
-        return isinstance(error, NotSupportedError)
+        """Run the brand's stream until the connection ends (see :mod:`evclient.streams`): the runner opens it
+        again. A brand without a stream leaves this as it is."""
+        raise NotImplementedError(f"{self.brand.name} has no stream")

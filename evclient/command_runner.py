@@ -20,7 +20,7 @@ from .scheduler import DEADLINE, Priority
 from .validate import positive_seconds
 
 if TYPE_CHECKING:
-    from .brand import Api, Brand, VehicleInfo
+    from .brand import Api, Session, VehicleInfo
     from .clock import Clock
     from .vehicle import Vehicle
 
@@ -35,10 +35,11 @@ class CommandNotSupported(NotSupportedError, InvalidInputError):
 class CommandRunner:
     """Starts commands and follows them in tasks the account owns (``spawn``), one at a time per channel."""
 
-    def __init__(self, brand: Brand, clock: Clock, *, api_for: Callable[[Priority], Api],
+    def __init__(self, session: Session, clock: Clock, *, api_for: Callable[[Priority], Api],
                  spawn: Callable[[Any], asyncio.Task[Any]], is_closed: Callable[[], bool],
                  check_open: Callable[[], None]) -> None:
-        self._brand = brand
+        self._session = session
+        self._brand = session.brand
         self._clock = clock
         self._api_for = api_for
         self._spawn = spawn
@@ -94,7 +95,7 @@ class CommandRunner:
         called = self._clock.now()
         self._check_open()
         spec = self.spec(vehicle, name)
-        params = self._brand.command_params(vehicle.info, spec, params)
+        params = self._session.command_params(vehicle.info, spec, params)
         prepared = spec.validate(vehicle.info, params)  # raises InvalidInputError before any request
         if deadline is not None:
             positive_seconds("a command deadline", deadline)

@@ -85,11 +85,11 @@ def connect(
     Bad arguments raise ``InvalidInputError`` before any request.
     """
     brand_cls = brands.get(brand) if isinstance(brand, str) else brand
-    brand_obj = brand_cls(**credentials)
+    brand_session = brand_cls.open_session(**credentials)  # the settings checked before anything is opened
 
     def factory() -> Account:
         transport = Transport(session, timeouts=timeouts, ssl_context=ssl_context)
-        return Account(brand_obj, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock,
+        return Account(brand_session, transport=transport, servers=servers, tokens=tokens, budget=budget, clock=clock,
                        command_history=command_history, vehicles=vehicles, store=store)
 
     return Connecting(factory, login)

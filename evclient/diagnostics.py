@@ -95,7 +95,7 @@ def account_diagnostics(account: Account) -> dict[str, Any]:
         "budget_log": account.budget_state(),
         "tokens": sorted(account.tokens or {}),  # which kinds are held, never their values
         "vehicles": cars,
-        "left_out": [{"car": mask_vin(vin), "why": why} for vin, why in account.brand.left_out().items()],
+        "left_out": [{"car": mask_vin(vin), "why": why} for vin, why in account.session.left_out().items()],
     }
     # An account's own ids (CarData's GCID is the stream's user name and every topic's first part) can turn up
     # in any text: a topic, an error message, a raw body.

@@ -48,6 +48,13 @@ class Door:
             raise InvalidInputError(f"no car {mask_vin(vehicle.vin)} on this account")
         return await self._reader.fetch(car, endpoint, self._priority, params)
 
+    def age(self, vehicle: VehicleInfo, endpoint: str) -> float | None:
+        car = self._find(vehicle.vin)
+        held = car.endpoints.get(endpoint) if car is not None else None
+        if held is None or held.fetched_at is None:
+            return None
+        return self._pipeline.clock.wall() - held.fetched_at
+
     async def authenticate(self) -> None:
         await self._pipeline.ensure_auth(self._priority)
 

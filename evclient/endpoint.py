@@ -27,6 +27,8 @@ class EndpointSpec(Generic[T]):
     partial value with the stored one (a stream that pushes only the keys that changed). ``pushed``: a
     stream keeps this endpoint fresh, so it is polled only while the stream is down. ``every``: polled at
     most this often (seconds), however much budget is free — for values that move on the scale of days.
+    ``needs`` maps a query parameter to a resource of the account's session (CarData's container id): the
+    reader asks the session for it at the read's own priority before each read.
 
     An ``EndpointSpec`` constant is also the typed way to read: ``await car.read(BATTERY)`` gives the
     model's type to a type checker, where ``car.refresh("battery")`` gives ``Any``.
@@ -46,6 +48,7 @@ class EndpointSpec(Generic[T]):
     pushed: bool = False
     every: float | None = None
     binary: bool = False  # ``parse`` gets the body's bytes (an image), not its JSON
+    needs: Mapping[str, str] = attrs.field(factory=dict)
 
     def needs_parameters(self, context: Mapping[str, str]) -> bool:
         """Whether this endpoint cannot be read without parameters (a history's date range)."""
@@ -75,8 +78,10 @@ class EndpointSpec(Generic[T]):
             problems += [f"missing {', '.join(missing)}"] if missing else []
             raise InvalidInputError(f"{self.name} takes {takes} ({'; '.join(problems)})")
 
-    def request(self, context: Mapping[str, str], params: Mapping[str, Any]) -> Request:
-        """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`."""
+    def request(self, context: Mapping[str, str], params: Mapping[str, Any],
+                resources: Mapping[str, str] | None = None) -> Request:
+        """The request for this endpoint on one car; bad ``params`` raise :class:`InvalidInputError`.
+        ``resources`` are the values of what it ``needs``, by resource name."""
         if self.query is not None:
             self._check_names(params)
             query = dict(self.query(**params))
@@ -84,6 +89,8 @@ class EndpointSpec(Generic[T]):
             raise InvalidInputError(f"{self.name} takes no parameters (got {', '.join(sorted(params))})")
         else:
             query = {}
+        if resources:
+            query.update({param: resources[name] for param, name in self.needs.items() if name in resources})
         return Request(
             method=self.method,
             server=self.server,

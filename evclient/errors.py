@@ -87,7 +87,15 @@ class BudgetExhausted(RateLimited):
 
 
 class NotSupportedError(EVClientError):
-    """The car, its model or the account does not support this endpoint or command."""
+    """The car, its model or the account does not support this endpoint or command.
+
+    ``permanent`` says whether the car will never have it (the endpoint is then left out of polling); a
+    refusal that is the account's passing trouble (CarData's ten containers) says ``permanent=False``.
+    """
+
+    def __init__(self, message: str, *, permanent: bool = True) -> None:
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class PrivacyModeError(NotSupportedError):
@@ -131,6 +139,11 @@ class ResponseError(EVClientError):
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
+
+
+class ResourceGone(ResponseError):
+    """A resource the read needed (``EndpointSpec.needs``, e.g. CarData's data container) is gone on the
+    server: the session forgets it and the read is tried once more, finding or making it again."""
 
 
 class RedirectRefused(ResponseError):

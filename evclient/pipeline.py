@@ -32,7 +32,7 @@ from .scheduler import DEADLINE, Priority, Scheduler
 from .transport import Request, Response, Transport, WebSocket
 
 if TYPE_CHECKING:
-    from .brand import Api, Brand
+    from .brand import Api, Session
 
 _LOG = logging.getLogger("evclient")
 
@@ -51,7 +51,7 @@ class RequestPipeline:
 
     def __init__(
         self,
-        brand: Brand,
+        session: Session,
         *,
         auth: Auth,
         scheduler: Scheduler,
@@ -63,7 +63,8 @@ class RequestPipeline:
         api_for: Callable[[Priority], Api],
         events: EventBus,
     ) -> None:
-        self.brand = brand
+        self.session = session
+        self.brand = brand = session.brand
         self.auth = auth
         self.scheduler = scheduler
         self.transport = transport
@@ -124,7 +125,7 @@ class RequestPipeline:
         base = self.servers.get(request.server)
         if base is None:
             raise InvalidInputError(f"no server named {request.server!r} for {self.brand.name}")
-        common = self.brand.common_params(request.server)
+        common = self.session.common_params(request.server)
         attempt = 0
         reauthenticated = False
         deadline = DEADLINE.get()

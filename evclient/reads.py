@@ -7,13 +7,13 @@ import asyncio
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import BudgetExhausted, EVClientError, InvalidInputError, NotSupportedError, reading
+from .errors import BudgetExhausted, EVClientError, InvalidInputError, NotSupportedError, ResourceGone, reading
 from .events import EndpointUnsupported, EventBus
 from .scheduler import DEADLINE, Priority
 from .vehicle import Source
 
 if TYPE_CHECKING:
-    from .brand import Api, Brand
+    from .brand import Api, Session
     from .clock import Clock
     from .endpoint import Endpoint
     from .pipeline import RequestPipeline
@@ -25,9 +25,10 @@ class Reader:
     """Reads endpoints for an account. Every answer is stored in its car (which tells the bus); an endpoint the
     car turns out not to have is told as :class:`~evclient.events.EndpointUnsupported`."""
 
-    def __init__(self, brand: Brand, pipeline: RequestPipeline, clock: Clock, events: EventBus, *,
+    def __init__(self, session: Session, pipeline: RequestPipeline, clock: Clock, events: EventBus, *,
                  api_for: Callable[[Priority], Api]) -> None:
-        self._brand = brand
+        self._session = session
+        self._brand = session.brand
         self._api_for = api_for
         self._pipeline = pipeline
         self._clock = clock
@@ -37,10 +38,13 @@ class Reader:
     async def fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
         try:
             return await self._fetch(vehicle, name, priority, params)
-        except EVClientError as err:
-            if not (self._brand.prepares_reads and self._brand.prepare_again(err)):
+        except ResourceGone:
+            endpoint = vehicle.endpoints.get(name)
+            if endpoint is None or not endpoint.spec.needs:
                 raise
-        # What the read needs was gone (CarData's container): prepared again, read once more — once only.
+            for resource in set(endpoint.spec.needs.values()):
+                self._session.forget(resource)
+        # What the read needs was gone (CarData's container): found or made again, read once more — once only.
         return await self._fetch(vehicle, name, priority, params)
 
     async def _fetch(self, vehicle: Vehicle, name: str, priority: Priority, params: Mapping[str, Any]) -> Any:
@@ -51,10 +55,12 @@ class Reader:
             raise NotSupportedError(f"{name} is not supported by this car")
         self._pipeline.check_open()
         request = endpoint.spec.request(vehicle.info.context, params)  # validates before any request
-        if self._brand.prepares_reads:
-            # What the brand must have in place first (CarData's data container); its requests are scheduled too.
-            await self._brand.prepare_read(self._api_for(priority), vehicle.info, endpoint.spec)
-            request = endpoint.spec.request(vehicle.info.context, params)
+        if endpoint.spec.needs:
+            # What the read needs in place first (CarData's container), at the read's own priority: a user's
+            # read that must make the container does not wait behind the background polls.
+            door = self._api_for(priority)
+            resources = {r: await self._session.resource(door, r) for r in set(endpoint.spec.needs.values())}
+            request = endpoint.spec.request(vehicle.info.context, params, resources)
         key = (vehicle.vin, name, tuple(sorted((request.params or {}).items())))
         while True:
             flight = self._inflight.get(key)
@@ -108,7 +114,7 @@ class Reader:
             with reading(name):
                 value = endpoint.spec.parse(body)
         except EVClientError as err:
-            if self._brand.is_unsupported(err) and not isinstance(err, InvalidInputError):
+            if isinstance(err, NotSupportedError) and err.permanent and not isinstance(err, InvalidInputError):
                 endpoint.supported = False
                 self._events.emit(EndpointUnsupported(vehicle.vin, name))
             vehicle.failed(name, err)

@@ -1,6 +1,6 @@
 """Streams: a brand's long-lived connection that pushes values for the account's cars.
 
-A brand that has one implements :meth:`~evclient.brand.Brand.open_stream`: it connects (with credentials it
+A brand that has one implements :meth:`~evclient.brand.Session.open_stream`: it connects (with credentials it
 renews through ``api.authenticate()``, a scheduled request like any other), calls ``sink.connected()``, and
 hands every value to ``sink.push(...)`` — the same way in as a poll's. It returns or raises when the
 connection ends; :class:`StreamEnded` carries a reason and when to try again (e.g. "kicked by another
@@ -32,7 +32,7 @@ from .vehicle import Source
 
 if TYPE_CHECKING:
     from .api import Api
-    from .brand import Brand
+    from .brand import Session
     from .clock import Clock
     from .vehicle import Vehicle
 
@@ -136,9 +136,10 @@ class StreamRunner:
     ``cars()`` the listed cars; every change of its state is told on ``events`` as
     :class:`~evclient.events.StreamChanged`."""
 
-    def __init__(self, brand: Brand, *, door: Api, cars: Callable[[], Mapping[str, Vehicle]], events: EventBus,
+    def __init__(self, session: Session, *, door: Api, cars: Callable[[], Mapping[str, Vehicle]], events: EventBus,
                  clock: Clock) -> None:
-        self.brand = brand
+        self.session = session
+        self.brand = brand = session.brand
         self.door = door
         self.cars = cars
         self.clock = clock
@@ -146,7 +147,7 @@ class StreamRunner:
         self._task: asyncio.Task[None] | None = None
         self._watchdog: asyncio.TimerHandle | None = None
         self._random = random.Random()
-        supported = brand.has_stream()
+        supported = session.has_stream()
         needs = brand.stream_requires
         available = supported and (needs is None or importlib.util.find_spec(needs) is not None)
         self._state = StreamState(supported=supported, available=available)
@@ -218,7 +219,7 @@ class StreamRunner:
                     self._update(reconnects=self._state.reconnects + 1)
                 attempts += 1
                 cars = [vehicle.info for vehicle in self.cars().values()]
-                await self.brand.open_stream(self.door, cars, StreamSink(self))
+                await self.session.open_stream(self.door, cars, StreamSink(self))
                 error = "the stream closed"
             except asyncio.CancelledError:
                 raise

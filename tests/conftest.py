@@ -29,9 +29,12 @@ class CloudFixture(TestCloud):
     def servers(self) -> dict[str, str]:
         return {"api": f"{self.url}/api", "auth": f"{self.url}/auth"}
 
-    def connect(self, username: str = "solo", **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
+    def connect(self, username: str = "solo", *, stream: bool = False, stream_silence: float | None = None,
+                stream_requires: str | None = None, **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
+        """An account at the test brand; ``stream=True`` takes the brand as the stream tests declare it."""
         kwargs.setdefault("password", PASSWORD)
-        return evclient.connect("test", servers=self.servers(), username=username, **kwargs)
+        brand = testbrand.streaming(silence=stream_silence, requires=stream_requires) if stream else "test"
+        return evclient.connect(brand, servers=self.servers(), username=username, **kwargs)
 
 
 #: What evclient must never write to a log line, whatever the test does.

@@ -100,13 +100,16 @@ async def test_a_wrong_app_secret_is_refused_once(sim):
 
 
 def test_regions_choose_the_server_and_bad_settings_are_refused():
-    usa = evclient.brands.get("bmw")(region="usa", **CREDENTIALS)
-    assert usa.default_servers() == {"api": "https://b2vapi.bmwgroup.us"}
-    assert evclient.brands.get("bmw")(region="china").default_servers()["api"].endswith(":8592")
-    with pytest.raises(InvalidInputError):
-        evclient.brands.get("bmw")(region="mars")
-    with pytest.raises(InvalidInputError):
-        evclient.brands.get("bmw")(pin="1234")
+    bmw = evclient.brands.get("bmw")
+    assert bmw.open_session(region="usa", **CREDENTIALS).servers() == {"api": "https://b2vapi.bmwgroup.us"}
+    assert bmw.open_session(region="china").servers()["api"].endswith(":8592")
+    assert bmw.open_session().servers()["api"] == "https://b2vapi.bmwgroup.com"  # the declared default
+    with pytest.raises(InvalidInputError, match="region must be one of rest_of_world, usa, china, got 'mars'"):
+        bmw.open_session(region="mars")
+    with pytest.raises(InvalidInputError, match="bmw does not take pin"):
+        bmw.open_session(pin="1234")
+    with pytest.raises(InvalidInputError, match="app_key must be a non-empty string"):
+        bmw.open_session(app_key="")
 
 
 # -- the executeService flow ----------------------------------------------------------------------------
@@ -194,7 +197,7 @@ async def test_unlock_with_the_answer_from_connect_and_no_secret_in_the_logs(sim
         assert car.value("status").door_lock_state is LockState.UNLOCKED
         for secret in ("demo-answer", "demo-secret", "demo-password", account.tokens["access_token"]):
             assert secret not in caplog.text
-            assert secret not in repr(account.brand.__dict__) and secret not in repr(result)
+            assert secret not in repr(account.session.__dict__) and secret not in repr(result)
 
 
 async def test_a_service_the_car_lacks_is_refused_before_any_request(sim):

@@ -168,7 +168,7 @@ async def test_listing_the_container_and_every_endpoint(sim):
     async with account:
         cars = await account.vehicles()
         assert [c.vin for c in cars] == [IX, MINI]
-        assert account.brand.secondary_vins == (SHARED,)
+        assert account.session.secondary_vins == (SHARED,)
         assert routes(sim)[-3:] == ["mappings", "containers", "create-container"]
         ix = cars[0]
         values = await ix.refresh("telematics")

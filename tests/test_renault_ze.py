@@ -502,7 +502,7 @@ async def test_no_secret_reaches_logs_reprs_or_errors(sim, caplog):
         tokens = account.tokens
         secrets = ["demo-password", tokens["token"], tokens["refresh_token"]]
         shown = [caplog.text, repr(account), repr(car), repr(account.auth.__dict__), str(caught.value),
-                 repr(caught.value), repr(account.brand.__dict__)]
+                 repr(caught.value), repr(account.session.__dict__)]
         for text in shown:
             for secret in secrets:
                 assert secret not in text

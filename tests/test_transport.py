@@ -215,7 +215,9 @@ async def test_no_secret_reaches_logs_reprs_or_errors(cloud, caplog):
             await car.refresh("e3")
         errors.append(info.value)
         tokens = account.tokens
-        shown = [repr(account), repr(car), repr(account.brand.password), repr(car.endpoints["e1"]), str(account.budget)]
+        session = account.session
+        shown = [repr(account), repr(car), repr(session), repr(session.settings), repr(car.endpoints["e1"]),
+                 str(account.budget)]
     with pytest.raises(InvalidCredentialsError) as info:
         await cloud.connect("solo", password="a-wrong-secret")
     errors.append(info.value)

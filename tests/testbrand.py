@@ -9,7 +9,7 @@ import attrs
 
 from evclient import brands
 from evclient.auth import Auth, Secret, jwt_expiry
-from evclient.brand import Api, Brand, VehicleInfo
+from evclient.brand import Api, Brand, Session, VehicleInfo
 from evclient.command import CommandSpec, Submission
 from evclient.delays import Outcome
 from evclient.endpoint import EndpointSpec
@@ -25,6 +25,7 @@ from evclient.errors import (
     ServerError,
 )
 from evclient.scheduler import Window
+from evclient.settings import PASSWORD, USERNAME
 from evclient.streams import StreamEnded, StreamSink
 from evclient.transport import Request, Response
 
@@ -144,40 +145,16 @@ def _validate_flash(vehicle: VehicleInfo, params: Mapping[str, Any]) -> dict[str
     return {"kind": "flash", "count": count}
 
 
-@brands.register
-class TestBrand(Brand):
-    name = "test"
-    servers: ClassVar[Mapping[str, str]] = {"api": "http://127.0.0.1:9/api", "auth": "http://127.0.0.1:9/auth"}
-    windows = (Window(limit=60, seconds=3600.0, reserve=6),)
-    cooldown = 900.0
-    endpoints = (
-        *(EndpointSpec(name=f"e{i}", path=f"/cars/{{vin}}/data/e{i}", parse=parse_reading, measured=measured,
-                       pushed=f"e{i}" in PUSHED) for i in range(1, 8)),
-        EndpointSpec(name="history", path="/cars/{vin}/data/history", parse=parse_reading, poll=False,
-                     query=month_range),
-    )
-    commands = (
-        CommandSpec(
-            name="flash", submit=_submit, read_status=_status, classify=_classify, validate=_validate_flash,
-            lock_key=lambda prepared: "flash", refresh_after=("e1",),
-        ),
-        CommandSpec(name="honk", submit=_submit, classify=lambda status: Outcome.SUCCESS,
-                    validate=lambda v, p: {"kind": "honk"}),
-    )
+class TestSession(Session):
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        return TestAuth(self.settings.text("username"), self.settings.secret("password"), tokens)
 
-    def __init__(self, *, username: str | None = None, password: str | None = None, stream: bool = False,
-                 stream_silence: float | None = None, stream_requires: str | None = None, **extra: Any) -> None:
-        if extra:
-            raise InvalidInputError(f"unexpected settings: {', '.join(sorted(extra))}")
-        self.username = username
-        self.password = Secret(password) if password is not None else None
-        self.stream = stream  # most tests poll only; the stream tests ask for it
-        self.stream_silence = stream_silence
-        self.stream_requires = stream_requires
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        body = (await api.request(Request(method="GET", server="api", path="/cars", endpoint="vehicles"))).json()
+        return [VehicleInfo(vin=c["vin"], model=c["model"], raw=c) for c in body["cars"]]
 
-    def has_stream(self) -> bool:
-        return self.stream
 
+class TestStreamSession(TestSession):
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
         await api.authenticate()
         async with api.websocket("api", "/stream") as ws:
@@ -193,12 +170,29 @@ class TestBrand(Brand):
         if code == KICKED:
             raise StreamEnded("kicked by another connection", retry_after=1800.0, taken_over=True)
 
-    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        return TestAuth(self.username, self.password, tokens)
 
-    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
-        body = (await api.request(Request(method="GET", server="api", path="/cars", endpoint="vehicles"))).json()
-        return [VehicleInfo(vin=c["vin"], model=c["model"], raw=c) for c in body["cars"]]
+@brands.register
+class TestBrand(Brand):
+    name = "test"
+    servers: ClassVar[Mapping[str, str]] = {"api": "http://127.0.0.1:9/api", "auth": "http://127.0.0.1:9/auth"}
+    windows = (Window(limit=60, seconds=3600.0, reserve=6),)
+    cooldown = 900.0
+    endpoints = (
+        *(EndpointSpec(name=f"e{i}", path=f"/cars/{{vin}}/data/e{i}", parse=parse_reading, measured=measured,
+                       pushed=f"e{i}" in PUSHED) for i in range(1, 8)),
+        EndpointSpec(name="history", path="/cars/{vin}/data/history", parse=parse_reading, poll=False,
+                     query=month_range),
+    )
+    settings = (USERNAME, attrs.evolve(PASSWORD, required=False))
+    session = TestSession
+    commands = (
+        CommandSpec(
+            name="flash", submit=_submit, read_status=_status, classify=_classify, validate=_validate_flash,
+            lock_key=lambda prepared: "flash", refresh_after=("e1",),
+        ),
+        CommandSpec(name="honk", submit=_submit, classify=lambda status: Outcome.SUCCESS,
+                    validate=lambda v, p: {"kind": "honk"}),
+    )
 
     def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
         count = MODELS.get(vehicle.model or "")
@@ -228,3 +222,9 @@ class TestBrand(Brand):
             return ServerError(f"{response.endpoint}: server error {status}", status=status)
         return ResponseError(f"{response.endpoint}: unexpected HTTP {status}", endpoint=response.endpoint,
                              status=status)
+
+
+def streaming(*, silence: float | None = None, requires: str | None = None) -> type[TestBrand]:
+    """The test brand with its stream (most tests poll only), declared as the stream tests need it."""
+    return type("StreamingTestBrand", (TestBrand,), {  # not registered: connect() is given the class
+        "session": TestStreamSession, "stream_silence": silence, "stream_requires": requires})

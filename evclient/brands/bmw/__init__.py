@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ... import brands
-from ...auth import Auth, Secret
-from ...brand import Api, Brand, VehicleInfo
+from ...auth import Auth
+from ...brand import Api, Brand, Session, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError
@@ -40,6 +40,43 @@ REGIONS = {
 #: Flag values that mean a car has a remote service.
 _ACTIVE = {"ACTIVATED"}
 _PLANNER = {"WEEKLY_PLANNER", "TWO_TIMES_TIMER", "ACTIVATED"}
+
+
+class BmwSession(Session):
+    """One ConnectedDrive account: its region's server, the app's key and secret, the security answer."""
+
+    def servers(self) -> dict[str, str]:
+        return {"api": REGIONS[self.settings.text("region") or "rest_of_world"]}
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        text, secret = self.settings.text, self.settings.secret
+        username, password, app_key, app_secret = text("username"), secret("password"), secret("app_key"), \
+            secret("app_secret")
+        if tokens is None and None in (username, password, app_key, app_secret):
+            raise InvalidInputError("bmw needs username, password, app_key and app_secret (or saved tokens)")
+        return BmwAuth(username, password, app_key, app_secret, tokens)
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        response = await api.request(Request(method="GET", server="api", path="/webapi/v1/user/vehicles/",
+                                             endpoint="vehicles"))
+        body = response.json()
+        # The seed shows a bare list; captures from 2018 wrap it in {"vehicles": [...]}.
+        cars = body["vehicles"] if isinstance(body, dict) else body
+        return [
+            VehicleInfo(
+                vin=str(car["vin"]),
+                model=car.get("model"),
+                capabilities={k: str(v) for k, v in car.items() if isinstance(v, str | bool)},
+                raw={k: v for k, v in car.items() if k not in {"licensePlate", "dealer", "breakdownNumber"}},
+            )
+            for car in cars
+        ]
+
+    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
+        answer = self.settings.secret("security_answer")
+        if spec.name == "door-unlock" and "security_answer" not in params and answer is not None:
+            return {**params, "security_answer": answer}
+        return params
 
 
 @brands.register
@@ -65,56 +102,7 @@ class Bmw(Brand):
     servers: ClassVar[Mapping[str, str]] = {"api": REGIONS["rest_of_world"]}
     endpoints = ENDPOINTS
     commands = COMMANDS
-
-    def __init__(
-        self,
-        *,
-        username: str | None = None,
-        password: str | None = None,
-        app_key: str | None = None,
-        app_secret: str | None = None,
-        region: str = "rest_of_world",
-        security_answer: str | None = None,
-        **extra: Any,
-    ) -> None:
-        if extra:
-            raise InvalidInputError(f"bmw does not take {', '.join(sorted(extra))}")
-        if region not in REGIONS:
-            raise InvalidInputError(f"region must be one of {', '.join(REGIONS)}, got {region!r}")
-        for what, value in (("username", username), ("password", password), ("app_key", app_key),
-                            ("app_secret", app_secret), ("security_answer", security_answer)):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise InvalidInputError(f"{what} must be a non-empty string")
-        self.username = username
-        self.password = Secret(password) if password is not None else None
-        self.app_key = Secret(app_key) if app_key is not None else None
-        self.app_secret = Secret(app_secret) if app_secret is not None else None
-        self.security_answer = Secret(security_answer) if security_answer is not None else None
-        self.region = region
-
-    def default_servers(self) -> dict[str, str]:
-        return {"api": REGIONS[self.region]}
-
-    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        if tokens is None and None in (self.username, self.password, self.app_key, self.app_secret):
-            raise InvalidInputError("bmw needs username, password, app_key and app_secret (or saved tokens)")
-        return BmwAuth(self.username, self.password, self.app_key, self.app_secret, tokens)
-
-    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
-        response = await api.request(Request(method="GET", server="api", path="/webapi/v1/user/vehicles/",
-                                             endpoint="vehicles"))
-        body = response.json()
-        # The seed shows a bare list; captures from 2018 wrap it in {"vehicles": [...]}.
-        cars = body["vehicles"] if isinstance(body, dict) else body
-        return [
-            VehicleInfo(
-                vin=str(car["vin"]),
-                model=car.get("model"),
-                capabilities={k: str(v) for k, v in car.items() if isinstance(v, str | bool)},
-                raw={k: v for k, v in car.items() if k not in {"licensePlate", "dealer", "breakdownNumber"}},
-            )
-            for car in cars
-        ]
+    session = BmwSession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         return decode_error(response, wall_now)
@@ -131,11 +119,6 @@ class Bmw(Brand):
             return None
         allowed = _PLANNER if spec.name == "charging-control" else _ACTIVE
         return vehicle.capabilities.get(flag) in allowed
-
-    def command_params(self, vehicle: VehicleInfo, spec: CommandSpec, params: Mapping[str, Any]) -> Mapping[str, Any]:
-        if spec.name == "door-unlock" and "security_answer" not in params and self.security_answer is not None:
-            return {**params, "security_answer": self.security_answer}
-        return params
 
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         return vehicle_status(endpoints)

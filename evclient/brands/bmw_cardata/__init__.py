@@ -21,99 +21,54 @@ import attrs
 
 from ... import brands
 from ...auth import Auth
-from ...brand import Api, Brand, VehicleInfo
+from ...brand import Api, Brand, Session, VehicleInfo
 from ...endpoint import Endpoint, EndpointSpec
-from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
+from ...errors import EVClientError, InvalidInputError, reading
 from ...scheduler import Window
-from ...settings import Setting
+from ...settings import Setting, Settings
 from ...status import StatusPart, VehicleStatus
 from ...streams import StreamSink
 from ...transport import Request, Response
 from . import keys
 from .auth import CarDataAuth
 from .endpoints import BASIC_DATA, ENDPOINTS, TELEMATICS
-from .errors import ContainerGone, decode_error
+from .errors import decode_error
 from .models import BasicData, ContainerState, MappingType, parse_containers, parse_mappings
 from .status import PARTS as STATUS_PARTS
 from .status import vehicle_status
 from .stream import CarDataStream
 
-__all__ = ["BmwCarData"]
+__all__ = ["BmwCarData", "CarDataSession"]
 
 _LOG = logging.getLogger(__name__)
 
-#: A client id is a UUID (BMW's portal makes them).
-_UUID_LENGTH = 36
 #: After an outage this long the stream's cars are read once by REST (a parked car may say nothing for days).
 OUTAGE_READ = 600.0
 
 
-@brands.register
-class BmwCarData(Brand):
-    """BMW CarData for one owner (one client id): read-only, 50 REST calls a day, and an MQTT stream."""
+def _client_id(value: str) -> str:
+    value = value.strip()
+    if not value or len(value) > 64 or any(c.isspace() for c in value):
+        raise InvalidInputError("a CarData client id is a UUID such as 12345678-abcd-…")
+    return value
 
-    name = "bmw-cardata"
-    title = "BMW CarData (BMW, MINI)"
-    manufacturer = "BMW"
-    settings = (
-        Setting(name="client_id", help="the CarData client id from BMW's portal (a UUID)", required=True,
-                identity=True),
-    )
-    login_challenges = ("device-code",)
-    servers: ClassVar[Mapping[str, str]] = {
-        "auth": "https://customer.bmwgroup.com",
-        "api": "https://api-cardata.bmwgroup.com",
-        "stream": "mqtts://customer.streaming-cardata.bmwgroup.com:9000",
-    }
-    windows = (
-        # 50 calls in any 24 hours is safe whether BMW's day is rolling or ends at midnight UTC.
-        Window(limit=50, seconds=86400.0, name="rest", servers={"api"}, reserve=0),
-        # One device login polls every 5 s for up to 5 minutes (60 calls), plus the hourly refreshes.
-        Window(limit=120, seconds=3600.0, name="login", servers={"auth"}, reserve=0),
-        Window(limit=30, seconds=3600.0, name="stream", servers={"stream"}, reserve=0),
-    )
-    poll_server = "api"
-    max_pause = 86400.0
-    max_answer = 16 * 1024 * 1024  # the car's image is a PNG of a few MiB
-    endpoints = ENDPOINTS
-    stream_requires = "aiomqtt"
-    stream_extra = "cardata"
-    prepares_reads = True
 
-    def __init__(self, *, client_id: str | None = None, **extra: Any) -> None:
-        if extra:
-            raise InvalidInputError(f"bmw-cardata takes client_id, not {', '.join(sorted(extra))}")
-        if not isinstance(client_id, str) or not client_id.strip():
-            raise InvalidInputError("bmw-cardata needs the client_id made in BMW's CarData portal")
-        client_id = client_id.strip()
-        if len(client_id) > 64 or any(c.isspace() for c in client_id):
-            raise InvalidInputError("a CarData client id is a UUID such as 12345678-abcd-…")
-        self.client_id = client_id
-        self._auth: CarDataAuth | None = None
+class CarDataSession(Session):
+    """One CarData client id: its auth (which keeps the container ids with the tokens), the cars it may read,
+    its containers and its MQTT stream."""
+
+    def __init__(self, brand: Brand, settings: Settings) -> None:
+        super().__init__(brand, settings)
         self._stream = CarDataStream()
         self._secondary: list[str] = []
         self._stream_lost_at: float | None = None
-        self._read_at: dict[str, float] = {}  # VIN → when its telematics were last asked for by REST
         self._container_lock: asyncio.Lock | None = None
 
+    _auth: CarDataAuth  # made by create_auth, which the account calls before anything else
+
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        self._auth = CarDataAuth(self.client_id, tokens)
+        self._auth = CarDataAuth(self.settings.text("client_id") or "", tokens)
         return self._auth
-
-    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
-        error = decode_error(response, wall_now)
-        if isinstance(error, ContainerGone) and self._auth is not None:
-            # The read's endpoint names its container's kind: found or made again before the next read.
-            self._auth.containers.pop(response.endpoint, None)
-        return error
-
-    def default_pause(self, wall_now: float, server: str) -> float:
-        """The REST API's daily quota is back at the next midnight UTC when the server names no time."""
-        if server != "api":
-            return self.cooldown
-        now = dt.datetime.fromtimestamp(wall_now, dt.UTC)
-        midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
-        return max(1.0, (midnight - now).total_seconds())
 
     @property
     def secondary_vins(self) -> tuple[str, ...]:
@@ -125,7 +80,7 @@ class BmwCarData(Brand):
                "(make this account the car's primary user in the BMW app to read it here)")
         return dict.fromkeys(self._secondary, why)
 
-    # -- cars and the container ------------------------------------------------------------------------
+    # -- cars and the containers -------------------------------------------------------------------------
 
     async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
         response = await api.request(Request(method="GET", server="api", endpoint="mappings",
@@ -139,24 +94,29 @@ class BmwCarData(Brand):
         cars = [VehicleInfo(vin=m.vin, capabilities={"mapping": m.mapping_type.value}, raw={"mappedSince":
                 m.mapped_since}) for m in mappings if m.mapping_type is MappingType.PRIMARY]
         if cars:
-            await self.ensure_container(api)  # start-up costs come first, before any car is read
+            await self.resource(api, TELEMATICS.name)  # start-up costs come first, before any car is read
         return cars
 
-    async def ensure_container(self, api: Api, kind: str = "telematics") -> str:
-        """evclient's container of ``kind`` (see :data:`keys.CONTAINERS`): found by name, made when missing;
-        containers an earlier evclient made (other names, other keys) are deleted."""
+    async def resource(self, api: Api, name: str) -> str:
+        """evclient's container of kind ``name`` (see :data:`keys.CONTAINERS`): found by name, made when
+        missing; containers an earlier evclient made (other names, other keys) are deleted."""
+        if name not in keys.CONTAINERS:
+            return await super().resource(api, name)
         auth = self._auth
-        assert auth is not None
-        if kind in auth.containers:
-            return auth.containers[kind]
+        if name in auth.containers:
+            return auth.containers[name]
         if self._container_lock is None:
             self._container_lock = asyncio.Lock()
         async with self._container_lock:
             # One flight per account: two reads that find a container gone would otherwise make two.
-            if kind not in auth.containers:
-                await self._find_or_make_container(api, auth, kind)
+            if name not in auth.containers:
+                await self._find_or_make_container(api, auth, name)
                 auth.changed()  # kept with the tokens: saved at once, so a restart finds them at no cost
-            return auth.containers[kind]
+            return auth.containers[name]
+
+    def forget(self, name: str) -> None:
+        # Deleted in the portal, or unknown: found or made again before the next read.
+        self._auth.containers.pop(name, None)
 
     async def _find_or_make_container(self, api: Api, auth: CarDataAuth, kind: str) -> None:
         response = await api.request(Request(method="GET", server="api", endpoint="containers",
@@ -182,45 +142,9 @@ class BmwCarData(Brand):
             with reading("containers"):
                 auth.containers[kind] = str(created.json()["containerId"])
 
-    async def prepare_read(self, api: Api, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> None:
-        if spec.name in keys.CONTAINERS:
-            await self.ensure_container(api, spec.name)
-        if spec.name == TELEMATICS.name:
-            self._read_at[vehicle.vin] = api.clock.wall()
-
-    def prepare_again(self, error: EVClientError) -> bool:
-        return isinstance(error, ContainerGone)  # deleted in the portal, or unknown: made again, once
-
-    def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
-        if spec.name in keys.CONTAINERS:
-            return attrs.evolve(spec, query=functools.partial(self._container_query, spec.name))
-        if spec.name == BASIC_DATA.name:
-            # The live answer names no VIN: the car is the path's.
-            return attrs.evolve(spec, parse=functools.partial(BasicData.from_json, vin=vehicle.vin))
-        return spec
-
-    def _container_query(self, kind: str) -> dict[str, str]:
-        container = self._auth.containers.get(kind) if self._auth is not None else None
-        return {"containerId": container} if container else {}
-
-    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
-        return None if vehicle.capabilities.get("mapping", "PRIMARY") == "PRIMARY" else False
-
-    def is_unsupported(self, error: EVClientError) -> bool:
-        # "10 containers" is the account's trouble, not the car's: the endpoint stays.
-        return isinstance(error, NotSupportedError) and "10 data containers" not in str(error)
-
-    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
-        return vehicle_status(endpoints)
-
-    def status_parts(self) -> Sequence[StatusPart]:
-        return STATUS_PARTS
-
     # -- the stream --------------------------------------------------------------------------------------
 
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
-        assert self._auth is not None
-
         async def after_connect() -> None:
             lost_at = self._stream_lost_at
             first = not self._stream.connected_before
@@ -228,7 +152,8 @@ class BmwCarData(Brand):
             if first or (lost_at is not None and api.clock.wall() - lost_at >= OUTAGE_READ):
                 # Each car once by REST at start-up and after an outage: a parked car may stream nothing for days.
                 for car in cars:
-                    if api.clock.wall() - self._read_at.get(car.vin, -OUTAGE_READ) < OUTAGE_READ:
+                    age = api.age(car, TELEMATICS.name)
+                    if age is not None and age < OUTAGE_READ:
                         continue  # just read (an application's first refresh): no second call of the 50
                     try:
                         await api.fetch(car, TELEMATICS.name)
@@ -241,3 +166,62 @@ class BmwCarData(Brand):
         finally:
             if self._stream_lost_at is None:
                 self._stream_lost_at = api.clock.wall()
+
+
+@brands.register
+class BmwCarData(Brand):
+    """BMW CarData for one owner (one client id): read-only, 50 REST calls a day, and an MQTT stream."""
+
+    name = "bmw-cardata"
+    title = "BMW CarData (BMW, MINI)"
+    manufacturer = "BMW"
+    settings = (
+        Setting(name="client_id", help="the CarData client id made in BMW's CarData portal (a UUID)", required=True,
+                identity=True, always=True, check=_client_id),
+    )
+    login_challenges = ("device-code",)
+    servers: ClassVar[Mapping[str, str]] = {
+        "auth": "https://customer.bmwgroup.com",
+        "api": "https://api-cardata.bmwgroup.com",
+        "stream": "mqtts://customer.streaming-cardata.bmwgroup.com:9000",
+    }
+    windows = (
+        # 50 calls in any 24 hours is safe whether BMW's day is rolling or ends at midnight UTC.
+        Window(limit=50, seconds=86400.0, name="rest", servers={"api"}, reserve=0),
+        # One device login polls every 5 s for up to 5 minutes (60 calls), plus the hourly refreshes.
+        Window(limit=120, seconds=3600.0, name="login", servers={"auth"}, reserve=0),
+        Window(limit=30, seconds=3600.0, name="stream", servers={"stream"}, reserve=0),
+    )
+    poll_server = "api"
+    max_pause = 86400.0
+    max_answer = 16 * 1024 * 1024  # the car's image is a PNG of a few MiB
+    endpoints = ENDPOINTS
+    stream_requires = "aiomqtt"
+    stream_extra = "cardata"
+    session = CarDataSession
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        return decode_error(response, wall_now)
+
+    def default_pause(self, wall_now: float, server: str) -> float:
+        """The REST API's daily quota is back at the next midnight UTC when the server names no time."""
+        if server != "api":
+            return self.cooldown
+        now = dt.datetime.fromtimestamp(wall_now, dt.UTC)
+        midnight = (now + dt.timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+        return max(1.0, (midnight - now).total_seconds())
+
+    def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
+        if spec.name == BASIC_DATA.name:
+            # The live answer names no VIN: the car is the path's.
+            return attrs.evolve(spec, parse=functools.partial(BasicData.from_json, vin=vehicle.vin))
+        return spec
+
+    def endpoint_supported(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> bool | None:
+        return None if vehicle.capabilities.get("mapping", "PRIMARY") == "PRIMARY" else False
+
+    def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
+        return vehicle_status(endpoints)
+
+    def status_parts(self) -> Sequence[StatusPart]:
+        return STATUS_PARTS

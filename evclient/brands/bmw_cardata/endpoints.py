@@ -56,11 +56,12 @@ def page_query(*, next_token: str | None = None) -> dict[str, str]:
 
 
 TELEMATICS = EndpointSpec(name="telematics", path=V + "/telematicData", parse=parse_telematics,
-                          merge=merge_telematics, measured=newest, pushed=True)
+                          merge=merge_telematics, measured=newest, pushed=True,
+                          needs={"containerId": "telematics"})
 #: The keys that never stream (the lock, the charging port's combined status, service and check control), through
 #: evclient's daily container: read about once a day per car, stream or no stream, with a small share of the 50.
 DAILY = EndpointSpec(name="daily", path=V + "/telematicData", parse=parse_telematics, merge=merge_telematics,
-                     measured=newest, weight=0.05, every=86400.0)
+                     measured=newest, weight=0.05, every=86400.0, needs={"containerId": "daily"})
 BASIC_DATA = EndpointSpec(name="basic-data", path=V + "/basicData", parse=BasicData.from_json, poll=False)
 CHARGING_HISTORY = EndpointSpec(name="charging-history", path=V + "/chargingHistory", parse=parse_charging_history,
                                 poll=False, query=history_query)

@@ -11,6 +11,7 @@ from ...errors import (
     InvalidCredentialsError,
     NotSupportedError,
     QuotaExceeded,
+    ResourceGone,
     ResponseError,
     ServerError,
     TemporaryError,
@@ -36,7 +37,7 @@ class DeviceLoginDenied(AuthenticationError):
     """The owner declined the device login."""
 
 
-class ContainerGone(ResponseError):
+class ContainerGone(ResourceGone):
     """evclient's container is gone or not the account's any more (it is found or made again)."""
 
 
@@ -118,8 +119,9 @@ def _rest_error(endpoint: str, status: int, code: str, note: str, retry_after: f
         return ContainerGone(f"{endpoint}: evclient's data container is gone ({code})", endpoint=endpoint,
                              status=status)
     if code == "CU-124":
+        # The account's trouble, not the car's: the endpoint stays, and works once a container is deleted.
         return NotSupportedError("the account already has 10 data containers (BMW's limit); delete one in the "
-                                 "CarData portal")
+                                 "CarData portal", permanent=False)
     if code == "CU-126":
         return NotSupportedError(f"{endpoint}: BMW has no image of this car")
     if code == "CU-127":

@@ -18,13 +18,13 @@ from typing import Any, ClassVar
 import attrs
 
 from ... import brands
-from ...auth import Auth, Secret
-from ...brand import Api, Brand, VehicleInfo
+from ...auth import Auth
+from ...brand import Api, Brand, Session, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import EVClientError, InvalidInputError, NotSupportedError, reading
 from ...scheduler import Window
-from ...settings import PASSWORD, USERNAME, Setting
+from ...settings import PASSWORD, USERNAME, Setting, Settings
 from ...status import VehicleStatus
 from ...transport import Request, Response
 from . import locales
@@ -42,82 +42,38 @@ __all__ = ["EmailCodeChallenge", "Renault"]
 CAR_ACCOUNTS = ("MYRENAULT", "MYDACIA", "MYALPINE")
 
 
-@brands.register
-class Renault(Brand):
-    """The MyRenault cloud for one person (one locale, one Kamereon account)."""
+class RenaultSession(Session):
+    """One MyRenault login: its locale (which picks the servers and keys), credentials and Kamereon account."""
 
-    name = "renault"
-    title = "MyRenault (Renault, Dacia, Alpine)"
-    manufacturer = "Renault"
-    login_challenges = ("email-code",)
-    settings = (
-        USERNAME,
-        PASSWORD,
-        Setting(name="locale", help="the account's locale, e.g. fr_FR (it picks the servers and keys)",
-                default="fr_FR", required=True),
-        Setting(name="account_id", help="the Kamereon account, when the login has several"),
-        Setting(name="gigya_url", help="override the locale's Gigya server", advanced=True),
-        Setting(name="gigya_api_key", help="override the locale's Gigya key", advanced=True),
-        Setting(name="kamereon_url", help="override the locale's Kamereon server", advanced=True),
-        Setting(name="kamereon_api_key", help="override the locale's Kamereon key", advanced=True),
-    )
-    servers: ClassVar[Mapping[str, str]] = {"gigya": locales.GIGYA_EU, "kamereon": locales.KAMEREON_EU}
-    windows = (
-        Window(limit=60, seconds=3600.0, name="kamereon", servers={"kamereon"}, reserve=6),
-        Window(limit=30, seconds=3600.0, name="gigya", servers={"gigya"}, reserve=0),
-    )
-    poll_server = "kamereon"
-    endpoints = ENDPOINTS
-    commands = COMMANDS
+    def __init__(self, brand: Brand, settings: Settings) -> None:
+        super().__init__(brand, settings)
+        # Resolved here, at connect(): an unknown locale is refused before any request.
+        self.locale = locales.resolve(settings.text("locale") or "fr_FR", **{
+            key: settings.text(key) for key in ("gigya_url", "gigya_api_key", "kamereon_url", "kamereon_api_key")})
+        self.account_id = settings.text("account_id")
 
-    def __init__(
-        self,
-        *,
-        locale: str = "fr_FR",
-        username: str | None = None,
-        password: str | None = None,
-        account_id: str | None = None,
-        gigya_url: str | None = None,
-        gigya_api_key: str | None = None,
-        kamereon_url: str | None = None,
-        kamereon_api_key: str | None = None,
-        **extra: Any,
-    ) -> None:
-        if extra:
-            raise InvalidInputError(f"renault does not take {', '.join(sorted(extra))}")
-        for what, value in (("username", username), ("password", password), ("account_id", account_id)):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise InvalidInputError(f"{what} must be a non-empty string")
-        self.locale = locales.resolve(locale, gigya_url=gigya_url, gigya_api_key=gigya_api_key,
-                                      kamereon_url=kamereon_url, kamereon_api_key=kamereon_api_key)
-        self.username = username
-        self.password = Secret(password) if password is not None else None
-        self.account_id = account_id
-        self._auth: RenaultAuth | None = None
+    _auth: RenaultAuth  # made by create_auth, which the account calls before anything else
 
-    def default_servers(self) -> dict[str, str]:
+    def servers(self) -> dict[str, str]:
         return {"gigya": self.locale.gigya_url, "kamereon": self.locale.kamereon_url}
 
     def common_params(self, server: str) -> Mapping[str, str]:
         return {"country": self.locale.country} if server == "kamereon" else {}
 
     def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        if tokens is None and self.password is None:
+        username, password = self.settings.text("username"), self.settings.secret("password")
+        if tokens is None and password is None:
             raise InvalidInputError("renault needs a username and password, or saved tokens")
-        if self.password is not None and self.username is None:
+        if password is not None and username is None:
             raise InvalidInputError("renault needs the username with the password")
         if tokens and tokens.get("locale") not in (None, self.locale.name):
             raise InvalidInputError(f"these tokens are for locale {tokens.get('locale')}, not {self.locale.name}")
-        self._auth = RenaultAuth(self.locale, self.username, self.password, tokens)
+        self._auth = RenaultAuth(self.locale, username, password, tokens)
         return self._auth
-
-    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
-        return decode_error(response, wall_now)
 
     async def accounts(self, api: Api) -> tuple[KamereonAccount, ...]:
         """The person's Kamereon accounts (id, type such as MYRENAULT, status)."""
         auth = self._auth
-        assert auth is not None
         await auth.ensure(api)
         response = await api.request(Request(method="GET", server="kamereon", endpoint="person",
                                              path=f"/commerce/v1/persons/{auth.person_id}"))
@@ -158,6 +114,39 @@ class Renault(Brand):
             for car in listed
         ]
 
+
+@brands.register
+class Renault(Brand):
+    """The MyRenault cloud for one person (one locale, one Kamereon account)."""
+
+    name = "renault"
+    title = "MyRenault (Renault, Dacia, Alpine)"
+    manufacturer = "Renault"
+    login_challenges = ("email-code",)
+    settings = (
+        USERNAME,
+        PASSWORD,
+        Setting(name="locale", help="the account's locale, e.g. fr_FR (it picks the servers and keys)",
+                default="fr_FR", required=True),
+        Setting(name="account_id", help="the Kamereon account, when the login has several"),
+        Setting(name="gigya_url", help="override the locale's Gigya server", advanced=True),
+        Setting(name="gigya_api_key", help="override the locale's Gigya key", advanced=True),
+        Setting(name="kamereon_url", help="override the locale's Kamereon server", advanced=True),
+        Setting(name="kamereon_api_key", help="override the locale's Kamereon key", advanced=True),
+    )
+    servers: ClassVar[Mapping[str, str]] = {"gigya": locales.GIGYA_EU, "kamereon": locales.KAMEREON_EU}
+    windows = (
+        Window(limit=60, seconds=3600.0, name="kamereon", servers={"kamereon"}, reserve=6),
+        Window(limit=30, seconds=3600.0, name="gigya", servers={"gigya"}, reserve=0),
+    )
+    poll_server = "kamereon"
+    endpoints = ENDPOINTS
+    commands = COMMANDS
+    session = RenaultSession
+
+    def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
+        return decode_error(response, wall_now)
+
     def endpoint_for(self, vehicle: VehicleInfo, spec: EndpointSpec[Any]) -> EndpointSpec[Any]:
         if support(vehicle.model).power_in_watts and spec.name in IN_WATTS:
             return attrs.evolve(spec, parse=IN_WATTS[spec.name])
@@ -175,3 +164,4 @@ class Renault(Brand):
 
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         return vehicle_status(endpoints)
+

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from ... import brands
-from ...auth import Auth, Secret
-from ...brand import Api, Brand, VehicleInfo
+from ...auth import Auth
+from ...brand import Api, Brand, Session, VehicleInfo
 from ...command import CommandSpec
 from ...endpoint import Endpoint, EndpointSpec
 from ...errors import AuthenticationError, EVClientError, InvalidInputError
@@ -30,6 +30,34 @@ from .status import vehicle_status
 __all__ = ["RenaultZE"]
 
 
+class ZESession(Session):
+    """One ZE Services account: its username and password, and the login that lists its cars."""
+
+    _auth: ZEAuth  # made by create_auth, which the account calls before anything else
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        username, password = self.settings.text("username"), self.settings.secret("password")
+        if tokens is None and password is None:
+            raise InvalidInputError("renault-ze needs a username and password, or saved tokens")
+        if password is not None and username is None:
+            raise InvalidInputError("renault-ze needs the username with the password")
+        self._auth = ZEAuth(username, password, tokens)
+        return self._auth
+
+    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
+        # The login answer is the only list of cars this API has; it is kept with the tokens.
+        auth = self._auth
+        if auth.vehicles is None:
+            if self.settings.secret("password") is None:
+                raise AuthenticationError("these saved tokens hold no car list; log in once with the password")
+            await auth.login(api)
+        scopes = {scope: "ACTIVATED" for scope in auth.scopes or ()}
+        return [
+            VehicleInfo(vin=v["vin"], capabilities=scopes, raw={"timezone": v.get("timezone")})
+            for v in auth.vehicles or ()
+        ]
+
+
 @brands.register
 class RenaultZE(Brand):
     """The Renault ZE Services cloud (one account: a username and password)."""
@@ -42,38 +70,7 @@ class RenaultZE(Brand):
     servers: ClassVar[Mapping[str, str]] = {"api": "https://www.services.renault-ze.com/api"}
     endpoints = ENDPOINTS
     commands = COMMANDS
-
-    def __init__(self, *, username: str | None = None, password: str | None = None, **extra: Any) -> None:
-        if extra:
-            raise InvalidInputError(f"renault-ze takes username and password, not {', '.join(sorted(extra))}")
-        for what, value in (("username", username), ("password", password)):
-            if value is not None and (not isinstance(value, str) or not value):
-                raise InvalidInputError(f"{what} must be a non-empty string")
-        self.username = username
-        self.password = Secret(password) if password is not None else None
-        self._auth: ZEAuth | None = None
-
-    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
-        if tokens is None and self.password is None:
-            raise InvalidInputError("renault-ze needs a username and password, or saved tokens")
-        if self.password is not None and self.username is None:
-            raise InvalidInputError("renault-ze needs the username with the password")
-        self._auth = ZEAuth(self.username, self.password, tokens)
-        return self._auth
-
-    async def list_vehicles(self, api: Api) -> list[VehicleInfo]:
-        # The login answer is the only list of cars this API has; it is kept with the tokens.
-        auth = self._auth
-        assert auth is not None
-        if auth.vehicles is None:
-            if self.password is None:
-                raise AuthenticationError("these saved tokens hold no car list; log in once with the password")
-            await auth.login(api)
-        scopes = {scope: "ACTIVATED" for scope in auth.scopes or ()}
-        return [
-            VehicleInfo(vin=v["vin"], capabilities=scopes, raw={"timezone": v.get("timezone")})
-            for v in auth.vehicles or ()
-        ]
+    session = ZESession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:
         return decode_error(response, wall_now)
