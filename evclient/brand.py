@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from .api import Api, VehicleInfo
 from .errors import NotSupportedError
+from .redact import hide_keys
 from .scheduler import DEFAULT_WINDOWS, Window
 from .settings import Setting, Settings, read_settings
 from .status import StatusPart, VehicleStatus, whole
@@ -70,8 +71,16 @@ class Brand(abc.ABC):
     stream_silence: ClassVar[float | None] = None
     #: The per-account side: made by :meth:`open_session` for each account.
     session: ClassVar[type[Session]]
+    #: Wire names (query parameters, body fields, headers; any letter case) whose values are secret or
+    #: personal in this brand's protocol, hidden in every log line and diagnostics from the moment the class
+    #: is made (the core hides the common ones: password, token, vin, latitude …).
+    secret_keys: ClassVar[frozenset[str]] = frozenset()
 
     __slots__ = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        hide_keys(cls.secret_keys)
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a brand is a declaration shared by every account; {name!r} belongs on its Session")

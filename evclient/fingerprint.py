@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from .diagnostics import EMAIL, PERSONAL_KEYS
 from .errors import EVClientError
-from .redact import SECRET_KEYS
+from .redact import secret_keys
 
 if TYPE_CHECKING:
     from .account import Account
@@ -61,7 +61,7 @@ class Anonymiser:
             return FAKE_POSITION[lowered]
         if isinstance(data, str) and data in self.vins:
             return self.vins[data]
-        if lowered in SECRET_KEYS | PERSONAL_KEYS and lowered not in KEPT:
+        if lowered in secret_keys() | PERSONAL_KEYS and lowered not in KEPT:
             return 0 if isinstance(data, int | float) else PLACEHOLDER
         return self.text(data) if isinstance(data, str) else data
 

@@ -155,3 +155,26 @@ def test_a_setting_check_speaks_in_the_users_words() -> None:
     assert session.settings.text("app_id") == "abcd"
     assert set(session.settings) == {"username", "password", "app_id"}
     assert repr(session.settings) == "Settings(username='solo', password=**, app_id='abcd')"
+
+
+def test_a_brands_secret_wire_names_are_hidden_from_the_moment_it_is_declared() -> None:
+    from evclient.redact import REDACTED, redact, redact_url, secret_keys
+
+    assert "keysecret" not in secret_keys()
+    type("SecretiveBrand", (TestBrand,), {"name": "secretive", "secret_keys": frozenset({"keySecret"})})
+    assert redact({"KeySecret": "s3cr3t", "kept": "plain"}) == {"KeySecret": REDACTED, "kept": "plain"}
+    assert "s3cr3t" not in redact_url("http://127.0.0.1/api/x?keysecret=s3cr3t&page=2")
+    assert "page=2" in redact_url("http://127.0.0.1/api/x?keysecret=s3cr3t&page=2")
+
+
+def test_the_core_names_no_brands_wire_secrets() -> None:
+    import importlib
+    from pathlib import Path
+
+    from evclient import brands
+
+    source = Path(importlib.import_module("evclient.redact").__file__ or "").read_text().lower()
+    declared = [key for name in brands.names() for key in brands.get(name).secret_keys]
+    assert len(declared) > 10
+    for key in declared:
+        assert f'"{key.lower()}"' not in source, key

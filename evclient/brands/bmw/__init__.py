@@ -84,6 +84,8 @@ class Bmw(Brand):
     """The ConnectedDrive cloud of one account."""
 
     name = "bmw"
+    #: The legacy API's security answer, as its unlock command sends it.
+    secret_keys = frozenset({"bmwSkAnswer"})
     title = "BMW ConnectedDrive"
     manufacturer = "BMW"
     legacy = ("BMW blocked third-party clients of this API on 2025-09-29; BMW owners use bmw-cardata. "

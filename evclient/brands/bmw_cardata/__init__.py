@@ -173,6 +173,8 @@ class BmwCarData(Brand):
     """BMW CarData for one owner (one client id): read-only, 50 REST calls a day, and an MQTT stream."""
 
     name = "bmw-cardata"
+    #: The owner's BMW id: the stream's user name and every topic's first part.
+    secret_keys = frozenset({"gcid"})
     title = "BMW CarData (BMW, MINI)"
     manufacturer = "BMW"
     settings = (

@@ -120,6 +120,11 @@ class Renault(Brand):
     """The MyRenault cloud for one person (one locale, one Kamereon account)."""
 
     name = "renault"
+    #: Gigya's login and session tokens, its device ids, and Kamereon's car and place data.
+    secret_keys = frozenset({
+        "x-gigya-id_token", "login_token", "loginToken", "cookieValue", "regToken", "gigyaAssertion", "phvToken",
+        "providerAssertion", "loginID", "gmid", "ucid", "radioCode", "gpsLatitude", "gpsLongitude",
+    })
     title = "MyRenault (Renault, Dacia, Alpine)"
     manufacturer = "Renault"
     login_challenges = ("email-code",)
