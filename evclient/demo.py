@@ -8,6 +8,7 @@ and the cars' physics all see the same accelerated hour.
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import selectors
 import sys
@@ -23,12 +24,9 @@ from .display import summary, table
 from .errors import EVClientError, TwoFactorRequired
 from .redact import mask_vin
 from .simulator import DEMO_USERNAME, Simulator
+from .status import VehicleStatus
 from .transport import Timeouts
 
-#: One command per brand that shows a status walk on the default world's cars.
-DEMO_COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "renault-ze": ("charge-now", {}), "bmw": ("door-lock", {}), "renault": ("hvac-start", {"temperature": 21.0}),
-}
 SIMULATED_HOUR = 3600.0
 
 
@@ -67,25 +65,25 @@ def _out(text: str = "") -> None:
     print(text, flush=True)
 
 
-def _headline(endpoint: str, value: Any) -> str | None:
-    """One line about a changed value worth showing in the demo (the battery and locks), else ``None``."""
-    if endpoint == "battery":  # ZE Services
-        return f"battery {value.charge_level} %{' charging' if value.charging else ''}"
-    if endpoint == "battery-status":  # MyRenault
-        return f"battery {value.battery_level} %{' charging' if value.charging else ''}"
-    if endpoint == "hvac-status":  # MyRenault
-        return f"climate {'on' if value.hvac_on else 'off'}"
-    if endpoint == "status" and getattr(value, "charging_level_hv", None) is not None:  # BMW
-        return (f"battery {value.charging_level_hv} %, {value.charging_status}, doors {value.door_lock_state}")
-    return None
+#: The status fields whose change the demo shows as it happens (the battery: each whole percent).
+SHOWN = frozenset({"charge_state", "locked", "climate_on"})
 
 
-def _status_line(vehicle: Any) -> str:
-    """A streamed car's news, from its unified status (CarData pushes only the keys that changed)."""
-    status = vehicle.status
-    source = vehicle.endpoints["telematics"].source if "telematics" in vehicle.endpoints else None
-    charge = status.charge_state.value if status.charge_state is not None else "-"
-    return f"battery {status.battery_percent} %, {charge}, range {status.range_km} km ({source})"
+def _status_line(status: VehicleStatus) -> str:
+    """A car's news in one line, from its brand-agnostic status (whatever the brand and however it came)."""
+    parts = []
+    if status.battery_percent is not None:
+        parts.append(f"battery {status.battery_percent:g} %")
+    if status.charge_state is not None:
+        parts.append(status.charge_state.value)
+    if status.range_km is not None:
+        parts.append(f"range {status.range_km:g} km")
+    if status.locked is not None:
+        parts.append("locked" if status.locked else "unlocked")
+    if status.climate_on is not None:
+        parts.append(f"climate {'on' if status.climate_on else 'off'}")
+    source = status.sources.get("battery_percent")
+    return ", ".join(parts) + (f" ({source})" if source else "")
 
 
 def _most_against_quota(sim: Simulator, brand: str) -> int:
@@ -120,7 +118,7 @@ async def _demo(speed: float) -> int:
                 challenge = asked.challenge
                 if not isinstance(challenge, DeviceCodeChallenge):
                     raise
-                # CarData's device login: the simulated owner approves on "BMW's page" a few seconds later.
+                # A device login: the simulated owner approves on the brand's page a few seconds later.
                 _out(f"{name}: open {challenge.verification_uri} and enter {challenge.user_code} … (the simulated "
                      "owner approves)")
                 accounts[name] = await challenge.wait()
@@ -147,22 +145,25 @@ async def _demo(speed: float) -> int:
         loop = asyncio.get_running_loop()
         t0 = loop.time()
 
-        def heard(vehicle: Any, changed: frozenset[str]) -> None:
-            for name in sorted(changed):
-                line = _status_line(vehicle) if name == "telematics" else _headline(name, vehicle.value(name))
-                if line:
-                    _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {mask_vin(vehicle.vin)} {line}")
+        percents: dict[str, int] = {}
 
-        for account in accounts.values():
-            account.subscribe(heard)
+        def heard(brand: str, vehicle: Any, status: VehicleStatus, moved: frozenset[str]) -> None:
+            percent = int(status.battery_percent) if status.battery_percent is not None else -1
+            if moved & SHOWN or percents.get(vehicle.vin, percent) != percent:
+                _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {brand} {mask_vin(vehicle.vin)} {_status_line(status)}")
+            percents[vehicle.vin] = percent
+
+        for name, account in accounts.items():
+            account.subscribe_status(functools.partial(heard, name))
             await account.start()
         wall0 = sim.world.clock.wall()
         await asyncio.sleep(600.0)
         for name, account in accounts.items():
-            if name not in DEMO_COMMANDS:
-                continue
-            command, params = DEMO_COMMANDS[name]
-            car = (await account.vehicles())[0]
+            action = sim.brands[name].rehearsal.action
+            if action is None:
+                continue  # a read-only brand
+            command, params = action
+            car = await account.vehicle(sim.brands[name].rehearsal.vin)
             _out(f"  {name}: {command} on {mask_vin(car.vin)}")
 
             def walk(change: StatusChange, brand: str = name) -> None:
@@ -189,9 +190,9 @@ async def _demo(speed: float) -> int:
                          f"{low:.0f} / {mean:.0f} / {high:.0f} s", str(_most_against_quota(sim, name)),
                          f"{sim.quotas[name].limit} per {sim.quotas[name].seconds / 3600:g} h"])
         table(rows)
-        _out("(one poll per tick of 3600/54 s; every other request - the status reads just before the hour, the "
-             "command and its status reads - goes out at once and takes the place of the next tick; bmw-cardata "
-             "streams over MQTT and spends its 50 REST calls a day only at start-up)")
+        _out("(one poll per tick of the hour's share of the budget; every other request - the status reads just "
+             "before the hour, the command and its status reads - goes out at once and takes the place of the next "
+             "tick; a brand that streams spends REST calls only at start-up and after an outage)")
         for name, stream in streams.items():
             _out(f"{name} stream at the end of the hour: connected {stream.connected}, {stream.messages} messages, "
                  f"{stream.reconnects} reconnections (for fresh id tokens)")

@@ -14,6 +14,7 @@ import pytest
 from evclient import InvalidCredentialsError, InvalidInputError, TwoFactorRequired, cli
 from evclient.cli import login
 from evclient.demo import run_demo
+from evclient.simulator.brands import all_brands
 from tests.conftest import ZOE
 
 
@@ -153,7 +154,10 @@ def test_the_demo_runs_every_brand_for_a_simulated_hour(capsys):
     assert run_demo(speed=1000.0) == 0
     out = capsys.readouterr().out
     assert "== renault-ze: demo@evclient.dev" in out
-    assert "command status: CHARGING" in out
+    for name, sim_brand in all_brands().items():  # each brand's rehearsed command walks to its end
+        if sim_brand.rehearsal.action is not None:
+            assert f"{name}: {sim_brand.rehearsal.action[0]} done (" in out
+    assert "bmw-cardata " in out.split("== background polling")[1]  # a pushed change, as it came
     table = out.split("== what the servers saw")[1]
     row = next(line for line in table.splitlines() if line.startswith("renault-ze"))
     in_the_hour, most = int(row.split()[1]), int(row.split()[-4])

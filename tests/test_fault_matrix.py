@@ -40,3 +40,26 @@ async def test_every_extra_cell_goes_on_as_it_must(case, cell):
     and a restart across a wall-clock step either way finding the budget as spent as the server counts it."""
     result = await run_extra(case, cell)
     assert result.outcome == "ok" and result.sound, result
+
+
+def test_every_brand_is_rehearsed_by_its_simulator_with_routes_cars_and_commands_that_exist():
+    """A brand joins the matrix, the soak and the demo by its simulator's rehearsal: one left out, or one naming a
+    route, car, endpoint or command that is not there, would quietly test less than it says."""
+    import evclient.brands
+    from evclient.simulator import Simulator
+    from evclient.simulator.brands import all_brands
+
+    shipped = [name for name in evclient.brands.names() if name != "test"]  # the core's test brand has its own cloud
+    assert [case.brand for case in BRANDS] == shipped
+    sim = Simulator()
+    routes = {route.name for route in sim.app().router.routes() if route.name}
+    for case in BRANDS:
+        declared = evclient.brands.get(case.brand)
+        rehearsal = all_brands()[case.brand].rehearsal
+        assert {case.routes[c] for c in ROUTE_CLASSES} - {None} <= routes, case.brand
+        assert sim.world.cars[case.vin].brand == case.brand
+        assert case.poll in {spec.name for spec in declared.endpoints if spec.poll}
+        if rehearsal.action is not None:
+            assert rehearsal.action[0] in {spec.name for spec in declared.commands}
+        else:
+            assert case.routes["command submit"] is None and case.routes["command status"] is None

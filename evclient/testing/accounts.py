@@ -7,15 +7,27 @@ from typing import Any
 import evclient
 import evclient.brands
 from evclient.connect import Connecting
-from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
+from evclient.simulator import Simulator
+from evclient.simulator.brands import all_brands
+
+
+def demo_settings(brand: str) -> dict[str, Any]:
+    """What ``connect()`` takes for the default world's demo account of ``brand`` (its simulator says)."""
+    return dict(all_brands()[brand].demo_credentials())
+
+
+def demo_secrets(brand: str) -> tuple[str, ...]:
+    """The demo account's secret values (those of settings the brand declares secret): no log line, repr or
+    error message may hold them."""
+    secret = {s.name for s in evclient.brands.get(brand).settings if s.secret}
+    return tuple(str(v) for k, v in demo_settings(brand).items() if k in secret and v)
 
 
 async def demo_login(sim: Simulator, brand: str, *, base_url: str | None = None, **settings: Any) -> evclient.Account:
-    """The demo account of ``brand`` on ``sim`` (``settings`` add to the demo's), through the brand's device
-    login where it has one (the simulated owner approves it after 3 s)."""
-    declared = {s.name for s in evclient.brands.get(brand).settings}
-    login: dict[str, Any] = {"username": DEMO_USERNAME, "password": DEMO_PASSWORD} if "password" in declared else {}
-    return await approved(evclient.connect(brand, servers=sim.servers(brand, base_url), **login, **settings))
+    """The demo account of ``brand`` on ``sim`` (``settings`` add to or replace the demo's), through the brand's
+    device login where it has one (the simulated owner approves it after 3 s)."""
+    given = {**demo_settings(brand), **settings}
+    return await approved(evclient.connect(brand, servers=sim.servers(brand, base_url), **given))
 
 
 async def approved(connecting: Connecting) -> evclient.Account:

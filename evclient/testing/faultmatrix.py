@@ -23,12 +23,12 @@ import attrs
 import evclient
 import evclient.brands
 from evclient.clock import Clock
-from evclient.simulator import DEMO_PASSWORD, DEMO_USERNAME, Simulator
-from evclient.simulator.brands import all_brands
-from evclient.simulator.quota import most_in_any_window
+from evclient.simulator import Simulator
+from evclient.simulator.brands import ROUTE_CLASSES, all_brands
 from evclient.state import FileStore
 
-from .accounts import demo_login
+from .accounts import demo_login, demo_secrets, demo_settings
+from .budget import over_budget
 from .leaks import leaked
 
 TIMEOUTS = evclient.Timeouts(connect=5.0, total=20.0)
@@ -38,45 +38,28 @@ HANG_LIMIT = 2 * 3600.0
 
 @attrs.frozen
 class BrandCase:
+    """One brand's row of the matrix, as its simulator rehearses it (:class:`~evclient.simulator.Rehearsal`)."""
+
     brand: str
-    credentials: dict[str, Any]
     vin: str
     poll: str
     command: tuple[str, dict[str, Any]] | None
     routes: dict[str, str | None]  # route class → the simulator's route name (None: the brand has no such call)
-    budget: int = 60
+    account: str  # the simulator's name for the demo account (the stream faults address it)
 
 
-BRANDS = (
-    BrandCase(
-        brand="renault-ze", credentials={}, vin="VF1AG000164412345", poll="battery", command=("precondition", {}),
-        routes={"login": "renault-ze.login", "token refresh": "renault-ze.token-refresh", "listing": None,
-                "poll": "renault-ze.battery", "command submit": "renault-ze.precondition",
-                "command status": "renault-ze.precondition-last"},
-    ),
-    BrandCase(
-        brand="bmw", credentials={"app_key": "demo-key", "app_secret": "demo-secret"}, vin="WBY1Z61020V300002",
-        poll="status", command=("light-flash", {}),
-        routes={"login": "bmw.login", "token refresh": "bmw.login", "listing": "bmw.vehicles", "poll": "bmw.status",
-                "command submit": "bmw.executeService", "command status": "bmw.serviceExecutionStatus"},
-    ),
-    BrandCase(
-        brand="renault", credentials={"locale": "fr_FR"}, vin="VF1AG000X64000001", poll="battery-status",
-        command=("hvac-start", {"temperature": 21}),
-        routes={"login": "renault.accounts.login", "token refresh": "renault.accounts.getJWT",
-                "listing": "renault.vehicles", "poll": "renault.battery-status",
-                "command submit": "renault.action.hvac-start", "command status": "renault.hvac-status"},
-    ),
-    BrandCase(
-        brand="bmw-cardata", credentials={"client_id": "5d1ab1c2-7c0e-4b0a-9e4f-0123456789ab"},
-        vin="WBY31AW0X0FP00001", poll="telematics", command=None,
-        routes={"login": "bmw-cardata.token", "token refresh": "bmw-cardata.token",
-                "listing": "bmw-cardata.mappings", "poll": "bmw-cardata.telematics", "command submit": None,
-                "command status": None},
-        budget=50,
-    ),
-)
-ROUTE_CLASSES = ("login", "token refresh", "listing", "poll", "command submit", "command status")
+def brand_cases() -> tuple[BrandCase, ...]:
+    """Every brand evclient has and the simulator serves: a new brand joins the matrix by declaring its
+    rehearsal, and one the simulator does not serve is left out loudly (see ``tests/test_fault_matrix.py``)."""
+    sims = all_brands()
+    return tuple(
+        BrandCase(brand=name, vin=r.vin, poll=r.poll, command=r.action, routes=dict(r.routes), account=r.account)
+        for name in evclient.brands.names() if name in sims
+        for r in (sims[name].rehearsal,)
+    )
+
+
+BRANDS = brand_cases()
 
 #: Fault name → the simulator fault (``None``: connection refused, made by closing the simulator's port).
 FAULTS: dict[str, dict[str, Any] | None] = {
@@ -181,7 +164,7 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
         except evclient.EVClientError as err:
             result.outcome = type(err).__name__
             text = f"{err!s} {err!r} {err.__cause__!r}"
-            secrets = (DEMO_PASSWORD, *sim.world.tokens, *(v for v in case.credentials.values() if len(v) > 8))
+            secrets = (*demo_secrets(case.brand), *sim.world.tokens)
             result.leak = leaked(text, secrets)
         except Exception as err:
             result.foreign = f"{type(err).__module__}.{type(err).__name__}"
@@ -245,8 +228,7 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
         if account is not None:
             result.pause = account.budget.paused_for
         result.recovered = await _recovers(case, account, connect)
-        window = sim.max_in_window(3600.0, brand=case.brand)
-        result.over_budget = window > case.budget
+        result.over_budget = bool(over_budget(sim, case.brand))
         result.requests = len(sim.log)
     finally:
         for task in tasks:
@@ -261,7 +243,7 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
 
 async def open_account(case: BrandCase, sim: Simulator, url: str, **settings: Any) -> evclient.Account:
     """The demo account of ``case.brand`` on ``sim`` (``settings`` go to ``connect()``, e.g. a ``store``)."""
-    return await demo_login(sim, case.brand, base_url=url, timeouts=TIMEOUTS, **case.credentials, **settings)
+    return await demo_login(sim, case.brand, base_url=url, timeouts=TIMEOUTS, **settings)
 
 
 async def _recovers(case: BrandCase, account: evclient.Account | None, connect: Callable[[], Any]) -> bool:
@@ -320,7 +302,7 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
     loop = asyncio.get_running_loop()
     started = loop.time()
     sim_brand = sim.brands[case.brand]
-    username = str(case.credentials.get("client_id") or DEMO_USERNAME)
+    username = case.account
     account: evclient.Account | None = None
     folder = tempfile.TemporaryDirectory()  # the wall-clock cell's file store
     store = FileStore(case.brand, "matrix", {}, root=Path(folder.name))
@@ -359,7 +341,7 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
             result.met = True
         result.elapsed = loop.time() - started
         result.recovered = await _recovers(case, account, lambda: open_account(case, sim, url))
-        result.over_budget = _over_budget(sim, account, url)
+        result.over_budget = bool(over_budget(sim, case.brand))
         result.requests = len(sim.log)
     except evclient.EVClientError as err:
         result.outcome = type(err).__name__
@@ -391,7 +373,7 @@ async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: e
         again = await evclient.connect(case.brand, servers=sim.servers(case.brand, url), clock=clock,
                                        budget=evclient.Budget(state=saved["budget"]), tokens=account.tokens,
                                        vehicles=account.vehicle_listing(), timeouts=TIMEOUTS, login=False,
-                                       **case.credentials)
+                                       **demo_settings(case.brand))
         try:
             with evclient.within(0):
                 await (await again.vehicle(case.vin)).refresh(case.poll)
@@ -401,18 +383,6 @@ async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: e
             await again.close()
         return "fresh budget"
     return "ok"
-
-
-def _over_budget(sim: Simulator, account: evclient.Account, url: str) -> bool:
-    """Whether any of the brand's windows held more requests than its limit, by the simulator's own log."""
-    paths = {name: base.removeprefix(url) for name, base in account.servers.items()}
-    for window in account.budget.windows:
-        covered = [path for name, path in paths.items()
-                   if any(w.name == window.name for w in account.scheduler.windows_for(name))]
-        stamps = [e.t for e in sim.requests(brand=account.brand.name) if any(e.path.startswith(p) for p in covered)]
-        if most_in_any_window(stamps, window.seconds) > window.limit:
-            return True
-    return False
 
 
 def _poll_windows(account: evclient.Account) -> set[str]:
@@ -428,11 +398,12 @@ def markdown(results: list[CaseResult]) -> str:
         "`tests/test_fault_matrix.py`. Each cell is one fresh account against the simulator with one fault",
         "injected once on that route class: **ok** means the caller never saw it (evclient retried a read,",
         "renewed a token, or read a command's status again); otherwise the cell names the evclient exception",
-        "the caller got. In every cell the fault was met, no rolling hour went over the budget (counted from",
-        "the simulator's log), nothing hung, no other exception type escaped, and the account worked again",
-        "afterwards (after the pause a server asked for). Writes (login, command submit) are not retried on",
-        "their own: a command the server may have taken must not be sent twice. *n/a*: the brand has no such",
-        "call (ZE Services lists the car in its login answer). A cell marked ✗ breaks the rules above.",
+        "the caller got. In every cell the fault was met, no window of the brand's budget held more than its",
+        "limit (counted from the simulator's log), nothing hung, no other exception type escaped, and the",
+        "account worked again afterwards (after the pause a server asked for). Writes (login, command",
+        "submit) are not retried on their own: a command the server may have taken must not be sent twice.",
+        "*n/a*: the brand has no such call (a listing that comes with the login answer, a read-only brand's",
+        "commands). A cell marked ✗ breaks the rules above.",
         "",
         "The rules the test holds every cell to: a revoked token is renewed once, unseen; 429s and the",
         "brand's quota answer raise `QuotaExceeded` and pause the account (a command's status read waits out",
@@ -482,14 +453,18 @@ ERRORS_OF = {"HTTP 500": {"ServerError"}, "HTTP 502": {"ServerError"}, "HTTP 503
              "connection reset": {"ConnectionFailed"}}
 
 
+def _polls_its_login(brand: str) -> bool:
+    return "device-code" in evclient.brands.get(brand).login_challenges
+
+
 def expected(route_class: str, fault: str, brand: str | None = None) -> set[str]:
     """The documented outcomes of a cell (see ``markdown``)."""
     if fault in EXTRA_CELLS:
         return {"ok"}  # the account went on as it must (see run_extra)
-    if brand == "bmw-cardata" and route_class == "login" and fault in TRANSIENT:
-        # The device login polls the token endpoint anyway: a hiccup there is looked at again at the next
-        # interval, while the code is still pending. An answer lost after BMW handed the tokens out has used the
-        # code up: the owner starts again (never a second poll of a used code).
+    if brand is not None and _polls_its_login(brand) and route_class == "login" and fault in TRANSIENT:
+        # A device login polls the token endpoint anyway: a hiccup there is looked at again at the next
+        # interval, while the code is still pending. An answer lost after the server handed the tokens out has
+        # used the code up: the owner starts again (never a second poll of a used code).
         return {"ok", "TwoFactorExpired"}
     if fault == "401, token revoked":
         return {"ok"}  # one renewal of the token, then the same request again

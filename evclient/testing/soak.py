@@ -19,31 +19,23 @@ import attrs
 
 import evclient
 import evclient.brands
-from evclient.simulator import DEMO_PASSWORD, Simulator
-from evclient.simulator.brands.bmw import DEMO_SECURITY_ANSWER
-from evclient.simulator.brands.bmw_cardata import DEMO_CLIENT_ID
+from evclient.simulator import Simulator
+from evclient.simulator.brands import Rehearsal, all_brands
 from evclient.simulator.faults import Chaos
-from evclient.simulator.quota import most_in_any_window
 
-from .accounts import demo_login
+from .accounts import demo_login, demo_secrets
+from .budget import BudgetBook
 from .leaks import leaked
 
 DAY = 86400.0
 HOUR = 3600.0
 
-ACCOUNTS: dict[str, dict[str, Any]] = {
-    "renault-ze": {},
-    "bmw": {"app_key": "demo-key", "app_secret": "demo-secret"},
-    "renault": {"locale": "fr_FR"},
-    "bmw-cardata": {"client_id": DEMO_CLIENT_ID},
-}
-#: Brands whose budget is a day's (checked over rolling 24 hours), with their limit.
-DAILY = {"bmw-cardata": 50}
-COMMANDS: dict[str, tuple[str, dict[str, Any]]] = {
-    "renault-ze": ("precondition", {}),
-    "bmw": ("light-flash", {}),
-    "renault": ("hvac-start", {"temperature": 21}),
-}
+
+
+def soaked_brands() -> dict[str, Rehearsal]:
+    """Every brand evclient has and the simulator serves, with what its simulator rehearses (its command)."""
+    sims = all_brands()
+    return {name: sims[name].rehearsal for name in evclient.brands.names() if name in sims}
 
 
 @attrs.define
@@ -105,7 +97,7 @@ async def _retrying(attempt: Any, what: str) -> Any:
 
 
 async def _connect(sim: Simulator, brand: str) -> evclient.Account:
-    account: evclient.Account = await _retrying(lambda: demo_login(sim, brand, **ACCOUNTS[brand]), f"{brand} login")
+    account: evclient.Account = await _retrying(lambda: demo_login(sim, brand), f"{brand} login")
     await _retrying(account.vehicles, f"{brand} listing")
     return account
 
@@ -131,17 +123,19 @@ async def soak(
     sim = Simulator()
     await sim.start()
     sim.chaos = Chaos(rate, seed)
-    accounts = {brand: await _connect(sim, brand) for brand in ACCOUNTS}
-    secrets = {DEMO_PASSWORD, DEMO_SECURITY_ANSWER, "demo-secret"}
+    rehearsals = soaked_brands()
+    accounts = {brand: await _connect(sim, brand) for brand in rehearsals}
+    secrets = {secret for brand in rehearsals for secret in demo_secrets(brand)}
     tasks: list[asyncio.Task[None]] = []
     try:
         for account in accounts.values():
             await account.start()
 
         async def commands(brand: str, account: evclient.Account) -> None:
-            if brand not in COMMANDS:
-                return  # a read-only brand (CarData)
-            name, params = COMMANDS[brand]
+            action = rehearsals[brand].action
+            if action is None:
+                return  # a read-only brand
+            name, params = action
             while True:
                 await asyncio.sleep(command_every)
                 cars = [car for car in account.cached_vehicles() if name in car.commands]
@@ -164,8 +158,7 @@ async def soak(
                 report.command_outcomes[outcome] = report.command_outcomes.get(outcome, 0) + 1
 
         tasks = [asyncio.create_task(commands(b, a)) for b, a in accounts.items()]
-        times: dict[str, list[float]] = {}
-        days_of: dict[str, list[float]] = {}  # the last day's times of brands with a daily budget
+        book = BudgetBook()  # every window of every brand's budget, from the server's side
         gc.collect()
         if trace:
             tracemalloc.start()
@@ -177,26 +170,16 @@ async def soak(
                 for token in _token_values(account.tokens):
                     secrets.add(token)
             report.secret_leaks += _leaks(records, secrets)
-            # Count each account's requests in rolling hours from the simulator's log, then empty the log so
-            # that a month of it does not pass for a leak (the last hour's times are kept for the windows).
-            cut = sim.world.clock.wall() - HOUR
+            # Count each account's requests in every window of its brand's budget from the simulator's log,
+            # then empty the log so that a month of it does not pass for a leak (the book keeps what windows reach).
             for entry in sim.log:
                 report.requests += 1
                 if entry.fault == "quota":  # the simulator's own quota refused it: the client overspent
                     report.budget_violations += 1
-                if entry.account is not None:
-                    times.setdefault(f"{entry.brand}/{entry.account}", []).append(entry.t)
-                    if entry.brand in DAILY:
-                        days_of.setdefault(f"{entry.brand}/{entry.account}", []).append(entry.t)
+            book.add(sim.log)
             sim.log.clear()
-            for key, stamps in times.items():
-                if most_in_any_window(stamps, HOUR) > 60:
-                    report.budget_violations += 1
-                times[key] = [t for t in stamps if t > cut]
-            for key, stamps in days_of.items():
-                if most_in_any_window(stamps, DAY) > DAILY[key.split("/", 1)[0]]:
-                    report.budget_violations += 1
-                days_of[key] = [t for t in stamps if t > sim.world.clock.wall() - DAY]
+            report.budget_violations += len(book.violations())
+            book.forget_before(sim.world.clock.wall())
             for car in sim.world.cars.values():
                 car.extra.pop("actions", None)
             if day == 1:

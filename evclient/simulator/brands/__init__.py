@@ -15,6 +15,7 @@ import pkgutil
 import ssl
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import attrs
 from aiohttp import web
 
 if TYPE_CHECKING:
@@ -40,6 +41,32 @@ class Refusal(Exception):
         self.response = response
 
 
+#: The kinds of call the fault matrix injects trouble into, in its table's order.
+ROUTE_CLASSES = ("login", "token refresh", "listing", "poll", "command submit", "command status")
+
+
+@attrs.frozen(kw_only=True)
+class Rehearsal:
+    """What evclient's own tools — the demo, the fault matrix, the soak — do with a brand on the default
+    world, declared beside its simulator so that none of those tools names a brand.
+
+    ``routes`` maps each of :data:`ROUTE_CLASSES` to the simulator's route name that serves it (``None``: the
+    brand makes no such call, e.g. a listing that comes with the login); ``action`` is a command the demo car
+    runs with a status walk (``None``: a read-only brand); ``account`` is the simulator's name for the demo
+    account when it is not the demo user name (the stream faults address it).
+    """
+
+    vin: str
+    poll: str
+    routes: dict[str, str | None]
+    action: tuple[str, dict[str, Any]] | None = None
+    account: str = DEMO_USERNAME
+
+    def __attrs_post_init__(self) -> None:
+        if set(self.routes) != set(ROUTE_CLASSES):
+            raise ValueError(f"a rehearsal names a route for each of {', '.join(ROUTE_CLASSES)}")
+
+
 class SimBrand(abc.ABC):
     """One brand's simulated cloud."""
 
@@ -51,6 +78,8 @@ class SimBrand(abc.ABC):
     quota: ClassVar[tuple[int, float]] = (60, 3600.0)
     #: Folder name of the brand's fixtures.
     fixtures: ClassVar[str]
+    #: What the demo, the fault matrix and the soak do with it.
+    rehearsal: ClassVar[Rehearsal]
 
     def __init__(self, world: World) -> None:
         self.world = world

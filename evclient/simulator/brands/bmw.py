@@ -25,7 +25,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from ..world import Car, CommandScript, SimAccount, World
-from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, register
+from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, Rehearsal, SimBrand, register
 
 PREFIX = "/bmw"
 V = PREFIX + "/webapi/v1/user/vehicles/{vin}"
@@ -75,6 +75,11 @@ class BmwSim(SimBrand):
     name = "bmw"
     mounts: ClassVar[dict[str, str]] = {"api": PREFIX}
     fixtures = "bmw"
+    rehearsal = Rehearsal(
+        vin="WBY1Z61020V300002", poll="status", action=("light-flash", {}),
+        routes={"login": "bmw.login", "token refresh": "bmw.login", "listing": "bmw.vehicles", "poll": "bmw.status",
+                "command submit": "bmw.executeService", "command status": "bmw.serviceExecutionStatus"},
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

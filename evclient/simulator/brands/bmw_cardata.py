@@ -34,7 +34,7 @@ from typing import Any, ClassVar
 from aiohttp import web
 
 from ..world import Car, SimAccount, World
-from . import DEMO_USERNAME, SimBrand, json_body, register
+from . import DEMO_USERNAME, Rehearsal, SimBrand, json_body, register
 
 _LOG = logging.getLogger(__name__)
 
@@ -235,6 +235,12 @@ class BmwCarDataSim(SimBrand):
     mounts: ClassVar[dict[str, str]] = {"auth": AUTH, "api": API, "stream": "ws:" + STREAM}
     quota = (50, 86400.0)
     fixtures = "bmw_cardata"
+    rehearsal = Rehearsal(
+        vin="WBY31AW0X0FP00001", poll="telematics", account=DEMO_CLIENT_ID,
+        routes={"login": "bmw-cardata.token", "token refresh": "bmw-cardata.token",
+                "listing": "bmw-cardata.mappings", "poll": "bmw-cardata.telematics", "command submit": None,
+                "command status": None},
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -21,7 +21,7 @@ import jwt
 from aiohttp import web
 
 from ..world import Car, SimAccount, World
-from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, SimBrand, json_body, register
+from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, Rehearsal, SimBrand, json_body, register
 from ._renault_models import BATTERY_KCM, ERRORS, SimModel, model
 
 GIGYA = "/renault/gigya"
@@ -86,6 +86,12 @@ class RenaultSim(SimBrand):
     name = "renault"
     mounts: ClassVar[dict[str, str]] = {"gigya": GIGYA, "kamereon": KAMEREON}
     fixtures = "renault"
+    rehearsal = Rehearsal(
+        vin="VF1AG000X64000001", poll="battery-status", action=("hvac-start", {"temperature": 21}),
+        routes={"login": "renault.accounts.login", "token refresh": "renault.accounts.getJWT",
+                "listing": "renault.vehicles", "poll": "renault.battery-status",
+                "command submit": "renault.action.hvac-start", "command status": "renault.hvac-status"},
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)

@@ -19,7 +19,7 @@ import jwt
 from aiohttp import web
 
 from ..world import SIGNING_KEY, Car, World
-from . import Refusal, SimBrand, json_body, register
+from . import Refusal, Rehearsal, SimBrand, json_body, register
 
 PREFIX = "/renault-ze/api"
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -83,6 +83,12 @@ class RenaultZESim(SimBrand):
     name = "renault-ze"
     mounts: ClassVar[dict[str, str]] = {"api": PREFIX}
     fixtures = "renault_ze"
+    rehearsal = Rehearsal(
+        vin="VF1AG000164412345", poll="battery", action=("precondition", {}),
+        routes={"login": "renault-ze.login", "token refresh": "renault-ze.token-refresh", "listing": None,
+                "poll": "renault-ze.battery", "command submit": "renault-ze.precondition",
+                "command status": "renault-ze.precondition-last"},
+    )
 
     def __init__(self, world: World) -> None:
         super().__init__(world)
