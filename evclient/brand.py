@@ -80,7 +80,8 @@ class Brand(abc.ABC):
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        hide_keys(cls.secret_keys)
+        # Secret settings too (an app secret, a security answer): a new brand's secrets are hidden without an edit.
+        hide_keys(cls.secret_keys | {setting.name for setting in cls.settings if setting.secret})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"a brand is a declaration shared by every account; {name!r} belongs on its Session")

@@ -7,7 +7,6 @@ import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from . import brands
 from .models import plain
 from .redact import REDACTED, mask_vin, redact
 
@@ -29,19 +28,15 @@ PERSONAL_KEYS = frozenset({
 BODY_KEPT = frozenset({"code"})
 
 
-def _hidden() -> frozenset[str]:
-    # Every brand's secret settings, as they declare them: a new brand's secrets are hidden without an edit.
-    return PERSONAL_KEYS | brands.secret_names()
-
-
 def scrub(data: Any) -> Any:
-    """``redact()`` plus personal keys, every brand's secret settings and e-mail addresses anywhere in text."""
-    cleaned = redact(data, extra_keys=_hidden())
+    """``redact()`` (which hides every brand's secret settings and wire names) plus personal keys and e-mail
+    addresses anywhere in text."""
+    cleaned = redact(data, extra_keys=PERSONAL_KEYS)
     return _emails(cleaned)
 
 
 def _scrub_body(data: Any) -> Any:
-    return _emails(redact(data, extra_keys=_hidden(), keep=BODY_KEPT))
+    return _emails(redact(data, extra_keys=PERSONAL_KEYS, keep=BODY_KEPT))
 
 
 def _emails(data: Any) -> Any:

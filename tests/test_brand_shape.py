@@ -161,8 +161,11 @@ def test_a_brands_secret_wire_names_are_hidden_from_the_moment_it_is_declared() 
     from evclient.redact import REDACTED, redact, redact_url, secret_keys
 
     assert "keysecret" not in secret_keys()
-    type("SecretiveBrand", (TestBrand,), {"name": "secretive", "secret_keys": frozenset({"keySecret"})})
-    assert redact({"KeySecret": "s3cr3t", "kept": "plain"}) == {"KeySecret": REDACTED, "kept": "plain"}
+    assert "pin_code" not in secret_keys()
+    type("SecretiveBrand", (TestBrand,), {"name": "secretive", "secret_keys": frozenset({"keySecret"}), "settings": (
+        *TestBrand.settings, Setting(name="pin_code", help="the car's PIN", secret=True))})
+    assert redact({"KeySecret": "s3cr3t", "kept": "plain", "pin_code": "1234"}) == {
+        "KeySecret": REDACTED, "kept": "plain", "pin_code": REDACTED}
     assert "s3cr3t" not in redact_url("http://127.0.0.1/api/x?keysecret=s3cr3t&page=2")
     assert "page=2" in redact_url("http://127.0.0.1/api/x?keysecret=s3cr3t&page=2")
 

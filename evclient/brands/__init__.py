@@ -65,8 +65,3 @@ def all_settings() -> dict[str, list[tuple[type[Brand], Setting]]]:
         for setting in brand.settings:
             found.setdefault(setting.name, []).append((brand, setting))
     return found
-
-
-def secret_names() -> frozenset[str]:
-    """The names of every secret setting of every brand (for redaction)."""
-    return frozenset(name for name, uses in all_settings().items() if any(s.secret for _, s in uses))
