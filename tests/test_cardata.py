@@ -423,7 +423,7 @@ async def test_cli_login_then_watch_streamed_changes(sim, capsys, tmp_path, monk
     assert lines and {"vin", "field", "value", "measured_at", "source"} <= set(lines[0])
     assert any(line["source"] == "push" and line["field"] == "battery_percent" for line in lines)
     # A brand without a stream: the changes its polls bring.
-    assert await run_cli(sim, "watch", "--for", "900") == 0
+    assert await run_cli(sim, "--brand", "renault-ze", "watch", "--for", "900") == 0
     assert "polled within the budget" in capsys.readouterr().out
 
 

@@ -30,7 +30,8 @@ def saved_states(pattern: str = "*.json") -> list[Path]:
 
 
 async def run(sim, *argv: str) -> int:
-    args = cli.build_parser().parse_args(["--simulator", sim.url, *argv])
+    # The ZE demo account unless the test names another brand (argparse keeps the last --brand given).
+    args = cli.build_parser().parse_args(["--simulator", sim.url, "--brand", "renault-ze", *argv])
     return await cli.run_account_command(args)
 
 
@@ -132,7 +133,10 @@ def simulator_process():
 
 def test_the_standalone_simulator_and_the_cli_as_processes(simulator_process, tmp_path):
     env = {**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)}
-    done = evclient("--simulator", simulator_process, "vehicles", env=env)
+    env.pop("EVCLIENT_BRAND", None)
+    unnamed = evclient("--simulator", simulator_process, "vehicles", env=env)
+    assert unnamed.returncode == 2 and "name the car cloud with --brand" in unnamed.stderr  # no built-in default
+    done = evclient("--simulator", simulator_process, "--brand", "renault-ze", "vehicles", env=env)
     assert done.returncode == 0, done.stderr
     assert ZOE in done.stdout
 

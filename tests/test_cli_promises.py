@@ -244,7 +244,7 @@ async def test_no_wait_watch_goes_on_through_a_token_renewal_and_ends_non_zero_w
     hours. A login the server refuses for good ends the run with an error, not a silent watch of nothing."""
     monkeypatch.setenv("EVCLIENT_STATE_DIR", str(tmp_path))
     sim.brands["renault-ze"].token_lifetime = 3600.0  # type: ignore[attr-defined] # an hour, not ten
-    assert await run_cli(sim, "--no-wait", "watch", "--for", str(3 * 3600)) == 0
+    assert await run_cli(sim, "--brand", "renault-ze", "--no-wait", "watch", "--for", str(3 * 3600)) == 0
     start = sim.requests(brand="renault-ze")[0].t
     assert "token-refresh" in sim.routes() or sim.routes().count("login") >= 2  # renewed after the hour ...
     assert [e for e in sim.requests(brand="renault-ze") if e.t - start > 2.5 * 3600]  # ... and still polling
@@ -253,8 +253,8 @@ async def test_no_wait_watch_goes_on_through_a_token_renewal_and_ends_non_zero_w
     # An hour in, the server forgets every token, and the password given is not the account's.
     loop.call_later(3600, functools.partial(sim.world.revoke, "renault-ze", "demo@evclient.dev", refresh=True))
     with pytest.raises(AuthenticationError):
-        await run_cli(sim, "--no-wait", "--username", "demo@evclient.dev", "--password", "not-it", "watch",
-                      "--for", str(6 * 3600))
+        await run_cli(sim, "--brand", "renault-ze", "--no-wait", "--username", "demo@evclient.dev", "--password",
+                      "not-it", "watch", "--for", str(6 * 3600))
     assert saved_states()
 
 

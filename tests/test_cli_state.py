@@ -31,7 +31,8 @@ def _state_dir(tmp_path, monkeypatch):
 
 
 async def run(sim, *argv: str) -> int:
-    args = cli.build_parser(["--simulator", sim.url, *argv]).parse_args(["--simulator", sim.url, *argv])
+    full = ["--simulator", sim.url, "--brand", "renault-ze", *argv]  # argparse keeps the last --brand given
+    args = cli.build_parser(full).parse_args(full)
     return await cli.run_account_command(args)
 
 
@@ -152,7 +153,7 @@ def _post(url: str, path: str, body: dict) -> None:
 def test_overlapping_runs_and_sigterm_lose_no_request(simulator_process, tmp_path):
     url = simulator_process
     env = {**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)}
-    assert evclient("--simulator", url, "vehicles", env=env).returncode == 0
+    assert evclient("--simulator", url, "--brand", "renault-ze", "vehicles", env=env).returncode == 0
     _post(url, "/_sim/commands", {"command": "charge-now", "latency": 600.0})  # a car that takes its time
     first = subprocess.Popen([sys.executable, "-m", "evclient.cli", "--simulator", url, "command", ZOE, "charge-now"],
                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -195,8 +196,8 @@ def test_out_of_range_options_are_usage_errors(argv):
 
 
 def test_a_misspelt_server_name_is_a_usage_error_and_nothing_is_sent(tmp_path):
-    done = evclient("--no-state", "--server", "apii=http://127.0.0.1:9/api", "--username", "a@b.c", "--password", "x",
-                    "vehicles", env={**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)})
+    done = evclient("--brand", "renault-ze", "--no-state", "--server", "apii=http://127.0.0.1:9/api", "--username",
+                    "a@b.c", "--password", "x", "vehicles", env={**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)})
     assert done.returncode == 2 and "no server named 'apii'" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -211,7 +212,7 @@ def test_help_lists_the_brands_endpoints_commands_and_where_state_lives():
 
 def test_a_quota_answer_is_one_line_on_stderr(simulator_process, tmp_path):
     _post(simulator_process, "/_sim/faults", {"kind": "quota", "route": "renault-ze.battery", "retry_after": 600})
-    done = evclient("--simulator", simulator_process, "fetch", ZOE, "battery",
+    done = evclient("--simulator", simulator_process, "--brand", "renault-ze", "fetch", ZOE, "battery",
                     env={**os.environ, "EVCLIENT_STATE_DIR": str(tmp_path)})
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1, done.stderr  # the error, not also the log's warning of the pause

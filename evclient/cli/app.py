@@ -183,6 +183,9 @@ def _may_take_stream(args: argparse.Namespace) -> None:
 
 async def run_account_command(args: argparse.Namespace) -> int:
     """Open the account (resuming from its file store, which it writes through), run one subcommand, close."""
+    if not args.brand:
+        known = ", ".join(brands.names())
+        raise InvalidInputError(f"name the car cloud with --brand or EVCLIENT_BRAND: one of {known}")
     args.parsed_params = parse_params(getattr(args, "params", None) or [])  # bad parameters cost nothing
     _may_take_stream(args)
     if args.command == "fetch" and not args.output and any(
@@ -278,16 +281,32 @@ def _number(kind: type[int] | type[float], low: float, high: float = math.inf, *
     return convert
 
 
-def _brand_from(argv: Sequence[str] | None) -> str:
-    """The brand named on the command line (or in the environment), to tailor the subcommands' help."""
+def _default_brand() -> str | None:
+    """``EVCLIENT_BRAND``, else the brand of the accounts kept in the state folder when they are all of one.
+    There is no built-in default: every brand's servers may stop answering third parties one day."""
+    named = os.environ.get("EVCLIENT_BRAND")
+    if named:
+        return named
+    folder = state_dir()
+    known = sorted(brands.names(), key=len, reverse=True)  # "bmw-cardata-…" is CarData's, not legacy BMW's
+    kept = {next((b for b in known if path.name.startswith(f"{b}-")), None)
+            for path in (folder.glob("*.json") if folder.is_dir() else ())}
+    kept.discard(None)
+    return kept.pop() if len(kept) == 1 else None
+
+
+def _brand_from(argv: Sequence[str] | None) -> str | None:
+    """The brand named on the command line (or found as :func:`_default_brand`), to tailor the subcommands' help."""
     early = argparse.ArgumentParser(add_help=False)
-    early.add_argument("--brand", default=os.environ.get("EVCLIENT_BRAND", "renault-ze"))
+    early.add_argument("--brand", default=None)
     known, _ = early.parse_known_args(list(argv) if argv is not None else sys.argv[1:])
-    return str(known.brand)
+    return str(known.brand) if known.brand else _default_brand()
 
 
-def _brand_help(brand: str, what: str) -> str:
+def _brand_help(brand: str | None, what: str) -> str:
     """The ``fetch`` (``what="endpoints"``) or ``command`` help's list of what ``brand`` has."""
+    if brand is None:
+        return "name a brand (--brand) to list its " + what
     try:
         cls = brands.get(brand)
     except InvalidInputError:
@@ -325,8 +344,9 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
         prog="evclient", description="Read and command electric cars politely.", formatter_class=raw,
         epilog=f"Tokens, the budget log and the car listing are kept between runs in {state_dir()} "
                "(EVCLIENT_STATE_DIR), one owner-only file per account; --no-state keeps nothing.")
-    parser.add_argument("--brand", default=os.environ.get("EVCLIENT_BRAND", "renault-ze"),
-                        help=f"one of {', '.join(brands.names())} (default: %(default)s)")
+    parser.add_argument("--brand", default=brand,
+                        help=f"one of {', '.join(brands.names())} (EVCLIENT_BRAND; without either, the brand of "
+                             "the accounts kept in the state folder when they are all of one)")
     parser.add_argument("--simulator", metavar="URL", help="use an evclient simulator (demo account by default)")
     parser.add_argument("--server", metavar="NAME=URL", action="append",
                         help="override one of the brand's servers (on top of --simulator's, e.g. a stream over TLS)")
