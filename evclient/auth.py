@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import math
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import attrs
@@ -139,23 +139,30 @@ class LoginChallenge:
     ``connect()`` raises :class:`~evclient.errors.TwoFactorRequired` carrying one. The account stays open
     for it: finish the brand's steps (the last returns the logged-in :class:`~evclient.Account`), or call
     :meth:`close` to give up.
+
+    Brand code makes one with the door it logs in through (``api``) and reaches the account only through it;
+    ``connect()`` attaches how the login ends (:meth:`attach`), so a challenge never holds the account.
     """
 
-    def __init__(self) -> None:
-        self.account: Account | None = None
+    def __init__(self, api: Api) -> None:
+        self._api = api
+        self._finish: Callable[[], Awaitable[Account]] | None = None
+        self._give_up: Callable[[], Awaitable[None]] | None = None
+
+    def attach(self, finish: Callable[[], Awaitable[Account]], give_up: Callable[[], Awaitable[None]]) -> None:
+        """The core's part: ``finish`` ends the login (tokens kept, the account returned), ``give_up`` closes it."""
+        self._finish, self._give_up = finish, give_up
 
     async def close(self) -> None:
         """Give up: close the account the challenge kept open."""
-        if self.account is not None:
-            await self.account.close()
+        if self._give_up is not None:
+            await self._give_up()
 
     async def _logged_in(self) -> Account:
-        account = self.account
-        if account is None:
-            raise RuntimeError("this challenge belongs to no account")
-        account.auth.changed()  # the challenge set the tokens without a renewal: kept and told now
-        await account.login()  # clears the paused login; the fresh tokens need no request
-        return account
+        """The brand's last step calls this once its auth holds the new tokens."""
+        if self._finish is None:
+            raise RuntimeError("this challenge was not raised by connect()")
+        return await self._finish()
 
 
 @attrs.frozen
@@ -195,9 +202,9 @@ class DeviceCodeChallenge(LoginChallenge):
     budget) and returns the logged-in :class:`~evclient.Account`; ``close()`` gives up.
     """
 
-    def __init__(self, *, verification_uri: str, user_code: str, expires_at: float, interval: float,
+    def __init__(self, api: Api, *, verification_uri: str, user_code: str, expires_at: float, interval: float,
                  verification_uri_complete: str | None = None) -> None:
-        super().__init__()
+        super().__init__(api)
         self.verification_uri = verification_uri
         self.verification_uri_complete = verification_uri_complete
         self.user_code = user_code

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import ssl
 from collections.abc import Generator, Mapping, Sequence
 from typing import Any
@@ -16,6 +17,13 @@ from .clock import Clock
 from .errors import TwoFactorRequired
 from .state.base import AccountStore
 from .transport import Timeouts, Transport
+
+
+async def _logged_in(account: Account) -> Account:
+    """A login challenge's end: the brand's auth holds the new tokens, set without a renewal."""
+    account.auth.changed()  # so they are announced (and kept) now
+    await account.login()  # clears the paused login; the fresh tokens need no request
+    return account
 
 
 class Connecting:
@@ -35,7 +43,8 @@ class Connecting:
             await account.login()
         except TwoFactorRequired as err:
             if isinstance(err.challenge, LoginChallenge):
-                err.challenge.account = account  # kept open: the challenge finishes the login on it
+                # The account stays open behind the challenge: its last step ends the login here.
+                err.challenge.attach(functools.partial(_logged_in, account), account.close)
             else:
                 await account.close()
             raise

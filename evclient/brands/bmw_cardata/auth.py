@@ -28,7 +28,6 @@ from ...errors import (
     TwoFactorRequired,
     reading,
 )
-from ...scheduler import Priority
 from ...transport import Request
 from .errors import DEVICE_CODE, DEVICE_TOKEN, TOKEN_REFRESH, AuthorizationPending, RefreshRefused, SlowDown
 
@@ -156,7 +155,7 @@ class CarDataAuth(Auth):
         with reading(DEVICE_CODE):
             body = response.json()
             started = CarDataDeviceChallenge(
-                self, Secret(str(body["device_code"])), verification_uri=str(body["verification_uri"]),
+                self, api, Secret(str(body["device_code"])), verification_uri=str(body["verification_uri"]),
                 verification_uri_complete=body.get("verification_uri_complete"), user_code=str(body["user_code"]),
                 expires_at=api.clock.wall() + float(body.get("expires_in", 300)),
                 interval=max(1.0, float(body.get("interval", 5))),
@@ -214,16 +213,13 @@ class CarDataAuth(Auth):
 class CarDataDeviceChallenge(DeviceCodeChallenge):
     """CarData's device login, paused for the owner's approval."""
 
-    def __init__(self, auth: CarDataAuth, device_code: Secret, **shown: Any) -> None:
-        super().__init__(**shown)
+    def __init__(self, auth: CarDataAuth, api: Api, device_code: Secret, **shown: Any) -> None:
+        super().__init__(api, **shown)
         self._auth = auth
         self._device_code = device_code
 
     async def wait(self) -> Account:
-        account = self.account
-        if account is None:
-            raise RuntimeError("this challenge belongs to no account")
-        api = account.api(Priority.REFRESH)
+        api = self._api
         while True:
             if api.clock.wall() >= self.expires_at:
                 raise TwoFactorExpired("the login code expired before the owner approved it; start the login again")

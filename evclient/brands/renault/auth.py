@@ -126,9 +126,8 @@ class EmailCodeChallenge(CodeChallenge):
     """
 
     def __init__(self, auth: RenaultAuth, api: Api, reg_token: Secret) -> None:
-        super().__init__()
+        super().__init__(api)
         self._auth = auth
-        self._api = api
         self._reg_token = reg_token
         self._assertion: Secret | None = None
         self._phv_token: Secret | None = None
