@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from contextlib import AbstractAsyncContextManager
 
     from .clock import Clock
-    from .transport import Request, Response, WebSocket
+    from .transport import Request, Response
 
 
 class Api(Protocol):
@@ -35,13 +35,9 @@ class Api(Protocol):
         """Seconds since the car's value of ``endpoint`` arrived, whatever brought it (``None``: none yet)."""
         ...
 
-    async def authenticate(self) -> None:
-        """Make the account's credentials valid now (a renewal is a scheduled request like any other)."""
-
-    def websocket(self, server: str, path: str, *, authenticated: bool = True
-                  ) -> AbstractAsyncContextManager[WebSocket]:
-        """A WebSocket to one of the brand's servers, on the account's session (for streams)."""
-        ...
+    async def authenticate(self, *, renew: bool = False) -> None:
+        """Make the account's credentials valid now (a renewal is a scheduled request like any other);
+        ``renew``: renew them whatever their expiry (a server refused them)."""
 
     def admitted(self, server: str) -> AbstractAsyncContextManager[None]:
         """A slot from the budget for a connection that is not HTTP (e.g. an MQTT stream), held while it opens."""

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from .command import CommandSpec
     from .endpoint import Endpoint, EndpointSpec
     from .errors import EVClientError
-    from .streams import StreamSink
+    from .streams import StreamSink, StreamSpec
     from .transport import Response
 
 __all__ = ["Api", "Brand", "Session", "VehicleInfo"]
@@ -63,12 +63,8 @@ class Brand(abc.ABC):
     max_answer: ClassVar[int] = MAX_ANSWER
     endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
     commands: ClassVar[Sequence[CommandSpec]] = ()
-    #: What a stream needs beyond evclient: the module it imports and the extra that installs it.
-    stream_requires: ClassVar[str | None] = None
-    stream_extra: ClassVar[str | None] = None
-    #: Seconds a connected stream may stay silent before its endpoints are polled again (``None``: silence
-    #: is healthy, e.g. a parked car that has nothing to say).
-    stream_silence: ClassVar[float | None] = None
+    #: The brand's stream, when it has one (its session then implements ``open_stream``).
+    stream: ClassVar[StreamSpec | None] = None
     #: The per-account side: made by :meth:`open_session` for each account.
     session: ClassVar[type[Session]]
     #: Wire names (query parameters, body fields, headers; any letter case) whose values are secret or
@@ -187,11 +183,8 @@ class Session(abc.ABC):
     def forget(self, name: str) -> None:  # noqa: B027 - a brand without resources keeps it
         """Drop a kept resource: a read that needed it failed with :class:`~evclient.errors.ResourceGone`."""
 
-    def has_stream(self) -> bool:
-        """Whether this account pushes values (by default: whether the session implements :meth:`open_stream`)."""
-        return type(self).open_stream is not Session.open_stream
-
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
-        """Run the brand's stream until the connection ends (see :mod:`evclient.streams`): the runner opens it
-        again. A brand without a stream leaves this as it is."""
+        """Open one connection of the brand's stream and hand its messages to ``sink`` until it ends (see
+        :mod:`evclient.streams`); never retry or sleep: reconnecting is the runner's. A brand without a stream
+        (``Brand.stream`` is ``None``) leaves this as it is."""
         raise NotImplementedError(f"{self.brand.name} has no stream")

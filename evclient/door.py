@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from .pipeline import RequestPipeline
     from .reads import Reader
     from .scheduler import Priority
-    from .transport import Request, Response, WebSocket
+    from .transport import Request, Response
     from .vehicle import Vehicle
 
 
@@ -55,12 +55,10 @@ class Door:
             return None
         return self._pipeline.clock.wall() - held.fetched_at
 
-    async def authenticate(self) -> None:
+    async def authenticate(self, *, renew: bool = False) -> None:
+        if renew:
+            self._pipeline.auth.invalidate()
         await self._pipeline.ensure_auth(self._priority)
-
-    def websocket(self, server: str, path: str, *, authenticated: bool = True
-                  ) -> contextlib.AbstractAsyncContextManager[WebSocket]:
-        return self._pipeline.websocket(server, path, self._priority, authenticated=authenticated)
 
     def admitted(self, server: str) -> contextlib.AbstractAsyncContextManager[None]:
         return self._pipeline.admitted(server, self._priority)

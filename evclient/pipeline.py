@@ -29,7 +29,7 @@ from .errors import (
 )
 from .events import EventBus, RequestAdmitted
 from .scheduler import DEADLINE, Priority, Scheduler
-from .transport import Request, Response, Transport, WebSocket
+from .transport import Request, Response, Transport
 
 if TYPE_CHECKING:
     from .brand import Api, Session
@@ -196,20 +196,6 @@ class RequestPipeline:
             yield
         finally:
             slot.release()
-
-    @contextlib.asynccontextmanager
-    async def websocket(self, server: str, path: str, priority: Priority, *,
-                        authenticated: bool = True) -> AsyncIterator[WebSocket]:
-        """A WebSocket for a stream, opened under a slot (see :meth:`admitted`) and closed when the block ends."""
-        if authenticated:
-            await self.ensure_auth(priority)
-        async with self.admitted(server, priority):
-            headers = self.auth.headers(server) if authenticated else None
-            ws = await self.transport.open_websocket(self.servers[server], path, headers, endpoint=f"{server} stream")
-        try:
-            yield ws
-        finally:
-            await ws.close()
 
     def _decode(self, response: Response) -> EVClientError | None:
         """The brand's reading of an answer; a 429 is the server pushing back whatever its body says."""

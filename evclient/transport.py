@@ -14,7 +14,7 @@ import json
 import logging
 import math
 import ssl as _ssl
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import aiohttp
@@ -142,52 +142,6 @@ class Response:
         return when.timestamp() - wall_now
 
 
-class WebSocket:
-    """A WebSocket a stream reads JSON messages from: ``async for message in ws``; errors are evclient's."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse, endpoint: str) -> None:
-        self._ws = ws
-        self._endpoint = endpoint
-        self.malformed = 0  # messages that were not JSON (skipped)
-
-    async def send_json(self, data: Any) -> None:
-        try:
-            await self._ws.send_json(data)
-        except (aiohttp.ClientError, OSError, RuntimeError) as err:
-            raise ConnectionFailed(f"{self._endpoint}: the stream broke ({type(err).__name__})") from err
-
-    def __aiter__(self) -> AsyncIterator[Any]:
-        return self._messages()
-
-    async def _messages(self) -> AsyncIterator[Any]:
-        while True:
-            try:
-                message = await self._ws.receive()
-            except (aiohttp.ClientError, OSError) as err:
-                raise ConnectionFailed(f"{self._endpoint}: the stream broke ({type(err).__name__})") from err
-            if message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSING, aiohttp.WSMsgType.CLOSED):
-                return
-            if message.type is aiohttp.WSMsgType.ERROR:
-                raise ConnectionFailed(f"{self._endpoint}: the stream broke")
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                continue
-            try:
-                data = json.loads(message.data)
-            except ValueError:
-                # One garbled message must not end the stream: it is counted and skipped.
-                self.malformed += 1
-                _LOG.debug("%s: a message that is not JSON, skipped", self._endpoint)
-                continue
-            yield data
-
-    @property
-    def close_code(self) -> int | None:
-        return self._ws.close_code
-
-    async def close(self) -> None:
-        await self._ws.close()
-
-
 @functools.lru_cache(maxsize=4096)
 def _url(text: str, query: tuple[tuple[str, Any], ...] | None) -> URL:
     """The parsed URL with its query (cached: a poller asks for the same few URLs all day, and building
@@ -293,30 +247,6 @@ class Transport:
         self._closed = True
         if self._own_session is not None and not self._own_session.closed:
             await self._own_session.close()
-
-    async def open_websocket(self, base_url: str, path: str, headers: Mapping[str, str] | None = None,
-                             endpoint: str = "stream") -> WebSocket:
-        """Open a WebSocket to ``base_url + path`` on this transport's session (never following a redirect);
-        the caller closes it."""
-        try:
-            url = _url(base_url.rstrip("/") + path, None)
-        except ValueError as err:
-            raise InvalidInputError(f"{endpoint}: the server URL is not valid") from err
-        session = self._get_session()
-        kwargs: dict[str, Any] = {"headers": dict(headers or {}), "timeout": aiohttp.ClientWSTimeout(
-            ws_close=self.timeouts.connect), "autoping": True}
-        if self._ssl is not None:
-            kwargs["ssl"] = self._ssl
-        try:
-            async with asyncio.timeout(self.timeouts.total):
-                ws = await session.ws_connect(url, **kwargs)
-        except TimeoutError as err:
-            raise RequestTimeout(f"{endpoint}: no answer within the timeout") from err
-        except aiohttp.WSServerHandshakeError as err:
-            raise ConnectionFailed(f"{endpoint}: the server refused the stream (HTTP {err.status})") from err
-        except (aiohttp.ClientError, OSError) as err:
-            raise ConnectionFailed(f"{endpoint}: connection failed ({type(err).__name__})") from err
-        return WebSocket(ws, endpoint)
 
     async def send(
         self,

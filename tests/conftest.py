@@ -30,10 +30,13 @@ class CloudFixture(TestCloud):
         return {"api": f"{self.url}/api", "auth": f"{self.url}/auth"}
 
     def connect(self, username: str = "solo", *, stream: bool = False, stream_silence: float | None = None,
-                stream_requires: str | None = None, **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
-        """An account at the test brand; ``stream=True`` takes the brand as the stream tests declare it."""
+                stream_requires: str | None = None, stream_spec: dict[str, Any] | None = None,
+                **kwargs: Any) -> evclient.connect.__class__:  # type: ignore[name-defined]
+        """An account at the test brand; ``stream=True`` takes the brand as the stream tests declare it
+        (``stream_spec``: more of its ``StreamSpec``)."""
         kwargs.setdefault("password", PASSWORD)
-        brand = testbrand.streaming(silence=stream_silence, requires=stream_requires) if stream else "test"
+        brand = (testbrand.streaming(silence=stream_silence, requires=stream_requires, **(stream_spec or {}))
+                 if stream else "test")
         return evclient.connect(brand, servers=self.servers(), username=username, **kwargs)
 
 

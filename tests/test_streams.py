@@ -256,3 +256,89 @@ async def test_per_key_times_merge_so_no_older_key_overwrites_a_newer_one(cloud)
     car.store("telematics", {"lat": (2.0, 120.0)}, source=Source.PUSH, received_at=120.0)  # newer: merged in
     assert endpoint.value == {"soc": (50, 100.0), "lat": (2.0, 120.0)}
     assert len(heard) == 2  # the poll that changed nothing told nobody
+
+
+# -- reconnecting is the runner's: the brand's stream only connects -------------------------------------------
+
+
+def stream_times(cloud) -> list[float]:
+    return [e.t for e in cloud.log if e.route == "stream"]
+
+
+async def test_the_runner_replaces_a_connection_when_its_credentials_run_out_without_an_outage(cloud):
+    async with cloud.connect("solo", stream=True) as account:
+        account.session.lifetime = 900.0  # the stream says when its token runs out; the runner acts on it
+        await account.start()
+        await until_connected(account)
+        first = stream_times(cloud)[-1]
+        polled = reads(cloud, PUSHED)
+        outages = []
+        account.subscribe_stream(lambda state: outages.append(state) if not state.connected else None)
+        await asyncio.sleep(3 * 900 + 30)
+        opened = [t - first for t in stream_times(cloud) if t >= first]
+        assert [round(t) for t in opened] == [0, 901, 1802, 2703]  # at each end, a new one a second later
+        state = account.stream_state
+        assert state.connected and state.reconnects == 3 and state.short_drops == 0
+        assert all("renewing the stream's credentials" in (s.last_error or "") for s in outages)
+        assert reads(cloud, PUSHED) == polled  # a planned renewal is no outage: nothing polled meanwhile
+
+
+async def test_refused_credentials_are_renewed_once_then_waited_out_longer_and_longer(cloud):
+    async with cloud.connect("solo", stream=True) as account:
+        cloud.stream_refuses = True
+        renewals = cloud.count("refresh") + cloud.count("login")
+        await account.start()
+        await asyncio.sleep(4 * HOUR)
+        tried = stream_times(cloud)
+        gaps = [round(b - a) for a, b in itertools.pairwise(tried)]
+        assert gaps[:5] == [5, 60, 900, 1800, 3600], gaps  # 5 s (renewed), 1 min, then 15 min doubling
+        assert cloud.count("refresh") + cloud.count("login") == renewals + 1  # one renewal for the whole run
+        state = account.stream_state
+        assert not state.connected and "refused the token" in (state.last_error or "")
+        assert reads(cloud, PUSHED) > 0  # a refusal is an outage: the pushed endpoints were polled meanwhile
+        cloud.stream_refuses = False
+        await asyncio.sleep(6 * 3600 + 60)
+        assert account.stream_state.connected  # the longest wait is six hours; it came back within it
+        assert cloud.count("refresh") + cloud.count("login") <= renewals + 2
+
+
+async def test_drops_soon_after_opening_are_counted_and_said_as_the_brand_explains_them(cloud):
+    hint = "the cloud does this when another app connects"
+    async with cloud.connect("solo", stream=True, stream_spec={"short": 120.0, "short_drops_hint": hint}) as account:
+        await account.start()
+        await until_connected(account)
+        for _ in range(2):
+            await asyncio.sleep(10)
+            await cloud.drop_streams()
+            await asyncio.sleep(1)
+            await until_connected(account)
+        errors = account.stream_state.last_error or ""
+        assert account.stream_state.short_drops == 2
+        assert "closed the connection 2 times in a row within 2 minutes" in errors and hint in errors
+        await asyncio.sleep(300)  # a connection that lasts: the next drop starts the count again
+        await cloud.drop_streams()
+        await asyncio.sleep(1)
+        assert account.stream_state.short_drops == 0 and hint not in (account.stream_state.last_error or "")
+
+
+async def test_pushed_endpoints_are_read_once_after_the_first_connection_and_after_a_long_outage(cloud):
+    async with cloud.connect("solo", stream=True, stream_spec={"read_after_outage": 600.0}) as account:
+        car = (await account.vehicles())[0]
+        await car.refresh("e1")  # fresh: the reads after connecting leave it alone
+        await account.start()
+        await until_connected(account)
+        await asyncio.sleep(5)
+        assert reads(cloud, {"e1"}) == 1 and reads(cloud, {"e2"}) == 1
+        await cloud.drop_streams()  # a short outage: back within seconds, nothing read again
+        await asyncio.sleep(1)
+        await until_connected(account)
+        await asyncio.sleep(5)
+        assert reads(cloud, PUSHED) == 2
+        await account.stop()  # a long one, with nothing polled meanwhile (the application stopped the account)
+        since = cloud.clock.now()
+        await asyncio.sleep(1200)
+        assert reads(cloud, PUSHED, since) == 0
+        await account.start()
+        await until_connected(account)
+        await asyncio.sleep(5)
+        assert reads(cloud, {"e1"}, since) == 1 and reads(cloud, {"e2"}, since) == 1

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
+import aiohttp
 import attrs
 
 from evclient import brands
@@ -15,6 +17,7 @@ from evclient.delays import Outcome
 from evclient.endpoint import EndpointSpec
 from evclient.errors import (
     AuthenticationError,
+    ConnectionFailed,
     EVClientError,
     InvalidCredentialsError,
     InvalidInputError,
@@ -26,7 +29,7 @@ from evclient.errors import (
 )
 from evclient.scheduler import Window
 from evclient.settings import PASSWORD, USERNAME
-from evclient.streams import StreamEnded, StreamSink
+from evclient.streams import StreamEnded, StreamRefused, StreamSink, StreamSpec
 from evclient.transport import Request, Response
 
 MODELS = {"seven": 7, "four": 4}
@@ -155,20 +158,44 @@ class TestSession(Session):
 
 
 class TestStreamSession(TestSession):
+    """The test cloud's WebSocket stream, on a client session of its own (the core has no WebSocket: a brand's
+    stream brings its protocol, as CarData brings MQTT), opened under a slot of the budget like any request."""
+
+    #: Seconds after connecting when the runner must renew the connection (``None``: never).
+    lifetime: float | None = None
+
+    def create_auth(self, tokens: Mapping[str, Any] | None) -> Auth:
+        self.auth = super().create_auth(tokens)
+        return self.auth
+
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
         await api.authenticate()
-        async with api.websocket("api", "/stream") as ws:
-            sink.connected()
-            async for message in ws:
-                try:
-                    value = Reading(str(message["name"]), int(message["value"]), None, float(message["measured"]))
-                except (KeyError, TypeError, ValueError):
-                    sink.message()  # a bad message never stops the stream
-                    continue
-                sink.push(str(message["vin"]), value.name, value, measured_at=value.measured, raw=message)
-            code = ws.close_code
+        async with aiohttp.ClientSession() as http:
+            try:
+                async with api.admitted("api"):
+                    ws = await http.ws_connect(api.server_url("api") + "/stream", headers=self.auth.headers("api"))
+            except aiohttp.WSServerHandshakeError as err:
+                if err.status == 403:
+                    raise StreamRefused("the stream refused the token") from None
+                raise ConnectionFailed(f"stream: HTTP {err.status}") from None
+            except (aiohttp.ClientError, OSError) as err:
+                raise ConnectionFailed(f"stream: {type(err).__name__}") from None
+            async with ws:
+                until = None if self.lifetime is None else api.clock.wall() + self.lifetime
+                sink.connected(until=until)
+                async for frame in ws:
+                    try:
+                        message = json.loads(frame.data)
+                        value = Reading(str(message["name"]), int(message["value"]), None,
+                                        float(message["measured"]))
+                    except (KeyError, TypeError, ValueError):
+                        sink.message()  # a bad message never stops the stream
+                        continue
+                    sink.push(str(message["vin"]), value.name, value, measured_at=value.measured, raw=message)
+                code = ws.close_code
         if code == KICKED:
             raise StreamEnded("kicked by another connection", retry_after=1800.0, taken_over=True)
+        raise ConnectionFailed("stream: the server closed the connection")
 
 
 @brands.register
@@ -224,7 +251,7 @@ class TestBrand(Brand):
                              status=status)
 
 
-def streaming(*, silence: float | None = None, requires: str | None = None) -> type[TestBrand]:
+def streaming(*, silence: float | None = None, requires: str | None = None, **spec: Any) -> type[TestBrand]:
     """The test brand with its stream (most tests poll only), declared as the stream tests need it."""
     return type("StreamingTestBrand", (TestBrand,), {  # not registered: connect() is given the class
-        "session": TestStreamSession, "stream_silence": silence, "stream_requires": requires})
+        "session": TestStreamSession, "stream": StreamSpec(silence=silence, requires=requires, **spec)})

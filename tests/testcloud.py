@@ -69,6 +69,7 @@ class TestCloud:
         self._events = itertools.count(1)
         # The stream: ``stream_up`` accepts connections; each open one is a (user, websocket) pair.
         self.stream_up = True
+        self.stream_refuses = False
         self.sockets: list[tuple[str, web.WebSocketResponse]] = []
         self.stream_connects = 0
 
@@ -213,6 +214,8 @@ class TestCloud:
         user = self._user(request)
         if not self.stream_up:
             return web.json_response({"error": "stream unavailable"}, status=503)
+        if self.stream_refuses:
+            return web.json_response({"error": "token refused"}, status=403)
         ws = web.WebSocketResponse(autoping=True)
         await ws.prepare(request)
         self.stream_connects += 1

@@ -171,7 +171,7 @@ async def _announce_waits(account: Account) -> None:
 def _may_take_stream(args: argparse.Namespace) -> None:
     """``watch`` on a real account of a brand with one stream per owner asks before taking it from another app."""
     brand = brands.get(args.brand)
-    if args.command != "watch" or args.simulator or args.take_stream or brand.stream_requires is None:
+    if args.command != "watch" or args.simulator or args.take_stream or brand.stream is None:
         return
     question = (f"{brand.title or brand.name} allows one stream per owner: watching takes it from any other app "
                 "using it (Home Assistant, say). Take it? [y/N] ")

@@ -27,7 +27,7 @@ from ...errors import EVClientError, InvalidInputError, reading
 from ...scheduler import Window
 from ...settings import Setting, Settings
 from ...status import StatusPart, VehicleStatus
-from ...streams import StreamSink
+from ...streams import StreamSink, StreamSpec
 from ...transport import Request, Response
 from . import keys
 from .auth import CarDataAuth
@@ -36,7 +36,7 @@ from .errors import decode_error
 from .models import BasicData, ContainerState, MappingType, parse_containers, parse_mappings
 from .status import PARTS as STATUS_PARTS
 from .status import vehicle_status
-from .stream import CarDataStream
+from .stream import SHORT, CarDataStream
 
 __all__ = ["BmwCarData", "CarDataSession"]
 
@@ -61,7 +61,6 @@ class CarDataSession(Session):
         super().__init__(brand, settings)
         self._stream = CarDataStream()
         self._secondary: list[str] = []
-        self._stream_lost_at: float | None = None
         self._container_lock: asyncio.Lock | None = None
 
     _auth: CarDataAuth  # made by create_auth, which the account calls before anything else
@@ -145,27 +144,7 @@ class CarDataSession(Session):
     # -- the stream --------------------------------------------------------------------------------------
 
     async def open_stream(self, api: Api, cars: Sequence[VehicleInfo], sink: StreamSink) -> None:
-        async def after_connect() -> None:
-            lost_at = self._stream_lost_at
-            first = not self._stream.connected_before
-            self._stream.connected_before = True
-            if first or (lost_at is not None and api.clock.wall() - lost_at >= OUTAGE_READ):
-                # Each car once by REST at start-up and after an outage: a parked car may stream nothing for days.
-                for car in cars:
-                    age = api.age(car, TELEMATICS.name)
-                    if age is not None and age < OUTAGE_READ:
-                        continue  # just read (an application's first refresh): no second call of the 50
-                    try:
-                        await api.fetch(car, TELEMATICS.name)
-                    except EVClientError as err:
-                        _LOG.debug("the read after the stream opened failed: %s", type(err).__name__)
-            self._stream_lost_at = None
-
-        try:
-            await self._stream.run(api, self._auth, sink, after_connect)
-        finally:
-            if self._stream_lost_at is None:
-                self._stream_lost_at = api.clock.wall()
+        await self._stream.run(api, self._auth, sink)
 
 
 @brands.register
@@ -198,8 +177,10 @@ class BmwCarData(Brand):
     max_pause = 86400.0
     max_answer = 16 * 1024 * 1024  # the car's image is a PNG of a few MiB
     endpoints = ENDPOINTS
-    stream_requires = "aiomqtt"
-    stream_extra = "cardata"
+    stream = StreamSpec(
+        requires="aiomqtt", extra="cardata", short=SHORT, read_after_outage=OUTAGE_READ,
+        short_drops_hint="BMW does this when another app connects with this account",
+    )
     session = CarDataSession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:

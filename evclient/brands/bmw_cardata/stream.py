@@ -1,11 +1,11 @@
 """CarData's MQTT stream (``aiomqtt``, the ``cardata`` extra): one connection per owner, user name the GCID,
 password the current id token, topic ``{gcid}/+``; every message carries only the keys that changed.
 
-The connection is ended just before the id token expires (the broker would close it) and opened again with a
-fresh one. evclient speaks MQTT 3.1.1, whose close carries no reason: a connection the broker drops soon after it
-opened, twice in a row, is reported as such (BMW does it when another app connects with the same account) and
-backed off like any drop, never claimed as a takeover. A refused CONNECT renews the id token once, then waits
-longer and longer. A subscription the broker refuses means the owner has not set a stream up in BMW's portal.
+This module only connects: it tells the runner when the id token runs out (``sink.connected(until=...)``, a
+little before, since the broker closes the connection then), raises ``StreamRefused`` for a refused CONNECT and
+``StreamEnded`` when the broker refuses the subscription (the owner has not set a stream up in BMW's portal).
+Reconnecting, the back-off after refusals and counting the drops soon after opening are the core runner's
+(:mod:`evclient.streams`), as the brand's ``StreamSpec`` declares them.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from yarl import URL
 
 from ...errors import ConnectionFailed
-from ...streams import StreamEnded, StreamSink
+from ...streams import StreamEnded, StreamRefused, StreamSink
 from .models import parse_stream_data
 
 if TYPE_CHECKING:
@@ -35,15 +35,9 @@ _LOG = logging.getLogger(__name__)
 KEEPALIVE = 30
 #: End the connection this long before the id token expires, and open it again with a fresh one.
 RENEW_BEFORE = 300.0
-#: A connection dropped within this many seconds of opening counts towards "another app took it over".
+#: A connection dropped within this many seconds of opening is a short drop (two in a row: another app, usually).
 SHORT = 120.0
-#: After a refused CONNECT: the first retry (with a renewed id token), the second, and from the third on a wait
-#: that starts at 15 minutes and doubles up to 6 hours.
-REFUSED_FIRST_WAIT = 5.0
-REFUSED_SECOND_WAIT = 60.0
-REFUSALS_BEFORE_LONG_WAIT = 3
-REFUSED_LONG_WAIT = 900.0
-REFUSED_LONGEST_WAIT = 6 * 3600.0
+#: A subscription refused: the owner has set no stream up; looked at again this much later.
 NO_STREAM_PAUSE = 6 * 3600.0
 #: What a TLS verification failure means, whichever layer reports it.
 UNTRUSTED = "the broker's certificate is not trusted; give connect() the ssl_context that trusts its CA"
@@ -52,32 +46,14 @@ MAX_MESSAGE = 256 * 1024
 
 
 class CarDataStream:
-    """The stream's state across connections (refusals, short drops, the reads after an outage)."""
+    """One account's MQTT connections: the same client id for each, so the broker replaces the session instead of
+    keeping one per reconnection (there is one an hour, for the id token)."""
 
     def __init__(self) -> None:
-        self.short_drops = 0
-        self.refusals = 0  # CONNECTs refused in a row
-        self.connected_before = False
-        # One client id for every connection of this account: the broker replaces the session instead of keeping
-        # one per reconnection (there is one an hour, for the id token).
         self.identifier = "evclient-" + secrets.token_hex(8)
 
-    def _refused(self, auth: CarDataAuth, err: Exception) -> StreamEnded:
-        """The broker refused the CONNECT: renew the id token once per run of refusals, then back off hard
-        (a broker that refuses every token must not cost a login call a minute)."""
-        self.refusals += 1
-        if self.refusals == 1:
-            auth.invalidate()  # the id token may have expired early: one renewal, before the next attempt
-            wait = REFUSED_FIRST_WAIT
-        elif self.refusals < REFUSALS_BEFORE_LONG_WAIT:
-            wait = REFUSED_SECOND_WAIT
-        else:
-            wait = min(REFUSED_LONG_WAIT * 2 ** (self.refusals - REFUSALS_BEFORE_LONG_WAIT), REFUSED_LONGEST_WAIT)
-        return StreamEnded(f"the broker refused the connection ({err}); {self.refusals} refusal(s) in a row",
-                           retry_after=wait, outage=True)
-
-    async def run(self, api: Api, auth: CarDataAuth, sink: StreamSink,
-                  after_connect: Callable[[], Any]) -> None:
+    async def run(self, api: Api, auth: CarDataAuth, sink: StreamSink) -> None:
+        """One connection, from CONNECT to its end."""
         import aiomqtt  # the optional extra: imported only when the stream runs
 
         await api.authenticate()
@@ -113,7 +89,7 @@ class CarDataStream:
             except aiomqtt.MqttCodeError as err:
                 _close_socket(client)
                 if getattr(err, "rc", None) in (4, 5, 134, 135):
-                    raise self._refused(auth, err) from None
+                    raise StreamRefused(f"the broker refused the connection ({err})") from None
                 raise ConnectionFailed(f"stream: the broker refused the connection ({err})") from None
             except aiomqtt.MqttError as err:
                 _close_socket(client, err)
@@ -127,44 +103,19 @@ class CarDataStream:
             except BaseException:
                 _close_socket(client)
                 raise
-        self.refusals = 0
-        opened = clock.now()
-        reads: asyncio.Task[Any] | None = None
         try:
             granted = await client.subscribe(f"{gcid}/+")
             if any(_refused(code) for code in _codes(granted)):
                 raise StreamEnded("BMW has no stream set up for this client id (choose the data keys to stream in "
                                   "the CarData portal)", retry_after=NO_STREAM_PAUSE, outage=True)
-            sink.connected()
-            # The reads after connecting go beside the messages, never before them: they may wait hours for a
-            # REST slot, and the stream's values must be stored meanwhile.
-            reads = asyncio.ensure_future(after_connect())
-            renew_at = clock.to_loop(id_expires - RENEW_BEFORE)
-            try:
-                async with asyncio.timeout_at(max(renew_at, clock.now() + 60.0)):
-                    async for _ in client.messages:
-                        pass  # nothing is queued: this only waits for the connection's end
-            except TimeoutError:
-                self.short_drops = 0
-                sink.short_drops(0)
-                raise StreamEnded("renewing the id token before it expires", retry_after=1.0) from None
+            # The broker closes the connection when the id token expires: the runner replaces it a little before.
+            sink.connected(until=id_expires - RENEW_BEFORE)
+            async for _ in client.messages:
+                pass  # nothing is queued: this only waits for the connection's end
             raise ConnectionFailed("stream: the broker closed the connection")
         except aiomqtt.MqttError as err:
-            lasted = clock.now() - opened
-            self.short_drops = self.short_drops + 1 if lasted < SHORT else 0
-            sink.short_drops(self.short_drops)
-            if self.short_drops >= 2:
-                # MQTT 3.1.1 gives no reason for a close: a takeover cannot be told from any other drop, so say
-                # what happened and back off as for any drop (see docs/architecture.md, "stream takeover").
-                raise ConnectionFailed(f"stream: the broker closed the connection {self.short_drops} times in a row "
-                                       f"within {SHORT / 60:.0f} minutes of opening it; BMW does this when another "
-                                       "app connects with this account") from None
             raise ConnectionFailed(f"stream: the connection broke ({type(err).__name__})") from None
         finally:
-            if reads is not None and not reads.done():
-                reads.cancel()
-                with contextlib.suppress(BaseException):
-                    await reads
             try:
                 with contextlib.suppress(Exception):
                     await client.__aexit__(None, None, None)
