@@ -268,13 +268,6 @@ class Account:
         short-lived process (a CLI run, a script) need not spend a request listing them again."""
         return [vehicle.info.to_json() for vehicle in self._vehicles.values()]
 
-    def vehicle_for(self, vin: str) -> Vehicle:
-        """A listed car by its exact VIN, without a request."""
-        vehicle = self._vehicles.get(vin)
-        if vehicle is None:
-            raise InvalidInputError(f"no car {mask_vin(vin)} on this account")
-        return vehicle
-
     # -- lifecycle -------------------------------------------------------------------------------------
 
     async def start(self) -> None:

@@ -444,10 +444,6 @@ class Scheduler:
             return -_INF
         return max(paused.get(server, -_INF), paused.get(self.ALL, -_INF))
 
-    def paused_for_server(self, server: str) -> float:
-        """Seconds until requests to ``server`` are admitted again (0 when it is not paused)."""
-        return max(0.0, self._pause_end(server) - self._loop.time())
-
     @property
     def paused_for(self) -> float:
         """The longest pause still running, in seconds."""

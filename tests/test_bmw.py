@@ -28,8 +28,8 @@ from evclient.brands.bmw.models import (
     LastTrip,
     LockState,
     RangeMap,
+    StatusReport,
     UpdateReason,
-    VehicleStatus,
 )
 from evclient.simulator.brands.bmw import reached_at
 
@@ -58,7 +58,7 @@ async def test_login_listing_and_every_endpoint(sim):
         assert "horn-blow" not in rex.commands and "charge-now" not in rex.commands
         assert {"horn-blow", "charge-now", "door-unlock", "send-poi"} <= set(bev.commands)
         status = await rex.refresh("status")
-        assert isinstance(status, VehicleStatus)
+        assert isinstance(status, StatusReport)
         assert status.door_lock_state is LockState.SECURED and status.charging_level_hv == 58
         assert status.remaining_fuel_l == 8.9 and status.remaining_range_electric_km == 78
         assert status.position is not None and status.position.heading == 211

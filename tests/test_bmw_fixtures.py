@@ -9,7 +9,7 @@ import pytest
 
 from evclient.brands.bmw import Bmw
 from evclient.brands.bmw.errors import decode_error
-from evclient.brands.bmw.models import ExecutionStatus, ServiceExecution, VehicleStatus
+from evclient.brands.bmw.models import ExecutionStatus, ServiceExecution, StatusReport
 from evclient.errors import (
     AuthenticationError,
     CommandFailed,
@@ -88,7 +88,7 @@ def test_every_real_capture_parses_withoutunknown_enums(path):
     endpoint = "status" if path.stem.startswith("status") else REFERENCE_ENDPOINTS[path.stem]
     value = SPECS[endpoint].parse(json.loads(path.read_text()))
     assert unknown_enums(value) == []
-    if isinstance(value, VehicleStatus):
+    if isinstance(value, StatusReport):
         assert value.vin and value.update_time is not None
 
 

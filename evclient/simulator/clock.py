@@ -35,9 +35,6 @@ class SimClock:
         loop_now, loop0 = self._anchor()
         return self._base + (loop_now - loop0) * self._speed
 
-    def wall_ms(self) -> int:
-        return int(self.wall() * 1000)
-
     @property
     def speed(self) -> float:
         return self._speed

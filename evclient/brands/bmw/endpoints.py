@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from ...endpoint import EndpointSpec
-from .models import AllTrips, ChargingProfile, VehicleStatus, parse_destinations, parse_last_trip, parse_range_map
+from .models import AllTrips, ChargingProfile, StatusReport, parse_destinations, parse_last_trip, parse_range_map
 
 V = "/webapi/v1/user/vehicles/{vin}"
 
 # The status holds nearly everything (battery, locks, doors, position): it gets most of the polls.
-STATUS = EndpointSpec(name="status", path=V + "/status", parse=VehicleStatus.from_json, weight=4.0)
+STATUS = EndpointSpec(name="status", path=V + "/status", parse=StatusReport.from_json, weight=4.0)
 CHARGING_PROFILE = EndpointSpec(name="charging-profile", path=V + "/chargingprofile", parse=ChargingProfile.from_json)
 LAST_TRIP = EndpointSpec(name="last-trip", path=V + "/statistics/lastTrip", parse=parse_last_trip)
 ALL_TRIPS = EndpointSpec(name="all-trips", path=V + "/statistics/allTrips", parse=AllTrips.from_json, poll=False)

@@ -148,7 +148,7 @@ LIDS = ("trunk", "hood", "rearWindow", "convertibleRoofState", "sunroof")
 
 
 @attrs.frozen(kw_only=True)
-class VehicleStatus:
+class StatusReport:
     """``GET .../{VIN}/status`` → ``vehicleStatus``. Electric fields are ``None`` on combustion cars and
     fuel fields on pure electric ones; ``charging_time_remaining`` is there only while charging."""
 
@@ -181,7 +181,7 @@ class VehicleStatus:
     raw: Mapping[str, Any] = attrs.field(factory=dict, repr=False, eq=False)
 
     @classmethod
-    def from_json(cls, body: Any) -> VehicleStatus:
+    def from_json(cls, body: Any) -> StatusReport:
         s = body["vehicleStatus"]
 
         def states(keys: tuple[str, ...]) -> dict[str, OpenState]:

@@ -34,7 +34,7 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
     parts = StatusParts()
     endpoint = endpoints.get("status")
     s = endpoint.value if endpoint is not None else None
-    if not isinstance(s, models.VehicleStatus):
+    if not isinstance(s, models.StatusReport):
         return parts.build()
     at = when(endpoint, s.update_time)
     # OPEN and INTERMEDIATE (a window ajar) are open; INVALID means the car has no such part.
