@@ -62,6 +62,8 @@ async def week(days: float) -> dict[str, Any]:
 
             def heard(car: evclient.Vehicle, names: frozenset[str]) -> None:
                 nonlocal duplicates
+                if "telematics" not in names:
+                    return  # another endpoint's news (the daily read, basic data): not a telematics notification
                 endpoint = car.endpoints["telematics"]
                 value = endpoint.value
                 if value == last.get(car.vin):
