@@ -1,6 +1,6 @@
 """The account: one login at one brand — its lifecycle and its cars; the parts do the work.
 
-The parts (made here, wired by one event bus, :mod:`evclient.events`):
+The parts (made and wired in :mod:`evclient.parts`, talking through one event bus, :mod:`evclient.events`):
 
 * :class:`~evclient.pipeline.RequestPipeline` — every request: auth → slot → transport → decode → retry;
 * :class:`~evclient.reads.Reader` — endpoint reads (single flight), stored in their car;
@@ -17,29 +17,24 @@ Calls run downward: a car reads through the reader, commands through the runner,
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .brand import Session, VehicleInfo
 from .budget import Budget
 from .clock import Clock
-from .command_runner import CommandNotSupported, CommandRunner
+from .command_runner import CommandNotSupported
 from .delays import CommandTrace
 from .diagnostics import account_diagnostics
-from .door import Door
-from .endpoint import Endpoint
 from .errors import InvalidInputError, reading
-from .events import BudgetChanged, EventBus, StreamChanged
-from .listeners import Listener, StatusListener, StatusWatch, subscribe_values
-from .pipeline import RequestPipeline
-from .polling import Polling
-from .reads import Reader
+from .events import StreamChanged
+from .listeners import Listener, StatusListener, subscribe_values
+from .parts import Parts
 from .redact import mask_vin
-from .scheduler import BudgetStatus, Priority, Scheduler
-from .state.keeper import StateKeeper, TokensListener
+from .scheduler import BudgetStatus, Priority
+from .state.keeper import TokensListener
 from .state.values import export_values, import_values
-from .streams import StreamListener, StreamRunner, StreamState
+from .streams import StreamListener, StreamState
 from .transport import Transport
 from .vehicle import Vehicle
 
@@ -48,9 +43,6 @@ if TYPE_CHECKING:
     from .state.base import AccountStore
 
 __all__ = ["Account", "Budget", "CommandNotSupported", "TokensListener"]
-
-_BUDGET_CHANGED = BudgetChanged()
-
 
 class Account:
     """One account at one brand. Create it with :func:`evclient.connect`.
@@ -65,58 +57,20 @@ class Account:
                  tokens: Mapping[str, Any] | None = None, budget: Budget | None = None, clock: Clock | None = None,
                  command_history: Mapping[str, Sequence[Any]] | None = None,
                  vehicles: Sequence[Mapping[str, Any]] | None = None, store: AccountStore | None = None) -> None:
+        self._parts = parts = Parts(session, transport=transport, servers=servers, tokens=tokens, budget=budget,
+                                    clock=clock, command_history=command_history, store=store)
         #: The brand's declaration (shared by every account) and this account's side of it.
-        self.brand = brand = session.brand
-        self.session = session
-        self.clock = clock = clock or Clock()
-        self.events = events = EventBus()
-        defaults = session.servers()
-        unknown = sorted(set(servers or {}) - set(defaults))
-        if unknown:
-            # A misspelt name would silently leave that traffic (and the credentials) on the real server.
-            raise InvalidInputError(f"{brand.name} has no server named {', '.join(map(repr, unknown))}; "
-                                    f"its servers are {', '.join(sorted(defaults))}")
-        servers = {**defaults, **(servers or {})}
-        budget = budget or Budget()
-        self.scheduler = Scheduler(budget.resolve(brand.windows), loop=clock.loop)
-        if budget.state:
-            self.scheduler.import_state(budget.state, clock.wall(), max_pause=brand.max_pause,
-                                        legacy_server=brand.poll_server)
-        self.scheduler.on_change = lambda: events.emit(_BUDGET_CHANGED)
-        if tokens is not None and tokens.get("brand", brand.name) != brand.name:
-            raise InvalidInputError(f"these tokens belong to {tokens.get('brand')!r}, not {brand.name!r}")
-        self.auth = session.create_auth(tokens)
-        self.auth.events = events
-        self.pipeline = RequestPipeline(session, auth=self.auth, scheduler=self.scheduler, transport=transport,
-                                        servers=servers, clock=clock, cooldown=budget.cooldown,
-                                        retries=budget.retries, api_for=self.api, events=events)
-        self.reader = Reader(session, self.pipeline, clock, events, api_for=self.api)
-        self._doors = {p: Door(self.pipeline, self.reader, self._car, p) for p in Priority}
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.commands = CommandRunner(session, clock, api_for=self.api, spawn=self._spawn,
-                                      is_closed=lambda: self.pipeline.closed, check_open=self.pipeline.check_open)
-        if command_history:
-            self.commands.load(command_history)
-        self._vehicles: dict[str, Vehicle] = {}
-        self._listed = False
-        self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
-        self.stream = StreamRunner(session, door=self.api(Priority.REFRESH), cars=self._cars, events=events,
-                                   clock=clock)
-        poll_windows = self.scheduler.windows_for(brand.poll_server)
-        self.polls = Polling(
-            interval=max(w.seconds / w.poll_limit for w in poll_windows) if poll_windows else 60.0,
-            events=events, reader=self.reader, clock=clock, cars=self._cars, streamed=self.stream.covers_now,
-            # Requests to these servers spend the polls' budget (they share a window with the poll server).
-            poll_budget_servers={name for name in servers
-                                 if set(self.scheduler.windows_for(name)) & set(poll_windows)},
-            name=f"evclient-{brand.name}-poller")
-        self._status = StatusWatch(events)
+        self.brand, self.session = parts.brand, session
+        self.clock, self.events, self.auth = parts.clock, parts.events, parts.auth
+        self.scheduler, self.pipeline, self.reader = parts.scheduler, parts.pipeline, parts.reader
+        self.commands, self.stream, self.polls, self.keeper = parts.commands, parts.stream, parts.polls, parts.keeper
         #: Where the account's state is written through as it changes (``None``: this process only).
         self.state_store = store
-        self.keeper = StateKeeper(events, store, tokens=lambda: self.tokens, budget=self.budget_state,
-                                  wall=clock.wall)
+        self._vehicles = parts.cars
+        self._listed = False
+        self._listing: asyncio.Task[dict[str, Vehicle]] | None = None
         if vehicles is not None:
-            self._vehicles = self._build_vehicles(self._import_listing(vehicles))
+            self._vehicles.update(self._build_vehicles(self._import_listing(vehicles)))
             self._listed = True
 
     def __repr__(self) -> str:
@@ -127,7 +81,7 @@ class Account:
     @property
     def tokens(self) -> dict[str, Any]:
         """A JSON-serialisable dict that ``connect(tokens=...)`` accepts to resume without the password."""
-        return {"brand": self.brand.name, **self.auth.tokens()}
+        return self._parts.tokens()
 
     def subscribe_tokens(self, callback: TokensListener) -> Callable[[], None]:
         """Call ``callback(tokens)`` as soon as the tokens change (a login, a refresh, a rotated refresh
@@ -141,7 +95,7 @@ class Account:
 
     def budget_state(self) -> dict[str, Any]:
         """The admission log to pass back as ``Budget(state=...)`` after a restart."""
-        return self.scheduler.export_state(self.clock.wall())
+        return self._parts.budget_state()
 
     @property
     def servers(self) -> dict[str, str]:
@@ -217,7 +171,7 @@ class Account:
     def subscribe_status(self, callback: StatusListener) -> Callable[[], None]:
         """Call ``callback(vehicle, status, changed_fields)`` whenever a car's :class:`VehicleStatus` changes
         (``changed_fields`` names the fields whose value moved); returns an unsubscriber."""
-        return self._status.subscribe(callback)
+        return self._parts.status.subscribe(callback)
 
     def subscribe_stream(self, callback: StreamListener) -> Callable[[], None]:
         """Call ``callback(state)`` whenever the stream connects, disconnects or fails; returns an unsubscriber."""
@@ -242,8 +196,10 @@ class Account:
         self.pipeline.check_open()
         if not self._listed or refresh:
             if self._listing is None or self._listing.done():
-                self._listing = self._spawn(self._list_vehicles())
-            self._vehicles = await asyncio.shield(self._listing)
+                self._listing = self._parts.tasks.spawn(self._list_vehicles())
+            listed = await asyncio.shield(self._listing)
+            self._vehicles.clear()  # in place: the parts hold views of this dict
+            self._vehicles.update(listed)
             self._listed = True
             if self.polls.running:
                 self.polls.plan_targets()
@@ -292,12 +248,7 @@ class Account:
         """
         self.pipeline.shut()  # first: nothing may be sent while the rest winds down
         await self.stop()
-        tasks = [t for t in self._tasks if not t.done()]
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(BaseException):
-                await task
+        await self._parts.tasks.cancel()
         await self.pipeline.close()
         self.keeper.tokens_changed()
         if self.state_store is not None and self._vehicles:
@@ -311,15 +262,9 @@ class Account:
 
     def api(self, priority: Priority) -> Api:
         """Brand code's door into this account at ``priority``."""
-        return self._doors[priority]
+        return self._parts.api(priority)
 
     # -- inside --------------------------------------------------------------------------------------------
-
-    def _car(self, vin: str) -> Vehicle | None:
-        return self._vehicles.get(vin)
-
-    def _cars(self) -> Mapping[str, Vehicle]:
-        return self._vehicles
 
     @staticmethod
     def _import_listing(listing: Sequence[Mapping[str, Any]]) -> list[VehicleInfo]:
@@ -339,26 +284,5 @@ class Account:
         return built
 
     def _build_vehicles(self, infos: Sequence[VehicleInfo]) -> dict[str, Vehicle]:
-        result: dict[str, Vehicle] = {}
-        for info in infos:
-            if info.vin in self._vehicles:
-                result[info.vin] = self._vehicles[info.vin]
-                continue
-            specs = [self.brand.endpoint_for(info, spec) for spec in self.brand.endpoints]
-            endpoints: dict[str, Endpoint[Any]] = {
-                spec.name: Endpoint(spec, self.brand.endpoint_supported(info, spec)) for spec in specs
-            }
-            result[info.vin] = Vehicle(info, endpoints, brand=self.brand, events=self.events, reader=self.reader,
-                                       commands=self.commands)
-        return result
-
-    def _spawn(self, coro: Any) -> asyncio.Task[Any]:
-        task: asyncio.Task[Any] = self.clock.loop.create_task(coro)
-        self._tasks.add(task)
-        task.add_done_callback(self._reap)
-        return task
-
-    def _reap(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled():
-            task.exception()  # retrieved here; whoever awaits the task still gets it
+        # A car listed again keeps its values, listeners and channels.
+        return {info.vin: self._vehicles.get(info.vin) or self._parts.vehicle(info) for info in infos}
