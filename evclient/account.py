@@ -23,10 +23,9 @@ from typing import TYPE_CHECKING, Any
 from .brand import Session, VehicleInfo
 from .budget import Budget
 from .clock import Clock
-from .command_runner import CommandNotSupported
 from .delays import CommandTrace
 from .diagnostics import account_diagnostics
-from .errors import InvalidInputError, reading
+from .errors import CommandNotSupported, InvalidInputError, reading
 from .events import StreamChanged
 from .listeners import Listener, StatusListener, subscribe_values
 from .parts import Parts

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from .api import Api, VehicleInfo
-from .errors import NotSupportedError
+from .errors import CommandNotSupported, NotSupportedError
 from .redact import hide_keys
 from .scheduler import DEFAULT_WINDOWS, Window
 from .settings import Setting, Settings, read_settings
@@ -23,6 +23,7 @@ from .status import StatusPart, VehicleStatus, whole
 from .transport import MAX_ANSWER
 
 if TYPE_CHECKING:
+    from .actions import Action, ActionMap
     from .auth import Auth
     from .command import CommandSpec
     from .endpoint import Endpoint, EndpointSpec
@@ -63,6 +64,9 @@ class Brand(abc.ABC):
     max_answer: ClassVar[int] = MAX_ANSWER
     endpoints: ClassVar[Sequence[EndpointSpec[Any]]] = ()
     commands: ClassVar[Sequence[CommandSpec]] = ()
+    #: The typed actions (:mod:`evclient.actions`) its cars can run, by action name: each maps the action to one
+    #: of :attr:`commands` and its parameters.
+    actions: ClassVar[Mapping[str, ActionMap]] = {}
     #: The brand's stream, when it has one (its session then implements ``open_stream``).
     stream: ClassVar[StreamSpec | None] = None
     #: The per-account side: made by :meth:`open_session` for each account.
@@ -114,6 +118,14 @@ class Brand(abc.ABC):
     def command_supported(self, vehicle: VehicleInfo, spec: CommandSpec) -> bool | None:
         """Whether the car can run this command; ``False`` refuses it before any request."""
         return None
+
+    def command_for(self, vehicle: VehicleInfo, action: Action) -> tuple[str, Mapping[str, Any]]:
+        """The command (and its parameters) that runs ``action`` on this car; ``CommandNotSupported`` where the
+        brand has none, ``InvalidInputError`` for a value it cannot take."""
+        mapped = self.actions.get(action.name)
+        if mapped is None:
+            raise CommandNotSupported(f"{self.name} cars cannot {action.name}")
+        return mapped(vehicle, action)
 
     def vehicle_status(self, endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
         """The car's brand-agnostic status from its endpoints' latest values (see :mod:`evclient.status`)."""

@@ -12,9 +12,9 @@ from .delays import CommandTrace
 from .errors import (
     AccountClosed,
     CommandCancelled,
+    CommandNotSupported,
     CommandTimedOut,
     InvalidInputError,
-    NotSupportedError,
 )
 from .scheduler import DEADLINE, Priority
 from .validate import positive_seconds
@@ -28,9 +28,7 @@ if TYPE_CHECKING:
 HISTORY_PER_CAR = 20
 
 
-class CommandNotSupported(NotSupportedError, InvalidInputError):
-    """The car (or brand) has no such command; raised before any request."""
-
+__all__ = ["CommandNotSupported", "CommandRunner"]  # CommandNotSupported: evclient.errors's, kept here too
 
 class CommandRunner:
     """Starts commands and follows them in tasks the account owns (``spawn``), one at a time per channel."""

@@ -162,7 +162,7 @@ async def _demo(speed: float) -> int:
             action = sim.brands[name].rehearsal.action
             if action is None:
                 continue  # a read-only brand
-            command, params = action
+            command = action.name
             car = await account.vehicle(sim.brands[name].rehearsal.vin)
             _out(f"  {name}: {command} on {mask_vin(car.vin)}")
 
@@ -170,7 +170,7 @@ async def _demo(speed: float) -> int:
                 _out(f"  +{(loop.time() - t0) / 60:5.1f} min  {brand} command status: {change.status}")
 
             try:
-                result = await car.command(command, progress=walk, **params)
+                result = await car.act(action, progress=walk)
                 _out(f"  {name}: {command} done ({result.status}) after {result.elapsed:.0f} s "
                      f"and {result.polls} status reads")
             except EVClientError as err:

@@ -106,6 +106,10 @@ class InvalidInputError(EVClientError, ValueError):
     """A parameter is out of range or malformed; raised before any request is spent."""
 
 
+class CommandNotSupported(NotSupportedError, InvalidInputError):
+    """The car (or brand) has no such command or action; raised before any request."""
+
+
 class AccountClosed(InvalidInputError):
     """The account was closed: every call after :meth:`~evclient.Account.close` raises this, sending nothing."""
 

@@ -23,6 +23,7 @@ from .scheduler import Priority
 from .status import StatusBuilder, VehicleStatus
 
 if TYPE_CHECKING:
+    from .actions import Action
     from .brand import Brand, VehicleInfo
     from .command_runner import CommandRunner
     from .reads import Reader
@@ -120,6 +121,25 @@ class Vehicle:
             brand = self._brand.name
             raise InvalidInputError(f"{spec.name!r} is not one of {brand}'s endpoint constants: use the one from "
                                     f"evclient.brands of {brand}")
+
+    @property
+    def actions(self) -> tuple[str, ...]:
+        """Names of the typed actions (:mod:`evclient.actions`) this car may run."""
+        return tuple(name for name in self._brand.actions if self.can(name))
+
+    def can(self, action: Action | type[Action] | str) -> bool:
+        """Whether this car may run ``action`` (its brand maps it to a command the car's model is not known to
+        lack); ``act()`` refuses one it cannot before any request."""
+        name = action if isinstance(action, str) else action.name
+        mapped = self._brand.actions.get(name)
+        return mapped is not None and mapped.command in self.commands
+
+    async def act(self, action: Action, /, *, progress: ProgressCallback | None = None,
+                  deadline: float | None = None) -> CommandResult:
+        """Run a typed action to its outcome, as :meth:`command` runs the brand command it maps to; refused with
+        ``CommandNotSupported`` (a ``NotSupportedError``) where the car cannot, before any request."""
+        name, params = self._brand.command_for(self.info, action)
+        return await self.command(name, progress=progress, deadline=deadline, **params)
 
     async def start_command(
         self, name: str, /, *, progress: ProgressCallback | None = None, deadline: float | None = None, **params: Any

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from evclient import InvalidCredentialsError, InvalidInputError, TwoFactorRequired, cli
+from evclient import CommandNotSupported, InvalidCredentialsError, InvalidInputError, TwoFactorRequired, cli
 from evclient.cli import login
 from evclient.demo import run_demo
 from evclient.simulator.brands import all_brands
@@ -160,7 +160,7 @@ def test_the_demo_runs_every_brand_for_a_simulated_hour(capsys):
     assert "== renault-ze: demo@evclient.dev" in out
     for name, sim_brand in all_brands().items():  # each brand's rehearsed command walks to its end
         if sim_brand.rehearsal.action is not None:
-            assert f"{name}: {sim_brand.rehearsal.action[0]} done (" in out
+            assert f"{name}: {sim_brand.rehearsal.action.name} done (" in out
     assert "bmw-cardata " in out.split("== background polling")[1]  # a pushed change, as it came
     table = out.split("== what the servers saw")[1]
     row = next(line for line in table.splitlines() if line.startswith("renault-ze"))
@@ -261,3 +261,18 @@ async def test_myrenault_two_factor_without_a_terminal_says_what_to_do(sim, caps
     args = cli.build_parser().parse_args(["--simulator", sim.url, *argv, "vehicles"])
     with pytest.raises(TwoFactorRequired, match="terminal"):
         await cli.run_account_command(args)
+
+
+async def test_typed_actions_on_the_command_line_for_every_brand_that_can(sim, capsys):
+    renault_zoe, bmw_bev = "VF1AG000X64000001", "WBY1Z61020V300002"
+    assert await run(sim, "--brand", "renault", "command", renault_zoe, "climate-start", "--temperature", "21") == 0
+    assert sim.world.car(renault_zoe).extra["actions"][-1]["body"]["data"]["attributes"]["targetTemperature"] == 21
+    assert await run(sim, "--brand", "bmw", "command", bmw_bev, "lock") == 0
+    assert await run(sim, "--brand", "renault-ze", "command", ZOE, "climate-start") == 0
+    assert "climate-start on" in capsys.readouterr().out
+    with pytest.raises(InvalidInputError, match="own set point"):  # ZE's climate has no set point
+        await run(sim, "command", ZOE, "climate-start", "--temperature", "21")
+    with pytest.raises(CommandNotSupported, match="cannot lock"):
+        await run(sim, "command", ZOE, "lock")
+    with pytest.raises(InvalidInputError, match="--temperature is a typed action's value"):
+        await run(sim, "command", ZOE, "precondition", "--temperature", "21")

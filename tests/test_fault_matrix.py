@@ -46,6 +46,7 @@ def test_every_brand_is_rehearsed_by_its_simulator_with_routes_cars_and_commands
     """A brand joins the matrix, the soak and the demo by its simulator's rehearsal: one left out, or one naming a
     route, car, endpoint or command that is not there, would quietly test less than it says."""
     import evclient.brands
+    from evclient.api import VehicleInfo
     from evclient.simulator import Simulator
     from evclient.simulator.brands import all_brands
 
@@ -59,7 +60,11 @@ def test_every_brand_is_rehearsed_by_its_simulator_with_routes_cars_and_commands
         assert {case.routes[c] for c in ROUTE_CLASSES} - {None} <= routes, case.brand
         assert sim.world.cars[case.vin].brand == case.brand
         assert case.poll in {spec.name for spec in declared.endpoints if spec.poll}
-        if rehearsal.action is not None:
-            assert rehearsal.action[0] in {spec.name for spec in declared.commands}
+        if rehearsal.action is not None:  # a typed action the brand maps to one of its commands, for this car
+            car = VehicleInfo(vin=case.vin, model=sim.world.cars[case.vin].model)
+            command, _ = declared().command_for(car, rehearsal.action)
+            spec = next(spec for spec in declared.commands if spec.name == command)
+            assert declared().command_supported(car, spec) is not False
         else:
             assert case.routes["command submit"] is None and case.routes["command status"] is None
+

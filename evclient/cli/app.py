@@ -23,6 +23,7 @@ from typing import Any
 
 from .. import brands
 from ..account import Account, Budget
+from ..actions import ACTIONS, action_fields
 from ..clock import Clock
 from ..connect import connect
 from ..demo import run_demo
@@ -317,7 +318,9 @@ def _brand_help(brand: str | None, what: str) -> str:
             params = " ".join(name if required else f"[{name}]" for name, required in spec.parameters())
             lines.append(f"  {spec.name:28} {params}".rstrip())
     else:
-        lines = [f"commands of {brand} (params as key=value; see each one's description):"]
+        lines = [f"typed actions {brand} maps (the same names and values for every brand):"]
+        lines += [f"  {name:24} {ACTIONS[name].description}" for name in cls.actions]
+        lines += [f"commands of {brand} itself (params as key=value; see each one's description):"]
         lines += [f"  {spec.name:24} {spec.description}".rstrip() for spec in cls.commands]
     return "\n".join(lines)
 
@@ -380,6 +383,11 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     command.add_argument("--deadline", type=_number(float, 0, low_open=True), metavar="SECONDS",
                          help="give up following it after this long, waits for budget included "
                               "(default: the command's own)")
+    typed = command.add_argument_group("typed actions' values", "e.g. climate-start --temperature 21 (the same "
+                                       "for every brand that can; key=value works too)")
+    for field, uses in action_fields().items():
+        typed.add_argument("--" + field.replace("_", "-"), dest=f"action_{field}", metavar=field.upper(),
+                           help=", ".join(uses))
     sub.add_parser("budget", help="the account's request budget (sends nothing)")
     sub.add_parser("login", help="log in (BMW CarData: shows the link and code to approve, and waits) and keep "
                                  "the tokens")

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..account import Account
+from ..actions import ACTIONS, action_from
 from ..command import StatusChange
 from ..display import pretty, short, summary, table
 from ..errors import EVClientError, InvalidInputError
@@ -139,9 +140,23 @@ async def command(account: Account, args: argparse.Namespace) -> int:
         if not args.json:
             print(f"  {change.elapsed:7.1f} s  {change.status}", flush=True)
 
-    if not args.json:
-        print(f"{args.name} on {car.vin}:")
-    result = await car.command(args.name, progress=progress, deadline=args.deadline, **args.parsed_params)
+    typed = {key.removeprefix("action_"): value for key, value in vars(args).items()
+             if key.startswith("action_") and value is not None}
+    own = any(spec.name == args.name for spec in account.brand.commands)
+    if args.name in ACTIONS and (typed or not own):
+        # A typed action: the same name and values for every brand (the brand's own command of that name, if any,
+        # is reached by giving its parameters as key=value).
+        action = action_from(args.name, {**args.parsed_params, **typed})
+        if not args.json:
+            print(f"{args.name} on {car.vin}:")
+        result = await car.act(action, progress=progress, deadline=args.deadline)
+    else:
+        if typed:
+            raise InvalidInputError(f"--{next(iter(typed)).replace('_', '-')} is a typed action's value; "
+                                    f"{args.name} takes key=value parameters")
+        if not args.json:
+            print(f"{args.name} on {car.vin}:")
+        result = await car.command(args.name, progress=progress, deadline=args.deadline, **args.parsed_params)
     spent = _used(account) - before
     if args.json:
         print(dumps({**plain(result), "requests": spent}))

@@ -22,6 +22,7 @@ import attrs
 
 import evclient
 import evclient.brands
+from evclient.actions import Action
 from evclient.clock import Clock
 from evclient.simulator import Simulator
 from evclient.simulator.brands import ROUTE_CLASSES, all_brands
@@ -43,7 +44,7 @@ class BrandCase:
     brand: str
     vin: str
     poll: str
-    command: tuple[str, dict[str, Any]] | None
+    command: Action | None  # the typed action its car runs (None: a read-only brand)
     routes: dict[str, str | None]  # route class → the simulator's route name (None: the brand has no such call)
     account: str  # the simulator's name for the demo account (the stream faults address it)
 
@@ -207,19 +208,20 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
                     if spec is None:
                         await refuse_until(60.0)
                     inject()
-                    name, params = case.command
-                    await attempt(lambda: car.command(name, **params))
+                    action = case.command
+                    await attempt(lambda: car.act(action))
                 else:  # command status: the fault meets the first status read
-                    name, params = case.command
+                    action = case.command
                     if spec is None:
                         async def command_then_refuse() -> None:
+                            name, params = account.brand.command_for(car.info, action)
                             handle = await car.start_command(name, **params)
                             await refuse_until(60.0)
                             await handle
                         await attempt(command_then_refuse)
                     else:
                         inject()
-                        await attempt(lambda: car.command(name, **params))
+                        await attempt(lambda: car.act(action))
         result.elapsed = loop.time() - started
         for task in tasks:
             await task

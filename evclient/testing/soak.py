@@ -135,16 +135,15 @@ async def soak(
             action = rehearsals[brand].action
             if action is None:
                 return  # a read-only brand
-            name, params = action
             while True:
                 await asyncio.sleep(command_every)
-                cars = [car for car in account.cached_vehicles() if name in car.commands]
+                cars = [car for car in account.cached_vehicles() if car.can(action)]
                 if not cars:
                     continue
                 car = cars[report.commands % len(cars)]
                 report.commands += 1
                 try:
-                    result = await asyncio.wait_for(car.command(name, **params), 2 * HOUR)
+                    result = await asyncio.wait_for(car.act(action), 2 * HOUR)
                     outcome = result.status
                 except TimeoutError:
                     report.commands_unresolved += 1

@@ -25,7 +25,7 @@ from ...settings import PASSWORD, USERNAME, Setting
 from ...status import VehicleStatus
 from ...transport import Request, Response
 from .auth import BmwAuth
-from .commands import CAPABILITIES, COMMANDS
+from .commands import ACTIONS, CAPABILITIES, COMMANDS
 from .endpoints import ENDPOINTS, SUPPORT
 from .errors import decode_error
 from .status import vehicle_status
@@ -104,6 +104,7 @@ class Bmw(Brand):
     servers: ClassVar[Mapping[str, str]] = {"api": REGIONS["rest_of_world"]}
     endpoints = ENDPOINTS
     commands = COMMANDS
+    actions = ACTIONS
     session = BmwSession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:

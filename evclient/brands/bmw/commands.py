@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ...actions import ActionMap
 from ...auth import Secret
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
@@ -279,3 +280,24 @@ COMMANDS: tuple[CommandSpec, ...] = (
                 else Outcome.PENDING, validate=_validate_poi, deadline=60.0,
                 description="Send a destination to the car's navigation (lat, lon, name, street, city …)."),
 )
+
+
+# -- the typed actions (evclient.actions) -----------------------------------------------------------------
+
+
+def _destination(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    params: dict[str, Any] = {"lat": action.latitude, "lon": action.longitude}
+    if action.title is not None:
+        params["name"] = action.title
+    return params
+
+
+ACTIONS: dict[str, ActionMap] = {
+    "climate-start": ActionMap("climate-now"),  # now, at the car's own set point: no temperature, no later start
+    "charge-start": ActionMap("charge-now"),
+    "lock": ActionMap("door-lock"),
+    "unlock": ActionMap("door-unlock"),
+    "horn": ActionMap("horn-blow"),
+    "flash": ActionMap("light-flash"),
+    "send-destination": ActionMap("send-poi", params=_destination),
+}

@@ -28,7 +28,7 @@ from ...settings import PASSWORD, USERNAME, Setting, Settings
 from ...status import VehicleStatus
 from ...transport import Request, Response
 from . import locales
-from .actions import AVAILABLE, COMMANDS
+from .actions import ACTIONS, AVAILABLE, COMMANDS
 from .auth import EmailCodeChallenge, RenaultAuth
 from .endpoints import ENDPOINTS, IN_WATTS, NO_TANK_COCKPIT
 from .errors import decode_error
@@ -147,6 +147,7 @@ class Renault(Brand):
     poll_server = "kamereon"
     endpoints = ENDPOINTS
     commands = COMMANDS
+    actions = ACTIONS
     session = RenaultSession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:

@@ -15,6 +15,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from ...actions import ActionMap
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
 from ...delays import GrowingDelays, Outcome
@@ -381,4 +382,37 @@ AVAILABLE: dict[str, Callable[[ModelSupport], bool]] = {
     "lights": lambda m: m.horn_lights,
     "refresh-location": lambda m: m.refresh_location,
     "set-soc-levels": lambda m: m.has("soc-levels"),
+}
+
+
+# -- the typed actions (evclient.actions) -----------------------------------------------------------------
+
+
+def _climate(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    # MyRenault always takes a set point: the cabin at 21 °C unless the application says otherwise.
+    params: dict[str, Any] = {"temperature": 21.0 if action.temperature is None else float(action.temperature)}
+    if action.at is not None:
+        params["at"] = action.at
+    return params
+
+
+def _limits(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    if action.minimum is None or action.target is None:
+        raise InvalidInputError("MyRenault sets both charge limits at once: give minimum and target")
+    return {"minimum": action.minimum, "target": action.target}
+
+
+def _mode(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    return {"mode": {"always": "always_charging", "scheduled": "schedule_mode"}[str(action.mode)]}
+
+
+ACTIONS: dict[str, ActionMap] = {
+    "climate-start": ActionMap("hvac-start", params=_climate),
+    "climate-stop": ActionMap("hvac-stop"),
+    "charge-start": ActionMap("charge-start"),
+    "charge-stop": ActionMap("charge-stop"),
+    "charge-limits": ActionMap("set-soc-levels", params=_limits),
+    "charge-mode": ActionMap("charge-mode", params=_mode),
+    "horn": ActionMap("horn"),
+    "flash": ActionMap("lights"),
 }

@@ -22,7 +22,7 @@ from ...settings import PASSWORD, USERNAME
 from ...status import VehicleStatus
 from ...transport import Response
 from .auth import ZEAuth
-from .commands import COMMANDS
+from .commands import ACTIONS, COMMANDS
 from .endpoints import ENDPOINTS, SCOPES
 from .errors import decode_error
 from .status import vehicle_status
@@ -70,6 +70,7 @@ class RenaultZE(Brand):
     servers: ClassVar[Mapping[str, str]] = {"api": "https://www.services.renault-ze.com/api"}
     endpoints = ENDPOINTS
     commands = COMMANDS
+    actions = ACTIONS
     session = ZESession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from ...actions import ActionMap
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
 from ...delays import GrowingDelays, Outcome
@@ -210,3 +211,20 @@ COMMANDS: tuple[CommandSpec, ...] = (
         description="Stop following the charge calendar: the car charges whenever it is plugged in.",
     ),
 )
+
+
+# -- the typed actions (evclient.actions) -----------------------------------------------------------------
+
+
+def _climate(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    if action.temperature is not None:
+        raise InvalidInputError("ZE Services preconditions to the car's own set point: leave out temperature")
+    # A later start is a time of day, the car's own: the wall time ``at`` shows is taken as it is.
+    return {"start": action.at.strftime("%H:%M")} if action.at is not None else {}
+
+
+ACTIONS: dict[str, ActionMap] = {
+    "climate-start": ActionMap("precondition", params=_climate,
+                               other=lambda action: "precondition-at" if action.at is not None else None),
+    "charge-start": ActionMap("charge-now"),
+}

@@ -18,6 +18,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 from aiohttp import web
 
+from ...actions import Action
+
 if TYPE_CHECKING:
     from ..world import Car, SimAccount, World
 
@@ -51,15 +53,16 @@ class Rehearsal:
     world, declared beside its simulator so that none of those tools names a brand.
 
     ``routes`` maps each of :data:`ROUTE_CLASSES` to the simulator's route name that serves it (``None``: the
-    brand makes no such call, e.g. a listing that comes with the login); ``action`` is a command the demo car
-    runs with a status walk (``None``: a read-only brand); ``account`` is the simulator's name for the demo
-    account when it is not the demo user name (the stream faults address it).
+    brand makes no such call, e.g. a listing that comes with the login); ``action`` is a typed action the demo
+    car runs with a status walk, through the brand command the routes name (``None``: a read-only brand);
+    ``account`` is the simulator's name for the demo account when it is not the demo user name (the stream faults
+    address it).
     """
 
     vin: str
     poll: str
     routes: dict[str, str | None]
-    action: tuple[str, dict[str, Any]] | None = None
+    action: Action | None = None
     account: str = DEMO_USERNAME
 
     def __attrs_post_init__(self) -> None:

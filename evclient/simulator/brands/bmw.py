@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from aiohttp import web
 
+from ...actions import Flash
 from ..world import Car, CommandScript, SimAccount, World
 from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, Rehearsal, SimBrand, register
 
@@ -76,7 +77,7 @@ class BmwSim(SimBrand):
     mounts: ClassVar[dict[str, str]] = {"api": PREFIX}
     fixtures = "bmw"
     rehearsal = Rehearsal(
-        vin="WBY1Z61020V300002", poll="status", action=("light-flash", {}),
+        vin="WBY1Z61020V300002", poll="status", action=Flash(),
         routes={"login": "bmw.login", "token refresh": "bmw.login", "listing": "bmw.vehicles", "poll": "bmw.status",
                 "command submit": "bmw.executeService", "command status": "bmw.serviceExecutionStatus"},
     )

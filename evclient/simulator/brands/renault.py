@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import jwt
 from aiohttp import web
 
+from ...actions import ClimateStart
 from ..world import Car, SimAccount, World
 from . import DEMO_PASSWORD, DEMO_USERNAME, Refusal, Rehearsal, SimBrand, json_body, register
 from ._renault_models import BATTERY_KCM, ERRORS, SimModel, model
@@ -87,7 +88,7 @@ class RenaultSim(SimBrand):
     mounts: ClassVar[dict[str, str]] = {"gigya": GIGYA, "kamereon": KAMEREON}
     fixtures = "renault"
     rehearsal = Rehearsal(
-        vin="VF1AG000X64000001", poll="battery-status", action=("hvac-start", {"temperature": 21}),
+        vin="VF1AG000X64000001", poll="battery-status", action=ClimateStart(temperature=21),
         routes={"login": "renault.accounts.login", "token refresh": "renault.accounts.getJWT",
                 "listing": "renault.vehicles", "poll": "renault.battery-status",
                 "command submit": "renault.action.hvac-start", "command status": "renault.hvac-status"},

@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 import jwt
 from aiohttp import web
 
+from ...actions import ClimateStart
 from ..world import SIGNING_KEY, Car, World
 from . import Refusal, Rehearsal, SimBrand, json_body, register
 
@@ -84,7 +85,7 @@ class RenaultZESim(SimBrand):
     mounts: ClassVar[dict[str, str]] = {"api": PREFIX}
     fixtures = "renault_ze"
     rehearsal = Rehearsal(
-        vin="VF1AG000164412345", poll="battery", action=("precondition", {}),
+        vin="VF1AG000164412345", poll="battery", action=ClimateStart(),
         routes={"login": "renault-ze.login", "token refresh": "renault-ze.token-refresh", "listing": None,
                 "poll": "renault-ze.battery", "command submit": "renault-ze.precondition",
                 "command status": "renault-ze.precondition-last"},

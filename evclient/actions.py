@@ -1,0 +1,247 @@
+"""Typed actions: one vocabulary for what an application asks of a car, whatever its brand.
+
+Reads map to one :class:`~evclient.status.VehicleStatus`; writes map the other way. An application builds an
+action (``ClimateStart(temperature=21)``, ``Lock()``) and runs it with ``await car.act(action)``; each brand maps
+the actions its cars can run to one of its own commands, inside its folder (``Brand.actions``). A car that lacks
+one (its brand has no such command, or its model lacks the brand's) is refused with
+:class:`~evclient.command_runner.CommandNotSupported` before any request; a value no car could take (a latitude
+of 91°, a naive ``at``) with :class:`~evclient.errors.InvalidInputError` when the action is built, and one this
+brand cannot take (a temperature on a brand whose climate has no set point) when it is mapped — both before any
+request. Brand-specific commands stay reachable by their own names (``car.command("set-soc-levels", ...)``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import attrs
+
+from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    from .api import VehicleInfo
+
+__all__ = [
+    "ACTIONS", "Action", "ActionMap", "ChargeLimits", "ChargeMode", "ChargeStart", "ChargeStop", "ChargingMode",
+    "ClimateStart", "ClimateStop", "Flash", "Horn", "Lock", "SendDestination", "Unlock", "action_fields",
+    "action_from",
+]
+
+
+def _number(name: str, low: float, high: float) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if value is None:
+            return
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise InvalidInputError(f"{name} must be a number, got {value!r}")
+        if not low <= value <= high:
+            raise InvalidInputError(f"{name} must be {low:g} to {high:g}, got {value!r}")
+
+    return check
+
+
+def _at(value: Any) -> dt.datetime | None:
+    """A time: an aware datetime, or ISO 8601 text with an offset (``Z`` too)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInputError(f"at must be a date and time (ISO 8601), got {value!r}") from None
+    if not isinstance(value, dt.datetime):
+        raise InvalidInputError(f"at must be a datetime, got {value!r}")
+    if value.tzinfo is None:
+        raise InvalidInputError("at must say its time zone (e.g. 2026-12-05T07:30:00+01:00)")
+    return value
+
+
+def _text(name: str, longest: int) -> Callable[[Any, Any, Any], None]:
+    def check(_: Any, __: Any, value: Any) -> None:
+        if value is not None and (not isinstance(value, str) or not value.strip() or len(value) > longest):
+            raise InvalidInputError(f"{name} must be text of 1 to {longest} characters, got {value!r}")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class Action:
+    """One thing to ask of a car. Subclasses name it (``name``, as the CLI spells it) and hold its values."""
+
+    name: ClassVar[str]
+    description: ClassVar[str]
+
+    def values(self) -> dict[str, Any]:
+        """The values given (left-out ones absent)."""
+        return {k: v for k, v in attrs.asdict(self, recurse=False).items() if v is not None}
+
+
+@attrs.frozen(kw_only=True)
+class ClimateStart(Action):
+    """Heat or cool the cabin, to ``temperature`` °C where the brand takes one, now or ``at`` a later time."""
+
+    name = "climate-start"
+    description = "Heat or cool the cabin (temperature °C where the car takes one; at: a later start)."
+    temperature: float | None = attrs.field(default=None, validator=_number("temperature", 10, 35))
+    at: dt.datetime | None = attrs.field(default=None, converter=_at)
+
+
+@attrs.frozen(kw_only=True)
+class ClimateStop(Action):
+    name = "climate-stop"
+    description = "Stop heating or cooling the cabin."
+
+
+@attrs.frozen(kw_only=True)
+class ChargeStart(Action):
+    name = "charge-start"
+    description = "Start charging now (the car plugged in)."
+
+
+@attrs.frozen(kw_only=True)
+class ChargeStop(Action):
+    name = "charge-stop"
+    description = "Stop (pause) charging."
+
+
+@attrs.frozen(kw_only=True)
+class ChargeLimits(Action):
+    """The battery levels in %: below ``minimum`` the car charges at once; it stops at ``target``."""
+
+    name = "charge-limits"
+    description = "Set the charge limits in % (minimum: charge at once below it; target: stop there)."
+    minimum: int | None = attrs.field(default=None, validator=_number("minimum", 0, 100))
+    target: int | None = attrs.field(default=None, validator=_number("target", 0, 100))
+
+    def __attrs_post_init__(self) -> None:
+        if self.minimum is None and self.target is None:
+            raise InvalidInputError("charge-limits takes minimum, target or both (%)")
+        if self.minimum is not None and self.target is not None and self.minimum >= self.target:
+            raise InvalidInputError(f"the minimum ({self.minimum} %) must be below the target ({self.target} %)")
+
+
+class ChargingMode(enum.StrEnum):
+    ALWAYS = "always"  # charge whenever plugged in
+    SCHEDULED = "scheduled"  # charge by the car's schedules
+
+
+def _mode(value: Any) -> ChargingMode:
+    try:
+        return ChargingMode(value)
+    except ValueError:
+        raise InvalidInputError(f"mode must be one of {', '.join(m.value for m in ChargingMode)}, got {value!r}") \
+            from None
+
+
+@attrs.frozen(kw_only=True)
+class ChargeMode(Action):
+    name = "charge-mode"
+    description = "Charge whenever plugged in (mode=always) or by the car's schedules (mode=scheduled)."
+    mode: ChargingMode = attrs.field(converter=_mode)
+
+
+@attrs.frozen(kw_only=True)
+class Lock(Action):
+    name = "lock"
+    description = "Lock the doors."
+
+
+@attrs.frozen(kw_only=True)
+class Unlock(Action):
+    name = "unlock"
+    description = "Unlock the doors."
+
+
+@attrs.frozen(kw_only=True)
+class Horn(Action):
+    name = "horn"
+    description = "Sound the horn."
+
+
+@attrs.frozen(kw_only=True)
+class Flash(Action):
+    name = "flash"
+    description = "Flash the lights."
+
+
+@attrs.frozen(kw_only=True)
+class SendDestination(Action):
+    name = "send-destination"
+    description = "Send a destination to the car's navigation (latitude, longitude; title: what to call it)."
+    latitude: float = attrs.field(validator=_number("latitude", -90, 90))
+    longitude: float = attrs.field(validator=_number("longitude", -180, 180))
+    title: str | None = attrs.field(default=None, validator=_text("title", 100))
+
+
+#: Every action by its name.
+ACTIONS: Mapping[str, type[Action]] = {cls.name: cls for cls in (
+    ClimateStart, ClimateStop, ChargeStart, ChargeStop, ChargeLimits, ChargeMode, Lock, Unlock, Horn, Flash,
+    SendDestination,
+)}
+
+@attrs.frozen
+class ActionMap:
+    """How a brand runs one action: ``command``, one of its commands (whose support on a car decides whether the
+    car can), with ``params`` made from the action's values (raising ``InvalidInputError`` for a value the brand
+    cannot take; without ``params`` the action must bring no values); ``other`` may pick another of its commands
+    for some values (ZE Services: a later climate start)."""
+
+    command: str
+    params: Callable[[VehicleInfo, Any], Mapping[str, Any]] | None = None
+    other: Callable[[Any], str | None] | None = None
+
+    def __call__(self, vehicle: VehicleInfo, action: Action) -> tuple[str, Mapping[str, Any]]:
+        name = (self.other(action) if self.other is not None else None) or self.command
+        if self.params is not None:
+            return name, self.params(vehicle, action)
+        given = action.values()
+        if given:
+            raise InvalidInputError(f"{action.name} on this car takes no {', '.join(sorted(given))}")
+        return name, {}
+
+
+def fields_of(action: type[Action]) -> dict[str, Any]:
+    """An action's values and their types (for a command line or a form)."""
+    return {f.name: f.type for f in attrs.fields(action)}
+
+
+def action_fields() -> dict[str, list[str]]:
+    """Every value any action takes, with the actions that take it (a command line's options)."""
+    found: dict[str, list[str]] = {}
+    for name, cls in ACTIONS.items():
+        for field in fields_of(cls):
+            found.setdefault(field, []).append(name)
+    return found
+
+
+def action_from(name: str, values: Mapping[str, Any]) -> Action:
+    """The action called ``name`` with ``values`` (text is converted: numbers, ISO times), or
+    ``InvalidInputError`` naming what it takes."""
+    cls = ACTIONS.get(name)
+    if cls is None:
+        raise InvalidInputError(f"no action {name!r}; the actions are {', '.join(ACTIONS)}")
+    known = fields_of(cls)
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        takes = ", ".join(known) or "nothing"
+        raise InvalidInputError(f"{name} does not take {', '.join(unknown)} (it takes {takes})")
+    given = {key: _from_text(value) if key not in ("title", "mode", "at") else value
+             for key, value in values.items() if value is not None}
+    try:
+        return cls(**given)
+    except TypeError as err:
+        raise InvalidInputError(f"{name}: {err}") from None
+
+
+def _from_text(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return int(number) if number.is_integer() and "." not in value else number
+    return value
