@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import attrs
 
 from .errors import InvalidInputError
+from .validate import date_time
 
 if TYPE_CHECKING:
     from .api import VehicleInfo
@@ -48,16 +49,10 @@ def _at(value: Any) -> dt.datetime | None:
     """A time: an aware datetime, or ISO 8601 text with an offset (``Z`` too)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInputError(f"at must be a date and time (ISO 8601), got {value!r}") from None
-    if not isinstance(value, dt.datetime):
-        raise InvalidInputError(f"at must be a datetime, got {value!r}")
-    if value.tzinfo is None:
+    when = date_time("at", value)
+    if when.tzinfo is None:
         raise InvalidInputError("at must say its time zone (e.g. 2026-12-05T07:30:00+01:00)")
-    return value
+    return when
 
 
 def _text(name: str, longest: int) -> Callable[[Any, Any, Any], None]:

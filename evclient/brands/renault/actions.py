@@ -21,6 +21,7 @@ from ...command import CommandSpec, Submission, no_params
 from ...delays import GrowingDelays, Outcome
 from ...errors import InvalidInputError
 from ...transport import Request, Response
+from ...validate import date_time
 from . import schedules
 from .endpoints import KCA1, KCA2, KCM
 from .models import BatteryStatus, ChargeMode, ChargeState, action_answer
@@ -119,14 +120,7 @@ def _spec(name: str, submit: Any, description: str, *, validate: Any = None, con
 
 def _when(value: Any, what: str) -> dt.datetime:
     """A start time: an aware datetime, or ISO 8601 text with an offset; a naive one is local time."""
-    if isinstance(value, str):
-        try:
-            value = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInputError(f"{what} must be a date and time (ISO 8601), got {value!r}") from None
-    if not isinstance(value, dt.datetime):
-        raise InvalidInputError(f"{what} must be a datetime, got {value!r}")
-    return value.astimezone(dt.UTC).replace(microsecond=0)
+    return date_time(what, value).astimezone(dt.UTC).replace(microsecond=0)
 
 
 def _utc_text(when: dt.datetime) -> str:
