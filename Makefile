@@ -7,7 +7,7 @@ PY_HA ?= $(shell for py in $(HOME)/.pyenv/versions/3.13*/bin/python python3.13; 
 	  $$py -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && echo $$py && break; done)
 HA_VENV := .venv-ha
 
-.PHONY: test test-ha test-peers peers ha-package demo bench lint clean
+.PHONY: test test-ha test-peers peers ha-package demo bench lint docs clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -77,6 +77,12 @@ demo: $(VENV)/.cli-installed
 	$(BIN)/evclient demo
 
 # Every benchmark, then one table of figures against their targets (about 20 minutes; QUICK=1: 2 minutes).
+# The API reference, from the docstrings (extra `docs`): offline, warnings as errors; tests/test_docs.py builds it too.
+API_MODULES := $(shell $(PY) -c "import sys; sys.path.insert(0, 'docs'); import api_modules; print(' '.join(api_modules.MODULES))" 2>/dev/null)
+docs: $(VENV)/.test-installed
+	$(BIN)/python -W error -m pdoc $(API_MODULES) -o build/docs
+	@echo "the API reference is in build/docs/index.html"
+
 bench: $(VENV)/.test-installed
 	$(BIN)/python benchmarks/summary.py $(if $(QUICK),--quick)
 
