@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ACTIONS", "Action", "ActionMap", "ChargeLimits", "ChargeMode", "ChargeStart", "ChargeStop", "ChargingMode",
-    "ClimateStart", "ClimateStop", "Flash", "Horn", "Lock", "SendDestination", "Unlock", "action_fields",
+    "ClimateStart", "ClimateStop", "Flash", "Horn", "Locate", "Lock", "SendDestination", "Unlock", "action_fields",
     "action_from",
 ]
 
@@ -147,8 +147,12 @@ class Lock(Action):
 
 @attrs.frozen(kw_only=True)
 class Unlock(Action):
+    """``code``: what the brand asks to unlock, where it asks (legacy BMW: the security answer; without it, the
+    one given to ``connect()``). Never shown in a repr."""
+
     name = "unlock"
-    description = "Unlock the doors."
+    description = "Unlock the doors (code: a PIN or security answer, where the brand asks for one)."
+    code: str | None = attrs.field(default=None, repr=False, validator=_text("code", 100))
 
 
 @attrs.frozen(kw_only=True)
@@ -164,6 +168,12 @@ class Flash(Action):
 
 
 @attrs.frozen(kw_only=True)
+class Locate(Action):
+    name = "locate"
+    description = "Ask the car to send its position now."
+
+
+@attrs.frozen(kw_only=True)
 class SendDestination(Action):
     name = "send-destination"
     description = "Send a destination to the car's navigation (latitude, longitude; title: what to call it)."
@@ -175,7 +185,7 @@ class SendDestination(Action):
 #: Every action by its name.
 ACTIONS: Mapping[str, type[Action]] = {cls.name: cls for cls in (
     ClimateStart, ClimateStop, ChargeStart, ChargeStop, ChargeLimits, ChargeMode, Lock, Unlock, Horn, Flash,
-    SendDestination,
+    Locate, SendDestination,
 )}
 
 @attrs.frozen
@@ -224,7 +234,7 @@ def action_from(name: str, values: Mapping[str, Any]) -> Action:
     if unknown:
         takes = ", ".join(known) or "nothing"
         raise InvalidInputError(f"{name} does not take {', '.join(unknown)} (it takes {takes})")
-    given = {key: _from_text(value) if key not in ("title", "mode", "at") else value
+    given = {key: _from_text(value) if key not in ("title", "mode", "at", "code") else value
              for key, value in values.items() if value is not None}
     try:
         return cls(**given)

@@ -35,6 +35,7 @@ EXAMPLES: dict[str, Any] = {
     "unlock": ACTIONS["unlock"](),
     "horn": ACTIONS["horn"](),
     "flash": ACTIONS["flash"](),
+    "locate": ACTIONS["locate"](),
     "send-destination": SendDestination(latitude=48.8566, longitude=2.3522, title="Hôtel de Ville"),
 }
 
@@ -68,6 +69,8 @@ def check(name: str, car: evclient.Vehicle, status: evclient.VehicleStatus) -> N
     elif name == "charge-limits":
         levels = car.value("soc-levels")
         assert (levels.soc_min, levels.soc_target) == (20, 80)
+    elif name == "locate":
+        assert status.position is not None
     elif name == "charge-mode":
         assert car.value("charge-mode").value == "schedule_mode"
 
@@ -123,11 +126,13 @@ def test_values_no_car_could_take_are_refused_when_the_action_is_built():
         (ChargeLimits, {}, "minimum, target or both"),
         (ChargeLimits, {"minimum": 80, "target": 50}, "must be below the target"),
         (ChargeMode, {"mode": "sometimes"}, "mode must be one of always, scheduled"),
+        (ACTIONS["unlock"], {"code": 1234}, "code must be text"),
     ]
     for cls, values, message in refused:
         with pytest.raises(InvalidInputError, match=message):
             cls(**values)
     assert isinstance(InvalidInputError("x"), ValueError)
+    assert "an-answer" not in repr(ACTIONS["unlock"](code="an-answer"))  # a security answer is a secret
 
 
 def test_actions_from_text_as_a_command_line_gives_them():

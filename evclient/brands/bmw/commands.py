@@ -285,6 +285,11 @@ COMMANDS: tuple[CommandSpec, ...] = (
 # -- the typed actions (evclient.actions) -----------------------------------------------------------------
 
 
+def _unlock(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    # The security answer: the one given here, else the account's (added by the session).
+    return {"security_answer": action.code} if action.code is not None else {}
+
+
 def _destination(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
     params: dict[str, Any] = {"lat": action.latitude, "lon": action.longitude}
     if action.title is not None:
@@ -296,8 +301,9 @@ ACTIONS: dict[str, ActionMap] = {
     "climate-start": ActionMap("climate-now"),  # now, at the car's own set point: no temperature, no later start
     "charge-start": ActionMap("charge-now"),
     "lock": ActionMap("door-lock"),
-    "unlock": ActionMap("door-unlock"),
+    "unlock": ActionMap("door-unlock", params=_unlock),
     "horn": ActionMap("horn-blow"),
     "flash": ActionMap("light-flash"),
     "send-destination": ActionMap("send-poi", params=_destination),
+    "locate": ActionMap("vehicle-finder"),
 }

@@ -409,4 +409,5 @@ ACTIONS: dict[str, ActionMap] = {
     "charge-mode": ActionMap("charge-mode", params=_mode),
     "horn": ActionMap("horn"),
     "flash": ActionMap("lights"),
+    "locate": ActionMap("refresh-location"),
 }
