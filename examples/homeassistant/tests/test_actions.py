@@ -11,7 +11,7 @@ from homeassistant.helpers import device_registry as dr
 
 from custom_components.evclient.const import DOMAIN
 
-from .conftest import BMW_ANSWER, I3, ZOE, ZOE1, add_account, add_zoe_phase_1, entity_id, state
+from .conftest import BMW_ANSWER, I3, ZE_ZOE, ZOE, ZOE1, add_account, add_zoe_phase_1, entity_id, state
 
 
 def device_id(hass: HomeAssistant, vin: str) -> str:
@@ -112,3 +112,26 @@ async def test_the_bmw_lock_unlocks_and_locks_the_car(hass: HomeAssistant, sim) 
     assert answer is not None and answer["status"] == "EXECUTED" and answer["polls"] >= 1
     with pytest.raises(ServiceValidationError, match="no A/C cancel"):
         await hass.services.async_call(DOMAIN, "ac_cancel", {"vehicle": device_id(hass, I3)}, blocking=True)
+
+
+async def test_send_command_runs_typed_actions_the_same_for_every_brand(hass: HomeAssistant, sim) -> None:
+    await add_account(hass, sim, "bmw")
+    car = device_id(hass, I3)
+    answer = await hass.services.async_call(DOMAIN, "send_command", {"vehicle": car, "command": "flash"},
+                                            blocking=True, return_response=True)
+    assert answer is not None and answer["status"] == "EXECUTED"  # BMW's light-flash, by its typed name
+    with pytest.raises(ServiceValidationError) as invalid:  # a value no car could take: refused before a request
+        await hass.services.async_call(DOMAIN, "send_command", {"vehicle": car, "command": "send-destination",
+                                                                "params": {"latitude": 91, "longitude": 0}},
+                                       blocking=True)
+    assert invalid.value.translation_key == "invalid_input" and "latitude" in str(invalid.value)
+    with pytest.raises(ServiceValidationError) as unsupported:  # this REx has no horn
+        await hass.services.async_call(DOMAIN, "send_command", {"vehicle": car, "command": "horn"}, blocking=True)
+    assert unsupported.value.translation_key == "not_supported"
+    # The ZE Zoe's A/C starts at its own set point, now or at a time typed in the UI (Home Assistant's zone).
+    await add_account(hass, sim, "renault-ze")
+    zoe = device_id(hass, ZE_ZOE)
+    await hass.services.async_call(DOMAIN, "ac_start", {"vehicle": zoe, "when": "2026-12-05 07:30:00"},
+                                   blocking=True)
+    with pytest.raises(ServiceValidationError, match="own set point"):
+        await hass.services.async_call(DOMAIN, "ac_start", {"vehicle": zoe, "temperature": 21}, blocking=True)

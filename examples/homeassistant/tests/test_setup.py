@@ -48,7 +48,7 @@ async def test_bmw_has_locks_openings_and_its_remote_services_as_buttons(hass: H
     assert state(hass, "lock", I3, "door_lock").state == "locked"
     assert state(hass, "binary_sensor", I3, "door_front_left_status").state == "off"
     assert state(hass, "binary_sensor", I3, "trunk_status").attributes["device_class"] == "opening"
-    for key in ("start_climate", "flash_lights", "find_vehicle"):
+    for key in ("start_air_conditioner", "flash_lights", "refresh_location"):
         assert state(hass, "button", I3, key)
     # This REx's listing says it has no horn and no charge-now: no button that could only fail.
     registry = er.async_get(hass)

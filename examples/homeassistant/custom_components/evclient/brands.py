@@ -1,15 +1,15 @@
-"""What the integration knows of each evclient brand beyond what evclient declares: which commands back which
-entity (buttons, selects, the lock, the actions).
+"""What the integration knows of an evclient brand beyond what evclient declares: the MyRenault values that are
+not yet in evclient's typed vocabulary (the charge-limit numbers, the charge-mode select, the schedules).
 
-The brand list, labels and login fields come from evclient's own declarations (``Brand.settings``), so a new
-evclient brand is offered with its fields without a row here; a row only adds entities.
+The brand list, labels and login fields come from evclient's own declarations (``Brand.settings``); the buttons,
+the lock and the A/C actions from its typed actions (``car.can(...)``), the same for every brand. So a new evclient
+brand is offered with its fields and entities without a row here; a row only adds entities.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import evclient
@@ -17,18 +17,6 @@ import evclient.brands
 import evclient.settings
 import voluptuous as vol
 from homeassistant.helpers import selector
-
-Command = tuple[str, dict[str, Any]]
-
-
-@dataclass(frozen=True, kw_only=True)
-class ButtonSpec:
-    """A button that runs one command with fixed parameters (named and drawn by its key's translation)."""
-
-    key: str
-    command: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    enabled_default: bool = True
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -66,12 +54,8 @@ class BrandSpec:
     name: str
     label: str
     manufacturer: str
-    buttons: tuple[ButtonSpec, ...] = ()
     selects: tuple[SelectSpec, ...] = ()
     numbers: tuple[NumberSpec, ...] = ()
-    lock: tuple[str, str] | None = None  # (lock command, unlock command)
-    ac_start: Callable[[float | None, dt.datetime | None], Command] | None = None
-    ac_cancel: str | None = None
     charge_schedules: str | None = None
     ac_schedules: str | None = None
     #: Endpoints that hold the charge schedules, in the order to look (the kcm generation keeps them in ev-settings).
@@ -112,26 +96,6 @@ def _field(setting: evclient.settings.Setting) -> Any:
     return str
 
 
-def _renault_ac_start(temperature: float | None, when: dt.datetime | None) -> Command:
-    params: dict[str, Any] = {"temperature": 21.0 if temperature is None else temperature}
-    if when is not None:
-        params["at"] = when
-    return "hvac-start", params
-
-
-def _ze_ac_start(temperature: float | None, when: dt.datetime | None) -> Command:
-    # ZE Services preconditions to the car's own set point and takes a time of day, not a date.
-    if when is not None:
-        return "precondition-at", {"start": when.strftime("%H:%M")}
-    return "precondition", {}
-
-
-def _bmw_ac_start(temperature: float | None, when: dt.datetime | None) -> Command:
-    if when is not None:
-        raise vol.Invalid("BMW climate starts now only; leave out 'when'")
-    return "climate-now", {}
-
-
 def _renault_charge_mode(value: Any) -> str | None:
     mode = getattr(value, "value", None)
     return {"always": "always_charging", "always_charging": "always_charging", "schedule_mode": "schedule_mode",
@@ -142,15 +106,6 @@ RENAULT = BrandSpec(
     name="renault",
     label="MyRenault (Renault, Dacia, Alpine)",
     manufacturer="Renault",
-    buttons=(
-        ButtonSpec(key="start_air_conditioner", command="hvac-start", params={"temperature": 21.0}),
-        ButtonSpec(key="stop_air_conditioner", command="hvac-stop"),
-        ButtonSpec(key="start_charge", command="charge-start"),
-        ButtonSpec(key="stop_charge", command="charge-stop"),
-        ButtonSpec(key="sound_horn", command="horn"),
-        ButtonSpec(key="flash_lights", command="lights"),
-        ButtonSpec(key="refresh_location", command="refresh-location"),
-    ),
     selects=(
         SelectSpec(key="charge_mode", endpoint="charge-mode",
                    command="charge-mode", param="mode", options=("always_charging", "schedule_mode"),
@@ -163,40 +118,12 @@ RENAULT = BrandSpec(
                    command="set-soc-levels", param="target", others={"minimum": "soc_min"}, minimum=55, maximum=100,
                    step=5),
     ),
-    ac_start=_renault_ac_start,
-    ac_cancel="hvac-stop",
     charge_schedules="set-charge-schedules",
     ac_schedules="set-hvac-schedules",
     schedule_endpoints=("charging-settings", "ev-settings"),
 )
 
-RENAULT_ZE = BrandSpec(
-    name="renault-ze",
-    label="Renault ZE Services (older Zoe)",
-    manufacturer="Renault",
-    buttons=(
-        ButtonSpec(key="start_air_conditioner", command="precondition"),
-        ButtonSpec(key="start_charge", command="charge-now"),
-    ),
-    ac_start=_ze_ac_start,
-)
-
-BMW = BrandSpec(
-    name="bmw",
-    label="BMW ConnectedDrive",
-    manufacturer="BMW",
-    buttons=(
-        ButtonSpec(key="start_climate", command="climate-now"),
-        ButtonSpec(key="start_charge", command="charge-now"),
-        ButtonSpec(key="flash_lights", command="light-flash"),
-        ButtonSpec(key="sound_horn", command="horn-blow"),
-        ButtonSpec(key="find_vehicle", command="vehicle-finder"),
-    ),
-    lock=("door-lock", "door-unlock"),
-    ac_start=_bmw_ac_start,
-)
-
-_ROWS: dict[str, BrandSpec] = {spec.name: spec for spec in (RENAULT, RENAULT_ZE, BMW)}
+_ROWS: dict[str, BrandSpec] = {spec.name: spec for spec in (RENAULT,)}
 
 
 def brand_spec(name: str) -> BrandSpec:

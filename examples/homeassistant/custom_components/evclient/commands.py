@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 import evclient
+from evclient.actions import Action, action_from
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 
 from .const import DOMAIN
@@ -18,13 +19,27 @@ def _error(kind: type[HomeAssistantError], key: str, **placeholders: Any) -> Hom
                 translation_placeholders={k: str(v) for k, v in placeholders.items()})
 
 
-async def run_command(vehicle: evclient.Vehicle, name: str, params: dict[str, Any]) -> evclient.CommandResult:
-    """Run ``name`` to its outcome; bad input and unsupported commands fail before any request is spent.
+def make_action(name: str, values: dict[str, Any]) -> Action:
+    """The typed action ``name`` with ``values``; a value no car could take is a translated validation error."""
+    try:
+        return action_from(name, values)
+    except evclient.InvalidInputError as err:
+        raise _error(ServiceValidationError, "invalid_input", command=name, error=err) from err
+
+
+async def run_command(vehicle: evclient.Vehicle, command: str | Action,
+                      params: dict[str, Any] | None = None) -> evclient.CommandResult:
+    """Run a typed action (the same for every brand) or one of the brand's own commands by name, to its outcome;
+    bad input and unsupported ones fail before any request is spent.
 
     Every failure is a translated Home Assistant error (``exceptions`` in strings.json).
     """
+    name = command if isinstance(command, str) else command.name
     try:
-        result = await vehicle.command(name, **params)
+        if isinstance(command, str):
+            result = await vehicle.command(command, **(params or {}))
+        else:
+            result = await vehicle.act(command)
     except evclient.NotSupportedError as err:  # first: a command the car lacks is also bad input
         raise _error(ServiceValidationError, "not_supported", command=name, error=err) from err
     except evclient.InvalidInputError as err:

@@ -1,25 +1,30 @@
 """Actions: the Renault integration's (``ac_start``, ``ac_cancel``, ``charge_set_schedules``,
 ``ac_set_schedules`` and the response action ``get_charge_schedules``) for every brand that has them, and
-``send_command`` for any evclient command. Errors are translated (``exceptions`` in strings.json)."""
+``send_command`` for any evclient typed action (the same names and values for every brand) or any brand's own
+command. Errors are translated (``exceptions`` in strings.json)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import evclient
+import evclient.brands
 import voluptuous as vol
+from evclient.actions import ACTIONS, ClimateStart, ClimateStop
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers import device_registry as dr
+from homeassistant.util import dt as dt_util
 
 from .brands import BrandSpec, brand_spec
-from .commands import run_command
+from .commands import make_action, run_command
 from .const import ATTR_COMMAND, ATTR_PARAMS, ATTR_SCHEDULES, ATTR_TEMPERATURE, ATTR_VEHICLE, ATTR_WHEN, DOMAIN
 
 VEHICLE: dict[Any, Any] = {vol.Required(ATTR_VEHICLE): cv.string}
-AC_START = vol.Schema({**VEHICLE, vol.Required(ATTR_TEMPERATURE): vol.Coerce(float),
+# The temperature is optional: a car whose climate has no set point (ZE Services, BMW) takes none.
+AC_START = vol.Schema({**VEHICLE, vol.Optional(ATTR_TEMPERATURE): vol.Coerce(float),
                        vol.Optional(ATTR_WHEN): cv.datetime})
 AC_CANCEL = vol.Schema(VEHICLE)
 # The schedules' own rules (ids, quarter hours, durations, "a day given as None clears it") are evclient's:
@@ -68,20 +73,19 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def ac_start(call: ServiceCall) -> None:
         vehicle, brand = _vehicle(hass, call)
-        if brand.ac_start is None:
+        if not vehicle.can(ClimateStart):
             raise _unsupported(brand, "A/C start")
-        try:
-            name, params = brand.ac_start(call.data[ATTR_TEMPERATURE], call.data.get(ATTR_WHEN))
-        except vol.Invalid as err:
-            raise ServiceValidationError(translation_domain=DOMAIN, translation_key="invalid_input",
-                                         translation_placeholders={"command": "ac_start", "error": str(err)}) from err
-        await run_command(vehicle, name, params)
+        when = call.data.get(ATTR_WHEN)
+        if when is not None and when.tzinfo is None:  # a time typed in the UI: Home Assistant's own zone
+            when = when.replace(tzinfo=dt_util.get_default_time_zone())
+        await run_command(vehicle, make_action("climate-start", {"temperature": call.data.get(ATTR_TEMPERATURE),
+                                                                 "at": when}))
 
     async def ac_cancel(call: ServiceCall) -> None:
         vehicle, brand = _vehicle(hass, call)
-        if brand.ac_cancel is None:
+        if not vehicle.can(ClimateStop):
             raise _unsupported(brand, "A/C cancel")
-        await run_command(vehicle, brand.ac_cancel, {})
+        await run_command(vehicle, ClimateStop())
 
     async def charge_set_schedules(call: ServiceCall) -> None:
         vehicle, brand = _vehicle(hass, call)
@@ -113,9 +117,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
         raise _unsupported(brand, "charge schedules")
 
     async def send_command(call: ServiceCall) -> ServiceResponse:
-        vehicle, _brand = _vehicle(hass, call)
-        result = await run_command(vehicle, call.data[ATTR_COMMAND], dict(call.data[ATTR_PARAMS]))
-        return _result(result)
+        vehicle, brand = _vehicle(hass, call)
+        name, params = call.data[ATTR_COMMAND], dict(call.data[ATTR_PARAMS])
+        if name in ACTIONS and name not in {spec.name for spec in evclient.brands.get(brand.name).commands}:
+            # A typed action: the same name and values for every brand (a brand's own command of the same name
+            # is still run as the brand's).
+            return _result(await run_command(vehicle, make_action(name, params)))
+        return _result(await run_command(vehicle, name, params))
 
     hass.services.async_register(DOMAIN, "ac_start", ac_start, schema=AC_START)
     hass.services.async_register(DOMAIN, "ac_cancel", ac_cancel, schema=AC_CANCEL)
