@@ -20,8 +20,9 @@ import looptime
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from evclient.testing.accounts import rehearsed_brands
 from evclient.testing.faultmatrix import CaseResult, expected, markdown, run_matrix
-from evclient.testing.soak import SoakReport, soak, soaked_brands
+from evclient.testing.soak import SoakReport, soak
 
 #: Loopback I/O in one process is ready at once; a few idle cycles are enough before virtual time moves.
 NOOP_CYCLES = 4
@@ -76,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"fault matrix: {sum(1 for r in matrix if r.outcome != 'n/a')} cells in {matrix_seconds:.1f} s, "
           f"{out['matrix_cells_wrong']} not as documented")
-    print(f"soak: {args.days} virtual days, {len(soaked_brands())} accounts (one a brand), "
+    print(f"soak: {args.days} virtual days, {len(rehearsed_brands())} accounts (one a brand), "
           f"{args.rate:.0%} of requests faulted (seed {args.seed}), "
           f"{soak_seconds:.1f} s")
     print(f"  requests {report.requests}, faults {report.faults_injected}, commands {report.commands} "

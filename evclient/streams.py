@@ -303,7 +303,7 @@ class StreamRunner:
             lasted = self.clock.now() - opened
             if lasted >= HEALTHY_AFTER:
                 backoff = BACKOFF_FIRST
-            error = self._count_short_drops(error, lasted, renewing=renewing, dropped=not (refused or retry_after))
+            error = self._count_short_drops(error, renewing=renewing, dropped=not (refused or retry_after))
             if refused:
                 retry_after = self._refused()
             elif self._connected_at is not None:
@@ -325,7 +325,7 @@ class StreamRunner:
             return REFUSED_SECOND_WAIT
         return float(min(REFUSED_LONG_WAIT * 2 ** (self._refusals - REFUSALS_BEFORE_LONG_WAIT), REFUSED_LONGEST_WAIT))
 
-    def _count_short_drops(self, error: str, lasted: float, *, renewing: bool, dropped: bool) -> str:
+    def _count_short_drops(self, error: str, *, renewing: bool, dropped: bool) -> str:
         """Count connections the server closed soon after they opened, in a row; two or more are said as such,
         with what the brand knows they mean (MQTT 3.1.1 gives no reason for a close: a takeover by another app
         cannot be told from any other drop)."""

@@ -57,14 +57,14 @@ def test_every_brand_is_rehearsed_by_its_simulator_with_routes_cars_and_commands
     for case in BRANDS:
         declared = evclient.brands.get(case.brand)
         rehearsal = all_brands()[case.brand].rehearsal
-        assert {case.routes[c] for c in ROUTE_CLASSES} - {None} <= routes, case.brand
-        assert sim.world.cars[case.vin].brand == case.brand
-        assert case.poll in {spec.name for spec in declared.endpoints if spec.poll}
+        assert {case.rehearsal.routes[c] for c in ROUTE_CLASSES} - {None} <= routes, case.brand
+        assert sim.world.cars[case.rehearsal.vin].brand == case.brand
+        assert case.rehearsal.poll in {spec.name for spec in declared.endpoints if spec.poll}
         if rehearsal.action is not None:  # a typed action the brand maps to one of its commands, for this car
-            car = VehicleInfo(vin=case.vin, model=sim.world.cars[case.vin].model)
+            car = VehicleInfo(vin=case.rehearsal.vin, model=sim.world.cars[case.rehearsal.vin].model)
             command, _ = declared().command_for(car, rehearsal.action)
             spec = next(spec for spec in declared.commands if spec.name == command)
             assert declared().command_supported(car, spec) is not False
         else:
-            assert case.routes["command submit"] is None and case.routes["command status"] is None
+            assert case.rehearsal.routes["command submit"] is None and case.rehearsal.routes["command status"] is None
 

@@ -8,7 +8,14 @@ import evclient
 import evclient.brands
 from evclient.connect import Connecting
 from evclient.simulator import Simulator
-from evclient.simulator.brands import all_brands
+from evclient.simulator.brands import Rehearsal, all_brands
+
+
+def rehearsed_brands() -> dict[str, Rehearsal]:
+    """Every brand evclient has and the simulator serves, with what its simulator rehearses: a new brand joins the
+    demo, the fault matrix and the soak by declaring one (``tests/test_fault_matrix.py`` checks none is missing)."""
+    sims = all_brands()
+    return {name: sims[name].rehearsal for name in evclient.brands.names() if name in sims}
 
 
 def demo_settings(brand: str) -> dict[str, Any]:

@@ -22,13 +22,12 @@ import attrs
 
 import evclient
 import evclient.brands
-from evclient.actions import Action
 from evclient.clock import Clock
 from evclient.simulator import Simulator
-from evclient.simulator.brands import ROUTE_CLASSES, all_brands
+from evclient.simulator.brands import ROUTE_CLASSES, Rehearsal, all_brands
 from evclient.state import FileStore
 
-from .accounts import demo_login, demo_secrets, demo_settings
+from .accounts import demo_login, demo_secrets, demo_settings, rehearsed_brands
 from .budget import over_budget
 from .leaks import leaked
 
@@ -42,22 +41,12 @@ class BrandCase:
     """One brand's row of the matrix, as its simulator rehearses it (:class:`~evclient.simulator.Rehearsal`)."""
 
     brand: str
-    vin: str
-    poll: str
-    command: Action | None  # the typed action its car runs (None: a read-only brand)
-    routes: dict[str, str | None]  # route class → the simulator's route name (None: the brand has no such call)
-    account: str  # the simulator's name for the demo account (the stream faults address it)
+    rehearsal: Rehearsal
 
 
 def brand_cases() -> tuple[BrandCase, ...]:
-    """Every brand evclient has and the simulator serves: a new brand joins the matrix by declaring its
-    rehearsal, and one the simulator does not serve is left out loudly (see ``tests/test_fault_matrix.py``)."""
-    sims = all_brands()
-    return tuple(
-        BrandCase(brand=name, vin=r.vin, poll=r.poll, command=r.action, routes=dict(r.routes), account=r.account)
-        for name in evclient.brands.names() if name in sims
-        for r in (sims[name].rehearsal,)
-    )
+    """Every rehearsed brand (see :func:`~evclient.testing.accounts.rehearsed_brands`)."""
+    return tuple(BrandCase(name, rehearsal) for name, rehearsal in rehearsed_brands().items())
 
 
 BRANDS = brand_cases()
@@ -121,13 +110,13 @@ class CaseResult:
 
 
 def applicable(case: BrandCase, route_class: str) -> bool:
-    return case.routes.get(route_class) is not None
+    return case.rehearsal.routes.get(route_class) is not None
 
 
 async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseResult:
     """One cell of the matrix (call inside a virtual-time loop)."""
     result = CaseResult(case.brand, route_class, fault_name)
-    route = case.routes.get(route_class)
+    route = case.rehearsal.routes.get(route_class)
     if route is None:
         return result
     sim = Simulator(brands=[case.brand])
@@ -194,24 +183,24 @@ async def run_case(case: BrandCase, route_class: str, fault_name: str) -> CaseRe
                 inject()
                 await attempt(account.vehicles)
             else:
-                car = await account.vehicle(case.vin)
+                car = await account.vehicle(case.rehearsal.vin)
                 if route_class == "token refresh":
                     await asyncio.sleep(11 * 3600)  # every brand's access token has expired by now (ZE: 10 h)
                 if route_class in ("token refresh", "poll"):
                     if spec is None:
                         await refuse_until(60.0)
                     inject()
-                    await attempt(lambda: car.refresh(case.poll))
-                elif case.command is None:
+                    await attempt(lambda: car.refresh(case.rehearsal.poll))
+                elif case.rehearsal.action is None:
                     raise AssertionError("a brand without commands has no command cells")  # see applicable()
                 elif route_class == "command submit":
                     if spec is None:
                         await refuse_until(60.0)
                     inject()
-                    action = case.command
+                    action = case.rehearsal.action
                     await attempt(lambda: car.act(action))
                 else:  # command status: the fault meets the first status read
-                    action = case.command
+                    action = case.rehearsal.action
                     if spec is None:
                         async def command_then_refuse() -> None:
                             name, params = account.brand.command_for(car.info, action)
@@ -254,14 +243,14 @@ async def _recovers(case: BrandCase, account: evclient.Account | None, connect: 
         if account is None:
             fresh = await connect()
             try:
-                await (await fresh.vehicle(case.vin)).refresh(case.poll)
+                await (await fresh.vehicle(case.rehearsal.vin)).refresh(case.rehearsal.poll)
             finally:
                 await fresh.close()
             return True
         pause = account.budget.paused_for
         if pause:
             await asyncio.sleep(pause + 1)
-        await (await account.vehicle(case.vin)).refresh(case.poll)
+        await (await account.vehicle(case.rehearsal.vin)).refresh(case.rehearsal.poll)
         return True
     except evclient.EVClientError:
         return False
@@ -304,26 +293,26 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
     loop = asyncio.get_running_loop()
     started = loop.time()
     sim_brand = sim.brands[case.brand]
-    username = case.account
+    username = case.rehearsal.account
     account: evclient.Account | None = None
     folder = tempfile.TemporaryDirectory()  # the wall-clock cell's file store
     store = FileStore(case.brand, "matrix", {}, root=Path(folder.name))
     try:
         # The account writes its state through to a file store, as the CLI's does: the restarts read it.
         account = await open_account(case, sim, url, store=store)
-        car = await account.vehicle(case.vin)
+        car = await account.vehicle(case.rehearsal.vin)
         if cell == "poison stream messages":
             await account.start()
             await asyncio.sleep(60)
             reconnects = account.stream_state.reconnects
             for payload in POISON:
-                await sim_brand.stream_raw(username, case.vin, payload % {b"vin": case.vin.encode()}
+                await sim_brand.stream_raw(username, case.rehearsal.vin, payload % {b"vin": case.rehearsal.vin.encode()}
                                            if b"%(vin)s" in payload else payload)
             await asyncio.sleep(5)
             state = account.stream_state
             result.met = state.rejected_messages + state.rejected_fields >= len(POISON)
             car.status  # noqa: B018 - must not raise
-            await car.refresh(case.poll)
+            await car.refresh(case.rehearsal.poll)
             result.outcome = "ok" if state.connected and state.reconnects == reconnects else "StreamEnded"
         elif cell == "refused stream connections":
             sim_brand.refuse_stream(username)
@@ -331,8 +320,8 @@ async def run_extra(case: BrandCase, cell: str) -> CaseResult:
             await account.start()
             await asyncio.sleep(2 * 3600)
             later = sim.requests(brand=case.brand)[before:]
-            renewals = sum(1 for e in later if e.route == case.routes["token refresh"])
-            reads = [e.t - since for e in later if e.route == case.routes["poll"]]
+            renewals = sum(1 for e in later if e.route == case.rehearsal.routes["token refresh"])
+            reads = [e.t - since for e in later if e.route == case.rehearsal.routes["poll"]]
             result.met = account.stream_state.last_error is not None and not account.stream_state.connected
             # One renewal per access token's hour, one more at most for the refusals; REST takes over at once.
             result.outcome = "ok" if renewals <= 3 and reads and reads[0] <= 300 else \
@@ -368,7 +357,7 @@ async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: e
     with contextlib.suppress(evclient.RateLimited):
         while max(w.used for w in account.budget.windows if w.name in polled) < limit:
             with evclient.within(0):
-                await car.refresh(case.poll)
+                await car.refresh(case.rehearsal.poll)
     for step in (7200.0, -7200.0):
         clock = Clock(epoch=account.clock.wall() + step)
         saved = FileStore(case.brand, "matrix", {}, root=store.path.parent).load(clock.wall())
@@ -378,7 +367,7 @@ async def _wall_clock_step(case: BrandCase, sim: Simulator, url: str, account: e
                                        **demo_settings(case.brand))
         try:
             with evclient.within(0):
-                await (await again.vehicle(case.vin)).refresh(case.poll)
+                await (await again.vehicle(case.rehearsal.vin)).refresh(case.rehearsal.poll)
         except evclient.BudgetExhausted:
             continue  # the budget the first run spent is still spent
         finally:

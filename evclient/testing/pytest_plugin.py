@@ -14,8 +14,7 @@ import pytest
 import evclient
 from evclient.connect import Connecting
 from evclient.simulator import Simulator
-from evclient.simulator.brands import all_brands
-from evclient.testing.accounts import approved
+from evclient.testing.accounts import approved, demo_settings
 
 
 @pytest.fixture
@@ -55,7 +54,7 @@ def evclient_demo_connect(evclient_simulator: Simulator) -> Any:
     is approved by the simulated owner)."""
 
     def connect(brand: str, **overrides: Any) -> DemoConnecting:
-        credentials = {**all_brands()[brand].demo_credentials(), **overrides}
+        credentials = {**demo_settings(brand), **overrides}
         return DemoConnecting(evclient.connect(brand, servers=evclient_simulator.servers(brand), **credentials))
 
     return connect

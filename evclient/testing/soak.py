@@ -20,22 +20,15 @@ import attrs
 import evclient
 import evclient.brands
 from evclient.simulator import Simulator
-from evclient.simulator.brands import Rehearsal, all_brands
 from evclient.simulator.faults import Chaos
 
-from .accounts import demo_login, demo_secrets
+from .accounts import demo_login, demo_secrets, rehearsed_brands
 from .budget import BudgetBook
 from .leaks import leaked
 
 DAY = 86400.0
 HOUR = 3600.0
 
-
-
-def soaked_brands() -> dict[str, Rehearsal]:
-    """Every brand evclient has and the simulator serves, with what its simulator rehearses (its command)."""
-    sims = all_brands()
-    return {name: sims[name].rehearsal for name in evclient.brands.names() if name in sims}
 
 
 @attrs.define
@@ -123,7 +116,7 @@ async def soak(
     sim = Simulator()
     await sim.start()
     sim.chaos = Chaos(rate, seed)
-    rehearsals = soaked_brands()
+    rehearsals = rehearsed_brands()
     accounts = {brand: await _connect(sim, brand) for brand in rehearsals}
     secrets = {secret for brand in rehearsals for secret in demo_secrets(brand)}
     tasks: list[asyncio.Task[None]] = []
