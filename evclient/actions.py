@@ -13,23 +13,25 @@ request. Brand-specific commands stay reachable by their own names (``car.comman
 from __future__ import annotations
 
 import datetime as dt
-import enum
+import json
 import math
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import attrs
 
 from .errors import InvalidInputError
+from .status import WEEKDAYS, ChargingMode, Slot, WeeklySchedule
 from .validate import date_time
 
 if TYPE_CHECKING:
     from .api import VehicleInfo
 
 __all__ = [
-    "ACTIONS", "Action", "ActionMap", "ChargeLimits", "ChargeMode", "ChargeStart", "ChargeStop", "ChargingMode",
-    "ClimateStart", "ClimateStop", "Flash", "Horn", "Locate", "Lock", "SendDestination", "Unlock", "action_fields",
-    "action_from",
+    "ACTIONS", "Action", "ActionMap", "ChargeLimits", "ChargeMode", "ChargeSchedules", "ChargeStart", "ChargeStop",
+    "ChargingMode", "ClimateSchedules", "ClimateStart", "ClimateStop", "Flash", "Horn", "Locate", "Lock", "Range",
+    "SendDestination", "Slot", "Unlock", "WeeklySchedule", "action_fields", "action_from",
 ]
 
 
@@ -119,11 +121,6 @@ class ChargeLimits(Action):
             raise InvalidInputError(f"the minimum ({self.minimum} %) must be below the target ({self.target} %)")
 
 
-class ChargingMode(enum.StrEnum):
-    ALWAYS = "always"  # charge whenever plugged in
-    SCHEDULED = "scheduled"  # charge by the car's schedules
-
-
 def _mode(value: Any) -> ChargingMode:
     try:
         return ChargingMode(value)
@@ -137,6 +134,103 @@ class ChargeMode(Action):
     name = "charge-mode"
     description = "Charge whenever plugged in (mode=always) or by the car's schedules (mode=scheduled)."
     mode: ChargingMode = attrs.field(converter=_mode)
+
+
+_UTC_TIME = re.compile(r"^T?([01]\d|2[0-3]):([0-5]\d)Z?$")
+
+
+def _slot(value: Any, what: str, *, timed: bool) -> Slot | None:
+    """A day's slot: a :class:`Slot`, ``{"startTime": "THH:MMZ", "duration": minutes}`` (charge) or
+    ``{"readyAtTime": "THH:MMZ"}`` (A/C), as Home Assistant's Renault actions take them; ``None`` clears the day."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        time_key = "startTime" if timed else "readyAtTime"
+        wanted = {time_key, "duration"} if timed else {time_key}
+        if set(value) != wanted:
+            raise InvalidInputError(f"{what} takes exactly {', '.join(sorted(wanted))}, got "
+                                    f"{', '.join(sorted(map(str, value))) or 'nothing'}")
+        text = value[time_key]
+        match = _UTC_TIME.match(text) if isinstance(text, str) else None
+        if match is None:
+            raise InvalidInputError(f"{what}.{time_key} must be a UTC time as THH:MMZ (e.g. 'T23:30Z'), got {text!r}")
+        value = Slot(dt.time(int(match[1]), int(match[2])), value.get("duration"))
+    if not isinstance(value, Slot):
+        raise InvalidInputError(f"{what} must be a slot (or None to clear the day), got {value!r}")
+    if value.start.minute % 15 or value.start.second or value.start.microsecond:
+        raise InvalidInputError(f"{what} must start on a quarter hour (:00, :15, :30, :45), got {value.start:%H:%M}")
+    if not timed and value.minutes is not None:
+        raise InvalidInputError(f"{what}: an A/C schedule's day is a ready-at time, without minutes")
+    if timed:
+        minutes = value.minutes
+        if isinstance(minutes, bool) or not isinstance(minutes, int) or not 15 <= minutes <= 24 * 60:
+            raise InvalidInputError(f"{what}.duration must be whole minutes, 15 to 1440, got {minutes!r}")
+    return value
+
+
+def _schedules(value: Any, timed: bool) -> tuple[WeeklySchedule, ...]:
+    """Schedules as typed objects, or as Home Assistant's Renault actions write them (JSON text too), checked;
+    the id's upper bound and how many there may be are the brand's."""
+    if isinstance(value, str):  # a command line's JSON
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise InvalidInputError("schedules must be JSON: a schedule or a list of them") from None
+    items = [value] if isinstance(value, Mapping | WeeklySchedule) else value
+    if not isinstance(items, Sequence) or isinstance(items, str) or not items:
+        raise InvalidInputError("schedules takes a schedule (with an id) or a list of them")
+    out: list[WeeklySchedule] = []
+    for n, item in enumerate(items):
+        if isinstance(item, Mapping):
+            unknown = set(item) - {"id", "activated", *WEEKDAYS}
+            if unknown:
+                raise InvalidInputError(f"schedule #{n + 1}: unknown keys {', '.join(sorted(map(str, unknown)))}"
+                                        " (id, activated, monday … sunday)")
+            item = WeeklySchedule(id=item.get("id"), activated=item.get("activated"),  # type: ignore[arg-type]
+                                  days={day: item[day] for day in WEEKDAYS if day in item})
+        if not isinstance(item, WeeklySchedule):
+            raise InvalidInputError(f"schedule #{n + 1} must be a mapping, got {item!r}")
+        if isinstance(item.id, bool) or not isinstance(item.id, int) or item.id < 1:
+            raise InvalidInputError(f"schedule #{n + 1}: id must be a whole number from 1, got {item.id!r}")
+        if any(done.id == item.id for done in out):
+            raise InvalidInputError(f"schedule id {item.id} is given twice")
+        if item.activated is not None and not isinstance(item.activated, bool):
+            raise InvalidInputError(f"schedule {item.id}: activated must be true or false, got {item.activated!r}")
+        unknown_days = set(item.days) - set(WEEKDAYS)
+        if unknown_days:
+            raise InvalidInputError(f"schedule {item.id}: no weekday {', '.join(sorted(unknown_days))}")
+        out.append(attrs.evolve(item, days={day: _slot(slot, f"schedule {item.id}.{day}", timed=timed)
+                                            for day, slot in item.days.items()}))
+    return tuple(out)
+
+
+def _charge_schedules(value: Any) -> tuple[WeeklySchedule, ...]:
+    return _schedules(value, timed=True)
+
+
+def _climate_schedules(value: Any) -> tuple[WeeklySchedule, ...]:
+    return _schedules(value, timed=False)
+
+
+@attrs.frozen(kw_only=True)
+class ChargeSchedules(Action):
+    """Change the car's weekly charge schedules by id (:class:`~evclient.status.WeeklySchedule`, each day a
+    :class:`~evclient.status.Slot` with its minutes); what is left out is kept."""
+
+    name = "charge-schedules"
+    description = ("Change weekly charge schedules by id (schedules: [{id, activated?, monday: {startTime: "
+                   "'THH:MMZ', duration: minutes} | null, …}]); the rest are kept.")
+    schedules: tuple[WeeklySchedule, ...] = attrs.field(converter=_charge_schedules)
+
+
+@attrs.frozen(kw_only=True)
+class ClimateSchedules(Action):
+    """Change the car's weekly A/C schedules by id (each day a ready-at :class:`~evclient.status.Slot`)."""
+
+    name = "climate-schedules"
+    description = ("Change weekly A/C schedules by id (schedules: [{id, activated?, monday: {readyAtTime: "
+                   "'THH:MMZ'} | null, …}]); the rest are kept.")
+    schedules: tuple[WeeklySchedule, ...] = attrs.field(converter=_climate_schedules)
 
 
 @attrs.frozen(kw_only=True)
@@ -184,22 +278,46 @@ class SendDestination(Action):
 
 #: Every action by its name.
 ACTIONS: Mapping[str, type[Action]] = {cls.name: cls for cls in (
-    ClimateStart, ClimateStop, ChargeStart, ChargeStop, ChargeLimits, ChargeMode, Lock, Unlock, Horn, Flash,
-    Locate, SendDestination,
+    ClimateStart, ClimateStop, ChargeStart, ChargeStop, ChargeLimits, ChargeMode, ChargeSchedules, ClimateSchedules,
+    Lock, Unlock, Horn, Flash, Locate, SendDestination,
 )}
+
+@attrs.frozen
+class Range:
+    """The values a brand takes for one of an action's numbers: ``low`` to ``high``, on steps of ``step`` from
+    ``low`` where it has steps (an application reads them with ``Vehicle.ranges`` to draw a slider)."""
+
+    low: float
+    high: float
+    step: float | None = None
+
+    def check(self, what: str, value: float) -> None:
+        """``InvalidInputError`` unless ``value`` is in the range, on a step."""
+        steps = f" in steps of {self.step:g}" if self.step else ""
+        off_step = self.step and not math.isclose((value - self.low) / self.step,
+                                                  round((value - self.low) / self.step), abs_tol=1e-9)
+        if not self.low <= value <= self.high or off_step:
+            raise InvalidInputError(f"{what} must be {self.low:g} to {self.high:g}{steps}, got {value!r}")
+
 
 @attrs.frozen
 class ActionMap:
     """How a brand runs one action: ``command``, one of its commands (whose support on a car decides whether the
     car can), with ``params`` made from the action's values (raising ``InvalidInputError`` for a value the brand
     cannot take; without ``params`` the action must bring no values); ``other`` may pick another of its commands
-    for some values (ZE Services: a later climate start)."""
+    for some values (ZE Services: a later climate start); ``ranges`` bounds the action's numbers on this brand
+    (checked before ``params`` is called, and shown by ``Vehicle.ranges``)."""
 
     command: str
     params: Callable[[VehicleInfo, Any], Mapping[str, Any]] | None = None
     other: Callable[[Any], str | None] | None = None
+    ranges: Mapping[str, Range] = attrs.field(factory=dict)
 
     def __call__(self, vehicle: VehicleInfo, action: Action) -> tuple[str, Mapping[str, Any]]:
+        for field, bounds in self.ranges.items():
+            value = getattr(action, field, None)
+            if value is not None:
+                bounds.check(f"{action.name} {field}", value)
         name = (self.other(action) if self.other is not None else None) or self.command
         if self.params is not None:
             return name, self.params(vehicle, action)
@@ -234,7 +352,7 @@ def action_from(name: str, values: Mapping[str, Any]) -> Action:
     if unknown:
         takes = ", ".join(known) or "nothing"
         raise InvalidInputError(f"{name} does not take {', '.join(unknown)} (it takes {takes})")
-    given = {key: _from_text(value) if key not in ("title", "mode", "at", "code") else value
+    given = {key: _from_text(value) if key not in ("title", "mode", "at", "code", "schedules") else value
              for key, value in values.items() if value is not None}
     try:
         return cls(**given)

@@ -67,6 +67,9 @@ class Brand(abc.ABC):
     #: The typed actions (:mod:`evclient.actions`) its cars can run, by action name: each maps the action to one
     #: of :attr:`commands` and its parameters.
     actions: ClassVar[Mapping[str, ActionMap]] = {}
+    #: Status fields held by endpoints that are read on demand, not polled (``Vehicle.read_status`` reads them):
+    #: field → the endpoints that may hold it, in the order to try.
+    status_reads: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     #: The brand's stream, when it has one (its session then implements ``open_stream``).
     stream: ClassVar[StreamSpec | None] = None
     #: The per-account side: made by :meth:`open_session` for each account.

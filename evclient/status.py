@@ -9,6 +9,7 @@ what an integration needs to update only what moved.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -33,6 +34,54 @@ class PlugState(ApiEnum):
     UNKNOWN = "unknown"
 
 
+class ChargingMode(enum.StrEnum):
+    """When the car charges once plugged in (the status field and the :class:`~evclient.actions.ChargeMode`
+    action's value)."""
+
+    ALWAYS = "always"  # whenever plugged in
+    SCHEDULED = "scheduled"  # by the car's schedules
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+@attrs.frozen
+class Slot:
+    """One day's time in a weekly schedule, in UTC: a charge schedule's start and its ``minutes``, or an A/C
+    schedule's ready-at time (no minutes)."""
+
+    start: dt.time
+    minutes: int | None = None
+
+
+@attrs.frozen(kw_only=True)
+class WeeklySchedule:
+    """One of a car's weekly schedules, by ``id``: ``days`` maps a weekday (``monday`` …) to its slot. In a change
+    (:class:`~evclient.actions.ChargeSchedules`), ``activated=None`` and a weekday left out keep what the car has,
+    and a weekday given as ``None`` clears it."""
+
+    id: int
+    activated: bool | None = None
+    days: Mapping[str, Slot | None] = attrs.field(factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """The form Home Assistant's Renault actions use: ``{"id", "activated", "monday": {"startTime": "THH:MMZ",
+        "duration": minutes} | {"readyAtTime": "THH:MMZ"} | None, …}`` (left-out values absent)."""
+        out: dict[str, Any] = {"id": self.id}
+        if self.activated is not None:
+            out["activated"] = self.activated
+        for day in WEEKDAYS:
+            if day not in self.days:
+                continue
+            slot = self.days[day]
+            if slot is None:
+                out[day] = None
+                continue
+            at = f"T{slot.start:%H:%M}Z"
+            out[day] = {"readyAtTime": at} if slot.minutes is None else {"startTime": at, "duration": slot.minutes}
+        return out
+
+
 @attrs.frozen(kw_only=True)
 class GeoPosition:
     latitude: float
@@ -44,6 +93,9 @@ class GeoPosition:
 class VehicleStatus:
     """What the car last reported, in the same units for every brand.
 
+    ``charge_limit_min_percent``: below it the car charges at once; ``charge_target_percent``: where charging
+    stops (:class:`~evclient.actions.ChargeLimits` sets both); ``charging_mode``: always or by the schedules;
+    ``charge_schedules`` / ``climate_schedules``: the car's weekly schedules (``None``: not reported).
     ``openings`` maps each door, window, hatch, hood, trunk or sunroof the car reports to whether it is
     open (names such as ``door_front_left``, ``window_rear_right``, ``trunk``); ``tyre_pressures_kpa`` maps
     ``front_left`` … ``rear_right``. ``measured_at`` (not compared) maps a field name to its time, and
@@ -57,6 +109,11 @@ class VehicleStatus:
     plug_state: PlugState | None = None
     charge_power_kw: float | None = None
     minutes_to_full: float | None = None
+    charge_limit_min_percent: float | None = None
+    charge_target_percent: float | None = None
+    charging_mode: ChargingMode | None = None
+    charge_schedules: tuple[WeeklySchedule, ...] | None = None
+    climate_schedules: tuple[WeeklySchedule, ...] | None = None
     odometer_km: float | None = None
     fuel_litres: float | None = None
     fuel_range_km: float | None = None
@@ -75,7 +132,7 @@ class VehicleStatus:
         out: dict[str, Any] = {}
         for field in attrs.fields(VehicleStatus):
             value = getattr(self, field.name)
-            if isinstance(value, ApiEnum):
+            if isinstance(value, enum.Enum):
                 value = value.value
             elif isinstance(value, GeoPosition):
                 value = attrs.asdict(value)
@@ -83,6 +140,8 @@ class VehicleStatus:
                 value = {k: v.isoformat() for k, v in value.items()}
             elif field.name == "sources":
                 continue
+            elif field.name.endswith("_schedules") and value is not None:
+                value = [schedule.to_json() for schedule in value]
             elif isinstance(value, Mapping):
                 value = dict(value)
             out[field.name] = value

@@ -16,14 +16,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .command import CommandHandle, CommandResult, ProgressCallback
 from .endpoint import Endpoint, EndpointSpec
-from .errors import EVClientError, InvalidInputError
+from .errors import EVClientError, InvalidInputError, NotSupportedError
 from .events import EventBus, ReadFailed, ValueStored
 from .redact import mask_vin
 from .scheduler import Priority
+from .status import FIELDS as STATUS_FIELDS
 from .status import StatusBuilder, VehicleStatus
 
 if TYPE_CHECKING:
-    from .actions import Action
+    from .actions import Action, Range
     from .brand import Brand, VehicleInfo
     from .command_runner import CommandRunner
     from .reads import Reader
@@ -107,6 +108,28 @@ class Vehicle:
         value: T = await self._reader.fetch(self, spec.name, Priority.REFRESH, params)
         return value
 
+    async def read_status(self, *fields: str) -> VehicleStatus:
+        """The status with ``fields`` read now: the endpoints the brand names for each (``Brand.status_reads``;
+        a polled field's endpoints otherwise), skipping those this car's model lacks. A field this car does not
+        report stays ``None``."""
+        unknown = set(fields) - set(STATUS_FIELDS)
+        if unknown:
+            raise InvalidInputError(f"no status field {', '.join(sorted(unknown))}")
+        sources = self.status.sources
+        for field in fields:
+            names = self._brand.status_reads.get(field) or ((sources[field],) if field in sources else ())
+            for name in names:
+                endpoint = self._endpoints.get(name)
+                if endpoint is None or endpoint.supported is False:
+                    continue
+                try:
+                    await self.refresh(name)
+                except NotSupportedError:
+                    continue
+                if getattr(self.status, field) is not None:
+                    break
+        return self.status
+
     def latest(self, spec: EndpointSpec[T], /) -> T | None:
         """The latest value of an endpoint by its spec constant, typed (no request)."""
         self._own(spec)
@@ -133,6 +156,13 @@ class Vehicle:
         name = action if isinstance(action, str) else action.name
         mapped = self._brand.actions.get(name)
         return mapped is not None and mapped.command in self.commands
+
+    def ranges(self, action: Action | type[Action] | str) -> Mapping[str, Range]:
+        """The bounds this car's brand puts on ``action``'s numbers (``{"minimum": Range(15, 45, 5), …}``); empty
+        where it puts none, or the car cannot run the action."""
+        name = action if isinstance(action, str) else action.name
+        mapped = self._brand.actions.get(name)
+        return mapped.ranges if mapped is not None and self.can(name) else {}
 
     async def act(self, action: Action, /, *, progress: ProgressCallback | None = None,
                   deadline: float | None = None) -> CommandResult:

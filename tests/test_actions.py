@@ -14,9 +14,15 @@ from evclient.actions import (
     ACTIONS,
     ChargeLimits,
     ChargeMode,
+    ChargeSchedules,
     ChargeStart,
+    ChargingMode,
+    ClimateSchedules,
     ClimateStart,
+    Range,
     SendDestination,
+    Slot,
+    WeeklySchedule,
     action_from,
 )
 from evclient.simulator.world import Car
@@ -31,6 +37,9 @@ EXAMPLES: dict[str, Any] = {
     "charge-stop": ACTIONS["charge-stop"](),
     "charge-limits": ChargeLimits(minimum=20, target=80),
     "charge-mode": ChargeMode(mode="scheduled"),
+    "charge-schedules": ChargeSchedules(schedules=[{"id": 2, "activated": True,
+                                                   "monday": {"startTime": "T23:30Z", "duration": 420}}]),
+    "climate-schedules": ClimateSchedules(schedules=WeeklySchedule(id=3, days={"friday": Slot(dt.time(7, 15))})),
     "lock": ACTIONS["lock"](),
     "unlock": ACTIONS["unlock"](),
     "horn": ACTIONS["horn"](),
@@ -67,12 +76,17 @@ def check(name: str, car: evclient.Vehicle, status: evclient.VehicleStatus) -> N
     elif name == "unlock":
         assert status.locked is False
     elif name == "charge-limits":
-        levels = car.value("soc-levels")
-        assert (levels.soc_min, levels.soc_target) == (20, 80)
+        assert (status.charge_limit_min_percent, status.charge_target_percent) == (20, 80)
     elif name == "locate":
         assert status.position is not None
     elif name == "charge-mode":
-        assert car.value("charge-mode").value == "schedule_mode"
+        assert status.charging_mode is ChargingMode.SCHEDULED
+    elif name == "charge-schedules":
+        second = next(s for s in status.charge_schedules or () if s.id == 2)
+        assert second.activated and second.days["monday"] == Slot(dt.time(23, 30), 420)
+    elif name == "climate-schedules":
+        third = next(s for s in status.climate_schedules or () if s.id == 3)
+        assert third.days["friday"] == Slot(dt.time(7, 15))
 
 
 @pytest.mark.parametrize("brand", BRANDS)
@@ -109,7 +123,8 @@ async def test_every_action_on_a_car_that_can_and_one_that_cannot(sim, brand, na
                 await car.act(ACTIONS["lock"]())
             result = await car.act(action)
             assert isinstance(result, evclient.CommandResult)
-            check(name, car, await read_back(car))
+            await read_back(car)
+            check(name, car, await car.read_status("charge_schedules", "climate_schedules"))
     finally:
         await account.close()
 
@@ -127,6 +142,17 @@ def test_values_no_car_could_take_are_refused_when_the_action_is_built():
         (ChargeLimits, {"minimum": 80, "target": 50}, "must be below the target"),
         (ChargeMode, {"mode": "sometimes"}, "mode must be one of always, scheduled"),
         (ACTIONS["unlock"], {"code": 1234}, "code must be text"),
+        (ChargeSchedules, {"schedules": []}, "a schedule"),
+        (ChargeSchedules, {"schedules": [{"id": 0}]}, "id must be a whole number from 1"),
+        (ChargeSchedules, {"schedules": [{"id": 1}, {"id": 1}]}, "given twice"),
+        (ChargeSchedules, {"schedules": {"id": 1, "mondy": None}}, "unknown keys mondy"),
+        (ChargeSchedules, {"schedules": {"id": 1, "monday": {"startTime": "T23:20Z", "duration": 60}}},
+         "quarter hour"),
+        (ChargeSchedules, {"schedules": {"id": 1, "monday": {"startTime": "23:30", "duration": 5}}},
+         "15 to 1440"),
+        (ChargeSchedules, {"schedules": {"id": 1, "monday": {"readyAtTime": "T07:00Z"}}}, "takes exactly"),
+        (ClimateSchedules, {"schedules": WeeklySchedule(id=1, days={"monday": Slot(dt.time(7), 30)})},
+         "ready-at time, without minutes"),
     ]
     for cls, values, message in refused:
         with pytest.raises(InvalidInputError, match=message):
@@ -167,3 +193,59 @@ async def test_a_value_this_brand_cannot_take_is_refused_when_mapped_before_any_
         assert len(sim.log) == sent
     finally:
         await bmw.close()
+
+
+async def test_a_brand_bounds_an_actions_numbers_and_says_so_before_any_request(sim):
+    renault = await demo_login(sim, "renault")
+    bmw = await demo_login(sim, "bmw")
+    try:
+        car = next(c for c in await renault.vehicles() if c.can(ChargeLimits))
+        assert car.ranges(ChargeLimits) == {"minimum": Range(15, 45, 5), "target": Range(55, 100, 5)}
+        assert car.ranges("climate-start") == {"temperature": Range(16, 30)}
+        sent = len(sim.log)
+        for wrong, message in (({"minimum": 10, "target": 80}, "minimum must be 15 to 45 in steps of 5"),
+                               ({"minimum": 20, "target": 82}, "target must be 55 to 100 in steps of 5, got 82")):
+            with pytest.raises(InvalidInputError, match=message):
+                await car.act(ChargeLimits(**wrong))
+        with pytest.raises(InvalidInputError, match="temperature must be 16 to 30"):
+            await car.act(ClimateStart(temperature=33))
+        assert len(sim.log) == sent
+        other = (await bmw.vehicles())[0]
+        assert other.ranges(ChargeLimits) == {}  # no such action on legacy BMW
+        assert other.ranges("charge-mode") == {}  # an action without numbers
+    finally:
+        await renault.close()
+        await bmw.close()
+
+
+async def test_cardata_reports_the_charge_limits_set_in_the_car(sim):
+    for car in sim.world.cars.values():
+        if car.brand == "bmw-cardata":
+            car.extra.update(charge_target=90, charge_min=30)
+    account = await demo_login(sim, "bmw-cardata")
+    try:
+        car = (await account.vehicles())[0]
+        status = await read_back(car)
+        assert (status.charge_limit_min_percent, status.charge_target_percent) == (30, 90)
+        assert not car.can(ChargeLimits)  # CarData reads; it has no command to change them
+    finally:
+        await account.close()
+
+
+async def test_read_status_reads_what_is_not_polled_and_schedules_round_trip(sim):
+    account = await demo_login(sim, "renault")
+    try:
+        car = next(c for c in await account.vehicles() if c.can(ChargeSchedules))
+        assert car.status.charge_schedules is None  # read on demand, not polled
+        status = await car.read_status("charge_schedules")
+        assert status.charge_schedules, "the demo car has charge schedules"
+        # The status's form is the action's: what was read, sent back unchanged, is confirmed as it is.
+        result = await car.act(ChargeSchedules(schedules=status.charge_schedules))
+        assert result.status == "CONFIRMED"
+        assert (await car.read_status("charge_schedules")).charge_schedules == status.charge_schedules
+        with pytest.raises(InvalidInputError, match="no status field charge_shedules"):
+            await car.read_status("charge_shedules")
+        json = status.to_json()
+        assert json["charge_schedules"] == [s.to_json() for s in status.charge_schedules]
+    finally:
+        await account.close()

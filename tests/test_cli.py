@@ -268,6 +268,11 @@ async def test_typed_actions_on_the_command_line_for_every_brand_that_can(sim, c
     assert await run(sim, "--brand", "renault", "command", renault_zoe, "climate-start", "--temperature", "21") == 0
     assert sim.world.car(renault_zoe).extra["actions"][-1]["body"]["data"]["attributes"]["targetTemperature"] == 21
     assert await run(sim, "--brand", "bmw", "command", bmw_bev, "lock") == 0
+    schedule = '{"id": 4, "activated": true, "sunday": {"startTime": "T01:00Z", "duration": 90}}'
+    assert await run(sim, "--brand", "renault", "command", renault_zoe, "charge-schedules", "--schedules",
+                     schedule) == 0
+    fourth = sim.world.car(renault_zoe).extra["charging_settings"]["schedules"][3]
+    assert fourth == {"id": 4, "activated": True, "sunday": {"startTime": "T01:00Z", "duration": 90}}
     assert await run(sim, "--brand", "renault-ze", "command", ZOE, "climate-start") == 0
     assert "climate-start on" in capsys.readouterr().out
     with pytest.raises(InvalidInputError, match="own set point"):  # ZE's climate has no set point

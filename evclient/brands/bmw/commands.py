@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...actions import ActionMap
+from ...actions import ChargingMode as Mode
 from ...auth import Secret
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
@@ -300,6 +301,8 @@ def _destination(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
 ACTIONS: dict[str, ActionMap] = {
     "climate-start": ActionMap("climate-now"),  # now, at the car's own set point: no temperature, no later start
     "charge-start": ActionMap("charge-now"),
+    "charge-mode": ActionMap("charging-control", params=lambda vehicle, action: {
+        "charging_mode": "DELAYED_CHARGING" if action.mode is Mode.SCHEDULED else "IMMEDIATE_CHARGING"}),
     "lock": ActionMap("door-lock"),
     "unlock": ActionMap("door-unlock", params=_unlock),
     "horn": ActionMap("horn-blow"),

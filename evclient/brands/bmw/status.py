@@ -1,4 +1,5 @@
-"""BMW endpoints → :class:`~evclient.status.VehicleStatus` (everything comes from ``status``)."""
+"""BMW endpoints → :class:`~evclient.status.VehicleStatus` (everything from ``status``, the charging mode
+from ``charging-profile``)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...endpoint import Endpoint
-from ...status import ChargeState, GeoPosition, PlugState, StatusParts, VehicleStatus, minutes, when
+from ...status import ChargeState, ChargingMode, GeoPosition, PlugState, StatusParts, VehicleStatus, minutes, when
 from . import models
 
 CHARGE_STATES = {
@@ -21,6 +22,8 @@ PLUG_STATES = {models.ConnectionStatus.CONNECTED: PlugState.PLUGGED,
                models.ConnectionStatus.DISCONNECTED: PlugState.UNPLUGGED}
 LOCKED = {models.LockState.LOCKED: True, models.LockState.SECURED: True, models.LockState.UNLOCKED: False,
           models.LockState.SELECTIVE_LOCKED: False}
+CHARGING_MODES = {models.ChargingMode.IMMEDIATE_CHARGING: ChargingMode.ALWAYS,
+                  models.ChargingMode.DELAYED_CHARGING: ChargingMode.SCHEDULED}
 PART_NAMES = {
     "doorDriverFront": "door_front_left", "doorDriverRear": "door_rear_left",
     "doorPassengerFront": "door_front_right", "doorPassengerRear": "door_rear_right",
@@ -32,6 +35,10 @@ PART_NAMES = {
 
 def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
     parts = StatusParts()
+    profile_endpoint = endpoints.get("charging-profile")
+    profile = profile_endpoint.value if profile_endpoint is not None else None
+    if isinstance(profile, models.ChargingProfile) and profile.charging_mode in CHARGING_MODES:
+        parts.put(when(profile_endpoint), profile_endpoint, charging_mode=CHARGING_MODES[profile.charging_mode])
     endpoint = endpoints.get("status")
     s = endpoint.value if endpoint is not None else None
     if not isinstance(s, models.StatusReport):

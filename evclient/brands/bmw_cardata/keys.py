@@ -11,6 +11,9 @@ import hashlib
 
 SOC = "vehicle.drivetrain.batteryManagement.header"
 SOC_NEW_CLASS = "vehicle.powertrain.electric.battery.stateOfCharge.displayed"
+#: What the driver set in the car: charging stops at the target (10 % steps); the minimum is smart charging's floor.
+CHARGE_TARGET = "vehicle.powertrain.electric.battery.stateOfCharge.target"
+CHARGE_MIN = "vehicle.powertrain.electric.battery.stateOfCharge.targetMin"
 RANGE = "vehicle.drivetrain.electricEngine.kombiRemainingElectricRange"
 HV_STATUS = "vehicle.drivetrain.electricEngine.charging.hvStatus"
 CHARGING_STATUS = "vehicle.drivetrain.electricEngine.charging.status"
@@ -59,7 +62,7 @@ SERVICES = "vehicle.status.conditionBasedServices"
 #: What evclient's container asks for (the stream sends whatever the owner ticked in the portal).
 DESCRIPTORS: tuple[str, ...] = (
     SOC, RANGE, HV_STATUS, CHARGING_STATUS, PLUG, CHARGE_POWER, TIME_TO_FULL, ODOMETER, LATITUDE, LONGITUDE,
-    HEADING, DOOR_STATUS, COMFORT, *OPENINGS, *TYRES,
+    HEADING, DOOR_STATUS, COMFORT, CHARGE_TARGET, CHARGE_MIN, *OPENINGS, *TYRES,
 )
 #: What the daily container asks for: the keys that never stream.
 DAILY_DESCRIPTORS: tuple[str, ...] = (LOCK, PORT_COMBINED, CHARGING_LEVEL, CHECK_CONTROL, SERVICES)

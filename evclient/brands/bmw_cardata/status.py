@@ -149,6 +149,8 @@ def _tyres(endpoints: Mapping[str, Endpoint[Any]], parts: StatusParts) -> None:
 PARTS = (
     _first((keys.SOC, keys.SOC_NEW_CLASS), "battery_percent", _number),
     _one(keys.RANGE, "range_km", _number),
+    _one(keys.CHARGE_TARGET, "charge_target_percent", _number),
+    _one(keys.CHARGE_MIN, "charge_limit_min_percent", _number),
     _one(keys.ODOMETER, "odometer_km", _number),
     _first((keys.HV_STATUS, keys.CHARGING_STATUS), "charge_state", _charge_state),
     _one(keys.PLUG, "plug_state", _plug_state),

@@ -13,6 +13,7 @@ Actions (``vehicle.command(name, ...)``): ``charge-start``, ``charge-stop``, ``c
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any, ClassVar
 
 import attrs
@@ -115,6 +116,11 @@ class RenaultSession(Session):
         ]
 
 
+#: The schedules are read on demand; the charge mode is polled on models with charge-mode, in ev-settings on kcm.
+STATUS_READS = MappingProxyType({"charge_schedules": ("charging-settings",), "climate_schedules": ("hvac-settings",),
+                                 "charging_mode": ("charge-mode", "ev-settings", "charging-settings")})
+
+
 @brands.register
 class Renault(Brand):
     """The MyRenault cloud for one person (one locale, one Kamereon account)."""
@@ -148,6 +154,7 @@ class Renault(Brand):
     endpoints = ENDPOINTS
     commands = COMMANDS
     actions = ACTIONS
+    status_reads = STATUS_READS
     session = RenaultSession
 
     def decode_error(self, response: Response, wall_now: float) -> EVClientError | None:

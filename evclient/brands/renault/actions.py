@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ...actions import ActionMap
+from ...actions import ActionMap, Range
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
 from ...delays import GrowingDelays, Outcome
@@ -400,13 +400,21 @@ def _mode(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
     return {"mode": {"always": "always_charging", "scheduled": "schedule_mode"}[str(action.mode)]}
 
 
+def _schedules(vehicle: VehicleInfo, action: Any) -> dict[str, Any]:
+    # The command's own form (and its checks: ids 1 to 5) is the Home Assistant Renault actions' JSON.
+    return {"schedules": [schedule.to_json() for schedule in action.schedules]}
+
+
 ACTIONS: dict[str, ActionMap] = {
-    "climate-start": ActionMap("hvac-start", params=_climate),
+    "climate-start": ActionMap("hvac-start", params=_climate, ranges={"temperature": Range(*HVAC_TEMPERATURES)}),
     "climate-stop": ActionMap("hvac-stop"),
     "charge-start": ActionMap("charge-start"),
     "charge-stop": ActionMap("charge-stop"),
-    "charge-limits": ActionMap("set-soc-levels", params=_limits),
+    "charge-limits": ActionMap("set-soc-levels", params=_limits,
+                               ranges={"minimum": Range(*SOC_MIN, step=5), "target": Range(*SOC_TARGET, step=5)}),
     "charge-mode": ActionMap("charge-mode", params=_mode),
+    "charge-schedules": ActionMap("set-charge-schedules", params=_schedules),
+    "climate-schedules": ActionMap("set-hvac-schedules", params=_schedules),
     "horn": ActionMap("horn"),
     "flash": ActionMap("lights"),
     "locate": ActionMap("refresh-location"),

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from ...actions import ActionMap
+from ...actions import ActionMap, ChargingMode
 from ...brand import Api, VehicleInfo
 from ...command import CommandSpec, Submission, no_params
 from ...delays import GrowingDelays, Outcome
@@ -227,4 +227,8 @@ ACTIONS: dict[str, ActionMap] = {
     "climate-start": ActionMap("precondition", params=_climate,
                                other=lambda action: "precondition-at" if action.at is not None else None),
     "charge-start": ActionMap("charge-now"),
+    # Following the calendar is the scheduled mode; not following it, charging whenever plugged in.
+    "charge-mode": ActionMap("deactivate-charge-schedule", params=lambda vehicle, action: {},
+                             other=lambda action: "deploy-charge-schedule"
+                             if action.mode is ChargingMode.SCHEDULED else None),
 }

@@ -1,4 +1,5 @@
-"""ZE Services endpoints → :class:`~evclient.status.VehicleStatus` (the API reports the battery only)."""
+"""ZE Services endpoints → :class:`~evclient.status.VehicleStatus` (the battery, and whether the car follows
+its charge calendar)."""
 
 from __future__ import annotations
 
@@ -6,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from ...endpoint import Endpoint
-from ...status import ChargeState, PlugState, StatusParts, VehicleStatus, minutes, when
-from .models import Battery
+from ...status import ChargeState, ChargingMode, PlugState, StatusParts, VehicleStatus, minutes, when
+from .models import Battery, ChargeSchedule
 
 
 def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
@@ -26,4 +27,9 @@ def vehicle_status(endpoints: Mapping[str, Endpoint[Any]]) -> VehicleStatus:
                   range_km=battery.remaining_range, charge_state=state,
                   plug_state=PlugState.PLUGGED if battery.plugged else PlugState.UNPLUGGED,
                   minutes_to_full=minutes(remaining))
+    endpoint = endpoints.get("charge-schedule")
+    schedule = endpoint.value if endpoint is not None else None
+    if isinstance(schedule, ChargeSchedule):
+        parts.put(when(endpoint), endpoint,
+                  charging_mode=ChargingMode.SCHEDULED if schedule.enabled else ChargingMode.ALWAYS)
     return parts.build()

@@ -67,6 +67,8 @@ UNITS = {
     "vehicle.powertrain.electric.battery.charging.power": "W",
     "vehicle.drivetrain.electricEngine.charging.timeToFullyCharged": "min",
     "vehicle.vehicle.travelledDistance": "km",
+    "vehicle.powertrain.electric.battery.stateOfCharge.target": "%",
+    "vehicle.powertrain.electric.battery.stateOfCharge.targetMin": "percent",
     "vehicle.drivetrain.electricEngine.charging.level": "percent",
     "vehicle.cabin.infotainment.navigation.currentLocation.latitude": "degrees",
     "vehicle.cabin.infotainment.navigation.currentLocation.longitude": "degrees",
@@ -125,6 +127,9 @@ def telematics_of(car: Car) -> dict[str, Any]:
         "vehicle.powertrain.electric.battery.charging.power": int(car.charge_power_kw * 1000) if car.charging else 0,
         "vehicle.drivetrain.electricEngine.charging.timeToFullyCharged": car.minutes_to_full or 0,
         "vehicle.vehicle.travelledDistance": round(car.mileage_km),
+        # Set in the car (10 % steps for the target); CarData has no command to change them.
+        "vehicle.powertrain.electric.battery.stateOfCharge.target": extra.get("charge_target", 80),
+        "vehicle.powertrain.electric.battery.stateOfCharge.targetMin": extra.get("charge_min", 20),
         "vehicle.cabin.infotainment.navigation.currentLocation.latitude": car.latitude,
         "vehicle.cabin.infotainment.navigation.currentLocation.longitude": car.longitude,
         "vehicle.cabin.infotainment.navigation.currentLocation.heading": extra.get("heading", 0),

@@ -8,6 +8,7 @@ import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers import entity_registry as er
 
 from custom_components.evclient.const import DOMAIN
 
@@ -135,3 +136,19 @@ async def test_send_command_runs_typed_actions_the_same_for_every_brand(hass: Ho
                                    blocking=True)
     with pytest.raises(ServiceValidationError, match="own set point"):
         await hass.services.async_call(DOMAIN, "ac_start", {"vehicle": zoe, "temperature": 21}, blocking=True)
+
+
+async def test_the_charge_mode_select_and_limits_come_from_the_typed_vocabulary_for_every_brand(
+        hass: HomeAssistant, sim) -> None:
+    await add_account(hass, sim, "bmw")
+    # Legacy BMW's weekly planner: the same select as MyRenault's, through the same typed action.
+    select = entity_id(hass, "select", I3, "charge_mode")
+    assert hass.states.get(select).state == "schedule_mode"  # the demo i3 charges by its planner
+    await hass.services.async_call("select", "select_option", {"entity_id": select, "option": "always_charging"},
+                                   blocking=True)
+    assert sim.world.car(I3).extra["weeklyPlanner"]["chargingMode"] == "IMMEDIATE_CHARGING"
+    await hass.async_block_till_done()
+    assert hass.states.get(select).state == "always_charging"
+    # No charge-limit numbers where the brand cannot set them.
+    registry = er.async_get(hass)
+    assert registry.async_get_entity_id("number", DOMAIN, f"{I3}_charge_limit_min") is None

@@ -104,20 +104,3 @@ def add_when_reported(
 
     add_new()
     return coordinator.async_add_listener(add_new)
-
-
-def add_setting_entities(
-    coordinator: EVClientCoordinator,
-    add: AddEntitiesCallback,
-    specs: Iterable[Any],
-    make: Callable[[str, Any], Entity],
-) -> Callable[[], None]:
-    """Add an entity per spec (a select, a number) where the car has its command and its endpoint has a value."""
-
-    def entities(vin: str, _status: evclient.VehicleStatus) -> Iterable[Entity]:
-        vehicle = coordinator.vehicles[vin]
-        for spec in specs:
-            if spec.command in vehicle.commands and vehicle.value(spec.endpoint) is not None:
-                yield make(vin, spec)
-
-    return add_when_reported(coordinator, add, entities)

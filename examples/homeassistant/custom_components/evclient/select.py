@@ -1,45 +1,55 @@
-"""Selects: settings with a few values, read from an endpoint and changed by a command (charge mode)."""
+"""Selects: the charge mode (charge whenever plugged in, or by the schedules), for every car that can switch it,
+whatever its brand. The options keep the names of Home Assistant's Renault integration."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
+import evclient
+from evclient.actions import ChargeMode, ChargingMode
 from homeassistant.components.select import SelectEntity
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddEntitiesCallback
 
 from . import EVClientConfigEntry
-from .brands import SelectSpec, brand_spec
 from .commands import run_command
-from .entity import EVClientEntity, add_setting_entities, healthy
+from .entity import EVClientEntity, add_when_reported, healthy
 
 PARALLEL_UPDATES = 1
+
+OPTIONS = {ChargingMode.ALWAYS: "always_charging", ChargingMode.SCHEDULED: "schedule_mode"}
 
 
 async def async_setup_entry(hass: HomeAssistant, entry: EVClientConfigEntry, add: AddEntitiesCallback) -> None:
     coordinator = entry.runtime_data
-    brand = brand_spec(coordinator.account.brand.name)
 
-    entry.async_on_unload(add_setting_entities(
-        coordinator, add, brand.selects, lambda vin, spec: CommandSelect(coordinator, vin, spec)))
+    def make(vin: str, status: evclient.VehicleStatus) -> Iterable[ChargeModeSelect]:
+        if coordinator.vehicles[vin].can(ChargeMode) and status.charging_mode is not None:
+            yield ChargeModeSelect(coordinator, vin)
+
+    entry.async_on_unload(add_when_reported(coordinator, add, make))
 
 
-class CommandSelect(EVClientEntity, SelectEntity):
-    """A setting shown from its endpoint and changed through its command."""
+class ChargeModeSelect(EVClientEntity, SelectEntity):
+    """The charge mode, shown from the car's status and changed by the typed action."""
 
-    def __init__(self, coordinator: Any, vin: str, spec: SelectSpec) -> None:
-        super().__init__(coordinator, vin, spec.key)
-        self.spec = spec
-        self._attr_translation_key = spec.key
-        self._attr_options = list(spec.options)
+    _attr_translation_key = "charge_mode"
+
+    def __init__(self, coordinator: Any, vin: str) -> None:
+        super().__init__(coordinator, vin, "charge_mode")
+        self._attr_options = list(OPTIONS.values())
 
     @property
     def available(self) -> bool:
-        return self.coordinator.last_update_success and healthy(self.vehicle.endpoints.get(self.spec.endpoint))
+        source = self.vehicle.status.sources.get("charging_mode")
+        return self.coordinator.last_update_success and healthy(self.vehicle.endpoints.get(source or ""))
 
     @property
     def current_option(self) -> str | None:
-        return self.spec.current(self.vehicle.value(self.spec.endpoint))
+        mode = self.vehicle.status.charging_mode
+        return None if mode is None else OPTIONS[mode]
 
     async def async_select_option(self, option: str) -> None:
-        await run_command(self.vehicle, self.spec.command, {self.spec.param: option})
+        mode = next(mode for mode, name in OPTIONS.items() if name == option)
+        await run_command(self.vehicle, ChargeMode(mode=mode))

@@ -1,7 +1,7 @@
 """Actions: the Renault integration's (``ac_start``, ``ac_cancel``, ``charge_set_schedules``,
-``ac_set_schedules`` and the response action ``get_charge_schedules``) for every brand that has them, and
-``send_command`` for any evclient typed action (the same names and values for every brand) or any brand's own
-command. Errors are translated (``exceptions`` in strings.json)."""
+``ac_set_schedules`` and the response action ``get_charge_schedules``) for every car that can, whatever its brand
+(each runs or reads evclient's typed vocabulary), and ``send_command`` for any evclient typed action or any
+brand's own command. Errors are translated (``exceptions`` in strings.json)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import evclient
 import evclient.brands
 import voluptuous as vol
-from evclient.actions import ACTIONS, ClimateStart, ClimateStop
+from evclient.actions import ACTIONS, ChargeSchedules, ClimateSchedules, ClimateStart, ClimateStop
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, ServiceCall, ServiceResponse, SupportsResponse
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -55,13 +55,12 @@ def _unsupported(brand: BrandSpec, action: str) -> ServiceValidationError:
                                   translation_placeholders={"brand": brand.label, "action": action})
 
 
-def schedules_response(vehicle: evclient.Vehicle, endpoint: str, value: Any) -> dict[str, Any]:
-    """The schedules as the action returns them: JSON data in the shape the set actions take."""
-    if endpoint == "ev-settings":  # the kcm generation: departure programs
-        return {"endpoint": endpoint, "mode": getattr(value.charge_mode, "value", str(value.charge_mode)),
-                "programs": [{"activated": p.activated, "type": getattr(p.kind, "value", str(p.kind)),
-                              "departure": p.departure, "days": sorted(p.days)} for p in value.programs]}
-    return {"endpoint": endpoint, "mode": value.mode, "schedules": [s.to_json() for s in value.schedules]}
+def schedules_response(status: evclient.VehicleStatus) -> dict[str, Any]:
+    """The schedules as the action returns them: JSON data in the shape the set actions take, with the charge
+    mode and the endpoint they were read from."""
+    mode = status.charging_mode
+    return {"endpoint": status.sources.get("charge_schedules"), "mode": None if mode is None else mode.value,
+            "schedules": [schedule.to_json() for schedule in status.charge_schedules or ()]}
 
 
 def _result(result: evclient.CommandResult) -> dict[str, Any]:
@@ -89,32 +88,26 @@ def async_setup_services(hass: HomeAssistant) -> None:
 
     async def charge_set_schedules(call: ServiceCall) -> None:
         vehicle, brand = _vehicle(hass, call)
-        if brand.charge_schedules is None:
+        if not vehicle.can(ChargeSchedules):
             raise _unsupported(brand, "charge schedules")
-        await run_command(vehicle, brand.charge_schedules, {"schedules": call.data[ATTR_SCHEDULES]})
+        await run_command(vehicle, make_action("charge-schedules", {"schedules": call.data[ATTR_SCHEDULES]}))
 
     async def ac_set_schedules(call: ServiceCall) -> None:
         vehicle, brand = _vehicle(hass, call)
-        if brand.ac_schedules is None:
+        if not vehicle.can(ClimateSchedules):
             raise _unsupported(brand, "A/C schedules")
-        await run_command(vehicle, brand.ac_schedules, {"schedules": call.data[ATTR_SCHEDULES]})
+        await run_command(vehicle, make_action("climate-schedules", {"schedules": call.data[ATTR_SCHEDULES]}))
 
     async def get_charge_schedules(call: ServiceCall) -> ServiceResponse:
         vehicle, brand = _vehicle(hass, call)
-        for endpoint in brand.schedule_endpoints:
-            if endpoint not in vehicle.endpoints or vehicle.endpoints[endpoint].supported is False:
-                continue
-            value = vehicle.value(endpoint)
-            if value is None:  # not read yet: one read, through the account's scheduler like any other
-                try:
-                    value = await vehicle.refresh(endpoint)
-                except evclient.NotSupportedError:
-                    continue
-                except evclient.EVClientError as err:
-                    raise HomeAssistantError(translation_domain=DOMAIN, translation_key="read_failed",
-                                             translation_placeholders={"error": str(err)}) from err
-            return schedules_response(vehicle, endpoint, value)
-        raise _unsupported(brand, "charge schedules")
+        try:  # what is not polled is read once, through the account's scheduler like any other read
+            status = await vehicle.read_status("charge_schedules", "charging_mode")
+        except evclient.EVClientError as err:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="read_failed",
+                                     translation_placeholders={"error": str(err)}) from err
+        if status.charge_schedules is None:
+            raise _unsupported(brand, "charge schedules")
+        return schedules_response(status)
 
     async def send_command(call: ServiceCall) -> ServiceResponse:
         vehicle, brand = _vehicle(hass, call)
